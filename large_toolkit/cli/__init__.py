@@ -1,0 +1,1 @@
+"""The ``large-tk`` command line.  Importing this package does not import torch."""

@@ -1,0 +1,75 @@
+"""Build the Typer app: global options, core command modules, then plugin commands.
+
+Each core command lives in its own module exposing ``install(app)``; command
+bodies import torch and models lazily so ``large-tk --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Annotated
+
+import typer
+
+from large_toolkit import __version__
+from large_toolkit.cli.errors import LargeTkGroup
+from large_toolkit.cli.output import note
+from large_toolkit.cli.state import OPTIONS
+
+CORE_COMMAND_MODULES = (
+    "large_toolkit.cli.plugins_cmd",
+)
+
+HELP = """large-tk: few-shot regression from the latent space of a pretrained GAN (LARGE, CVPR 2022).
+
+Invert images into W / W+ / StyleSpace, measure their signed distance to a semantic
+direction (SeFa, GANSpace, InterFaceGAN, ...), then sort, regress from two labels, or
+study which generator layers carry the attribute.
+"""
+
+EPILOG = """Examples:\n
+  large-tk plugins\n
+  large-tk --device cuda generate --backend stylegan2 --checkpoint ffhq.pkl --seeds 0-7 --out grid.png\n
+  large-tk regress --backend stylegan2 --direction sefa:3
+"""
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        print(f"large-tk {__version__}")
+        raise typer.Exit()
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        cls=LargeTkGroup,
+        help=HELP,
+        epilog=EPILOG,
+        no_args_is_help=True,
+        rich_markup_mode="rich",
+        pretty_exceptions_enable=False,
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    @app.callback()
+    def root(
+        device: Annotated[
+            str, typer.Option("--device", envvar="LARGE_TK_DEVICE", help="auto (CUDA when present), cpu, cuda or cuda:N")
+        ] = "auto",
+        version: Annotated[
+            bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version and exit.")
+        ] = False,
+    ) -> None:
+        OPTIONS.device = device
+
+    for module_name in CORE_COMMAND_MODULES:
+        importlib.import_module(module_name).install(app)
+
+    from large_toolkit.plugins import get_host
+
+    host = get_host()
+    host.add_commands(app)
+    for problem in host.problems:
+        note(f"warning: {problem.one_line()}")
+    return app

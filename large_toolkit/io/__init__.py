@@ -1,0 +1,1 @@
+"""Reading checkpoints safely and writing artifacts atomically."""
