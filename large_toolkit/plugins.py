@@ -213,3 +213,18 @@ def reset_host() -> None:
     """Forget the loaded plugins (tests, or after installing a plugin in-process)."""
     global _HOST
     _HOST = None
+
+
+def load_generator(backend: str, checkpoint: str | None = None, device: str = "auto") -> Any:
+    """Build a Generator from the registry: ``factory(checkpoint=..., device=...)``.
+
+    ``checkpoint`` None asks the backend for its bundled default model.
+    """
+    from large_toolkit.runner import resolve_device
+
+    return get_host().generator(backend).create(checkpoint=checkpoint, device=str(resolve_device(device)))
+
+
+def load_direction_finder(name: str) -> Any:
+    """Build a DirectionFinder from the registry."""
+    return get_host().direction_finder(name).create()
