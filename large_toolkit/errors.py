@@ -22,6 +22,9 @@ class LargeTkError(Exception):
         """The message and its fix on a single line, as the CLI prints it."""
         return f"{self.message} ({self.hint})" if self.hint else self.message
 
+    def __str__(self) -> str:
+        return self.one_line()
+
 
 class UserInputError(LargeTkError, ValueError):
     """The user's input (a file, an argument, a label table) is wrong."""
@@ -45,7 +48,7 @@ class UnknownPluginError(UserInputError, KeyError):
     """A generator, inverter or direction finder name is not registered."""
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
-        return self.message
+        return self.one_line()
 
 
 class ArtifactMismatchError(UserInputError):

@@ -144,7 +144,9 @@ class Inverter(abc.ABC):
     output_spaces: ClassVar[tuple[LatentSpace, ...]] = (LatentSpace.WPLUS,)
 
     @abc.abstractmethod
-    def invert(self, images: torch.Tensor, generator: Generator, space: LatentSpace = LatentSpace.WPLUS) -> InversionResult:
+    def invert(
+        self, images: torch.Tensor, generator: Generator, space: LatentSpace = LatentSpace.WPLUS
+    ) -> InversionResult:
         """Invert a batch; ``space`` must be one of ``output_spaces``."""
 
     def fingerprint(self) -> str:
@@ -204,11 +206,10 @@ def layer_indices(spec: str | Sequence[int] | None, count: int) -> list[int]:
                     picked.append(int(part))
             except ValueError:
                 raise UserInputError(
-                    f"bad layer selection {spec!r}", hint="use 'all', an index like 3, a range like 2-5, or a list 0-1,4"
+                    f"bad layer selection {spec!r}",
+                    hint="use 'all', an index like 3, a range like 2-5, or a list 0-1,4",
                 ) from None
     bad = [i for i in picked if not 0 <= i < count]
     if bad or not picked:
-        raise UserInputError(
-            f"layer selection {spec!r} is out of range", hint=f"valid layers are 0-{count - 1}"
-        )
+        raise UserInputError(f"layer selection {spec!r} is out of range", hint=f"valid layers are 0-{count - 1}")
     return sorted(dict.fromkeys(picked))

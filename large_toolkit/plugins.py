@@ -153,17 +153,23 @@ class PluginHost:
             except Exception as exc:
                 self.problems.append(PluginProblem(impl.plugin_name, _HOOK_FOR_KIND[kind], _error_text(exc)))
 
-    def _add(self, kind: str, plugin: str, name: str, factory: Callable[..., Any], description: str, meta: dict[str, Any]) -> None:
+    def _add(
+        self, kind: str, plugin: str, name: str, factory: Callable[..., Any], description: str, meta: dict[str, Any]
+    ) -> None:
         registry = self.registries[kind]
         dist, version = self._dist_of.get(plugin, (None, None))
         if name in registry:
             first = registry[name].plugin
             self.problems.append(
-                PluginProblem(plugin, "register", f"{kind} name {name!r} is already registered by plugin {first!r}", dist)
+                PluginProblem(
+                    plugin, "register", f"{kind} name {name!r} is already registered by plugin {first!r}", dist
+                )
             )
             return
         if not callable(factory):
-            self.problems.append(PluginProblem(plugin, "register", f"factory for {kind} {name!r} is not callable", dist))
+            self.problems.append(
+                PluginProblem(plugin, "register", f"factory for {kind} {name!r} is not callable", dist)
+            )
             return
         registry[name] = Registration(kind, name, description, factory, plugin, dist, version, dict(meta))
 

@@ -49,7 +49,14 @@ def seeded_generator(seed: int, device: torch.device | str = "cpu") -> torch.Gen
 def make_progress(disable: bool = False) -> Any:
     """A rich progress bar on stderr (hidden when ``disable`` or stderr is not a terminal)."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     console = Console(stderr=True)
     return Progress(
@@ -117,7 +124,9 @@ class Runner:
             raise UserInputError("nothing to process: the input is empty")
         return torch.cat(outputs)
 
-    def _batches(self, fn: Callable[[torch.Tensor], torch.Tensor], inputs: torch.Tensor) -> Iterator[tuple[torch.Tensor, int]]:
+    def _batches(
+        self, fn: Callable[[torch.Tensor], torch.Tensor], inputs: torch.Tensor
+    ) -> Iterator[tuple[torch.Tensor, int]]:
         start, size, total = 0, self.batch_size, int(inputs.shape[0])
         while start < total:
             chunk = inputs[start : start + size].to(self.device)

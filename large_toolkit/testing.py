@@ -62,7 +62,9 @@ class ToyGenerator(Generator):
         self._t = {k: v.to(device) for k, v in self._t.items()}
         return self
 
-    def mapping(self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0, trunc_cutoff: int | None = None) -> torch.Tensor:
+    def mapping(
+        self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0, trunc_cutoff: int | None = None
+    ) -> torch.Tensor:
         w = self._map(z.to(self.device, torch.float32))
         ws = w.unsqueeze(1).repeat(1, self.num_ws, 1)
         if psi != 1.0:

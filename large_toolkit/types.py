@@ -43,9 +43,7 @@ class LatentSpace(str, enum.Enum):
         for space in cls:
             if space.value == key:
                 return space
-        raise UserInputError(
-            f"unknown latent space {text!r}", hint="use one of z, w, wplus (w+), s"
-        )
+        raise UserInputError(f"unknown latent space {text!r}", hint="use one of z, w, wplus (w+), s")
 
 
 @dataclass(frozen=True)
@@ -212,8 +210,13 @@ class Direction:
         if norm == 0.0:
             raise UserInputError(f"direction {self.name or '(unnamed)'} has zero length")
         return Direction(
-            self.vector / norm, self.space, self.name, self.intercept / norm,
-            self.layer_mask, self.style_layers, dict(self.provenance),
+            self.vector / norm,
+            self.space,
+            self.name,
+            self.intercept / norm,
+            self.layer_mask,
+            self.style_layers,
+            dict(self.provenance),
         )
 
 
@@ -228,9 +231,7 @@ class DirectionSet:
 
     def __post_init__(self) -> None:
         if self.scores is not None and len(self.scores) != len(self.directions):
-            raise ShapeError(
-                f"direction scores: expected {len(self.directions)} values, got {len(self.scores)}"
-            )
+            raise ShapeError(f"direction scores: expected {len(self.directions)} values, got {len(self.scores)}")
 
     def __len__(self) -> int:
         return len(self.directions)
@@ -242,7 +243,8 @@ class DirectionSet:
         if isinstance(key, int):
             if not -len(self) <= key < len(self):
                 raise UserInputError(
-                    f"direction index {key} is out of range", hint=f"this set has {len(self)} directions (0-{len(self) - 1})"
+                    f"direction index {key} is out of range",
+                    hint=f"this set has {len(self)} directions (0-{len(self) - 1})",
                 )
             return self.directions[key]
         for direction in self.directions:

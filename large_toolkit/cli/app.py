@@ -20,12 +20,12 @@ CORE_COMMAND_MODULES = (
     "large_toolkit.cli.plugins_cmd",
 )
 
-HELP = """large-tk: few-shot regression from the latent space of a pretrained GAN (LARGE, CVPR 2022).
-
-Invert images into W / W+ / StyleSpace, measure their signed distance to a semantic
-direction (SeFa, GANSpace, InterFaceGAN, ...), then sort, regress from two labels, or
-study which generator layers carry the attribute.
-"""
+HELP = (
+    "large-tk: few-shot regression from the latent space of a pretrained GAN (LARGE, CVPR 2022).\n\n"
+    "Invert images into W / W+ / StyleSpace, measure their signed distance to a semantic direction "
+    "(SeFa, GANSpace, InterFaceGAN, ...), then sort, regress from two labels, or study which generator "
+    "layers carry the attribute."
+)
 
 EPILOG = """Examples:\n
   large-tk plugins\n
@@ -55,10 +55,12 @@ def build_app() -> typer.Typer:
     @app.callback()
     def root(
         device: Annotated[
-            str, typer.Option("--device", envvar="LARGE_TK_DEVICE", help="auto (CUDA when present), cpu, cuda or cuda:N")
+            str,
+            typer.Option("--device", envvar="LARGE_TK_DEVICE", help="auto (CUDA when present), cpu, cuda or cuda:N"),
         ] = "auto",
         version: Annotated[
-            bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version and exit.")
+            bool,
+            typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version and exit."),
         ] = False,
     ) -> None:
         OPTIONS.device = device

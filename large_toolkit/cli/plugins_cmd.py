@@ -15,7 +15,9 @@ def install(app: typer.Typer) -> None:
         epilog="Examples:\n\n  large-tk plugins\n\n  large-tk plugins --json | jq '.components[].name'\n\n"
         "  LARGE_TK_DISABLE_PLUGINS=voynov large-tk plugins",
     )
-    def plugins(json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")] = False) -> None:
+    def plugins(
+        json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")] = False,
+    ) -> None:
         """List registered generators, inverters and direction finders, and plugins that failed to load."""
         from large_toolkit.plugins import get_host
 
@@ -31,13 +33,19 @@ def install(app: typer.Typer) -> None:
             )
             return
         rows = [
-            (c["kind"].replace("_", " "), c["name"], c["description"], c["plugin"],
-             f"{c['distribution'] or '-'} {c['version'] or ''}".strip())
+            (
+                c["kind"].replace("_", " "),
+                c["name"],
+                c["description"],
+                c["plugin"],
+                f"{c['distribution'] or '-'} {c['version'] or ''}".strip(),
+            )
             for c in components
         ]
         print_table("large-tk components", ["kind", "name", "description", "plugin", "distribution"], rows)
         if host.problems:
             print_table(
-                "plugins that failed to load", ["plugin", "stage", "error"],
+                "plugins that failed to load",
+                ["plugin", "stage", "error"],
                 [(p.plugin, p.stage, p.error) for p in host.problems],
             )

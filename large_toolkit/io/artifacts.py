@@ -50,7 +50,9 @@ def save_tensors(path: str | os.PathLike[str], tensors: Mapping[str, torch.Tenso
     return Path(path)
 
 
-def load_tensors(path: str | os.PathLike[str], expected_format: str | None = None) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def load_tensors(
+    path: str | os.PathLike[str], expected_format: str | None = None
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Read a large-tk safetensors artifact; refuses other files with one clear message."""
     p = Path(path)
     if not p.is_file():
@@ -62,7 +64,9 @@ def load_tensors(path: str | os.PathLike[str], expected_format: str | None = Non
         with safe_open(str(p), framework="pt") as handle:
             raw = (handle.metadata() or {}).get(META_KEY)
     except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{p} is not a readable safetensors file ({exc})", hint="re-create it with large-tk") from None
+        raise CheckpointError(
+            f"{p} is not a readable safetensors file ({exc})", hint="re-create it with large-tk"
+        ) from None
     if raw is None:
         raise CheckpointError(f"{p} has no large-tk metadata", hint="it was not written by large-tk")
     meta = json.loads(raw)
@@ -107,17 +111,23 @@ def save_directions(path: str | os.PathLike[str], dirs: DirectionSet, generator:
         tensors[f"direction.{i}"] = d.vector.float()
         if d.layer_mask is not None:
             tensors[f"layer_mask.{i}"] = d.layer_mask.to(torch.uint8)
-        entries.append({"name": d.name, "space": d.space.value, "intercept": d.intercept, "provenance": d.provenance})
+        entries.append(
+            {
+                "name": d.name,
+                "space": d.space.value,
+                "intercept": d.intercept,
+                "provenance": d.provenance,
+                "style_layers": _layers_meta(d.style_layers),
+            }
+        )
     if dirs.scores is not None:
         tensors["scores"] = torch.as_tensor(dirs.scores, dtype=torch.float64)
     spaces = {d.space.value for d in dirs.directions}
-    first_layers = dirs.directions[0].style_layers if dirs.directions else None
     meta = {
         "format": "large-tk/directions",
         "space": spaces.pop() if len(spaces) == 1 else "mixed",
         "score_name": dirs.score_name,
         "directions": entries,
-        "style_layers": _layers_meta(first_layers),
         "metadata": dirs.metadata,
         "generator": generator_meta(generator) if generator is not None else dirs.metadata.get("generator"),
     }
@@ -129,15 +139,18 @@ def load_directions(path: str | os.PathLike[str], generator: Generator | None = 
     tensors, meta = load_tensors(path, "large-tk/directions")
     if generator is not None:
         check_generator(meta, generator, f"direction file {path}")
-    layers = _layers_from_meta(meta.get("style_layers"))
     directions = []
     for i, entry in enumerate(meta["directions"]):
         mask = tensors.get(f"layer_mask.{i}")
         space = LatentSpace.parse(entry["space"])
         directions.append(
             Direction(
-                tensors[f"direction.{i}"], space, entry.get("name", ""), float(entry.get("intercept", 0.0)),
-                mask.bool() if mask is not None else None, layers if space is LatentSpace.S else None,
+                tensors[f"direction.{i}"],
+                space,
+                entry.get("name", ""),
+                float(entry.get("intercept", 0.0)),
+                mask.bool() if mask is not None else None,
+                _layers_from_meta(entry.get("style_layers")),
                 dict(entry.get("provenance") or {}),
             )
         )
@@ -146,7 +159,8 @@ def load_directions(path: str | os.PathLike[str], generator: Generator | None = 
             expected = generator.style_dim if d.space is LatentSpace.S else generator.w_dim
             if d.dim != expected:
                 raise ArtifactMismatchError(
-                    f"direction {d.name!r} in {path} has {d.dim} dims, the generator's {d.space.value} space has {expected}",
+                    f"direction {d.name!r} in {path} has {d.dim} dims, "
+                    f"the generator's {d.space.value} space has {expected}",
                     hint="use directions computed for this checkpoint",
                 )
     metadata = dict(meta.get("metadata") or {})
@@ -179,7 +193,9 @@ def save_latents(
     return save_tensors(path, {"latents": latents.tensor.float()}, meta)
 
 
-def load_latents(path: str | os.PathLike[str], generator: Generator | None = None) -> tuple[Latents, list[str] | None, dict[str, Any]]:
+def load_latents(
+    path: str | os.PathLike[str], generator: Generator | None = None
+) -> tuple[Latents, list[str] | None, dict[str, Any]]:
     """Load latents (and ids); checks the layout against ``generator`` when given."""
     tensors, meta = load_tensors(path, "large-tk/latents")
     latents = Latents(tensors["latents"], LatentSpace.parse(meta["space"]), _layers_from_meta(meta.get("style_layers")))

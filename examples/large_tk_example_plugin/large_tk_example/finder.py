@@ -1,0 +1,32 @@
+"""A seeded random-direction finder, written against large-tk's public API only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from large_toolkit.interfaces import DirectionFinder, Generator
+from large_toolkit.types import Direction, DirectionSet, LatentSpace
+
+
+class RandomDirectionFinder(DirectionFinder):
+    """``count`` directions drawn uniformly on the unit sphere of W, reproducible from ``seed``."""
+
+    space = LatentSpace.W
+
+    def default_config(self) -> dict[str, Any]:
+        return {"count": 16, "seed": 0}
+
+    def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
+        cfg = self.merged(config, self.default_config())
+        rng = torch.Generator().manual_seed(int(cfg["seed"]))
+        vectors = torch.randn(int(cfg["count"]), generator.w_dim, generator=rng, dtype=torch.float64)
+        vectors = vectors / vectors.norm(dim=1, keepdim=True)
+        provenance = {"finder": "random", "config": cfg, "generator": generator.fingerprint()}
+        directions = [
+            Direction(v.float(), LatentSpace.W, name=f"random_{i}", provenance=provenance)
+            for i, v in enumerate(vectors)
+        ]
+        return DirectionSet(directions, torch.zeros(len(directions)), "score", {"finder": "random", "config": cfg})
