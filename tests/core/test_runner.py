@@ -75,6 +75,6 @@ def test_runner_halves_batch_on_cuda_oom():
             raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
         return t
 
-    out = Runner(device="cuda", batch_size=8, show_progress=False).map(fn, torch.arange(6.0))
-    assert torch.equal(out, torch.arange(6.0))
+    out = Runner(device="cuda", batch_size=8, show_progress=False).map(fn, torch.arange(16.0))
+    assert torch.equal(out, torch.arange(16.0))
     assert sizes[:3] == [8, 4, 2]

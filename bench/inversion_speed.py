@@ -1,0 +1,144 @@
+"""Inversion throughput: encoders (images/s) and the projector (image-steps/s), batch 1 vs 16 vs a per-image loop.
+
+Why: batching is the main speed lever on both CPU and GPU; this shows what it
+buys for each inverter against the naive loop users otherwise write
+(one image at a time, as the original projector forces).
+
+    python bench/inversion_speed.py                       # ToyGenerator + SG2 fixture (if present), CPU
+    python bench/inversion_speed.py --device cuda --e4e   # also the full IR-SE-50 encoder (random weights)
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from large_inverters.projector import Projector, ProjectorConfig
+from large_inverters.small_encoder import EncoderArch, SmallEncoder
+
+from large_toolkit.testing import ToyGenerator
+from large_toolkit.types import LatentSpace
+
+FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "official" / "sg2_tiny.safetensors"
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(fn: Callable[[], object], device: torch.device, repeats: int = 3) -> float:
+    """Best-of-``repeats`` wall time after one warm-up call (best-of resists noisy shared CPUs)."""
+    fn()
+    _sync(device)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def generators(device: torch.device) -> list[tuple[str, object]]:
+    gens: list[tuple[str, object]] = [("toy16", ToyGenerator().to(device))]
+    if FIXTURE.is_file():
+        try:
+            from large_stylegan2 import load_stylegan2
+
+            gens.append(("sg2_32px", load_stylegan2(FIXTURE, device=str(device))))
+        except ImportError:
+            pass
+    return gens
+
+
+def bench_encoder(name: str, g: object, device: torch.device, rows: list[list[str]]) -> None:
+    torch.manual_seed(0)
+    net = SmallEncoder(EncoderArch(g.num_ws, g.w_dim, g.resolution, min(64, g.resolution)), g.w_avg).to(device).eval()
+    with torch.no_grad():
+        images = g.synthesis(g.mapping(g.sample_z(16, 0)))
+        t1 = timed(lambda: net(images[:1]), device)
+        t16 = timed(lambda: net(images), device)
+        loop = timed(lambda: [net(images[i : i + 1]) for i in range(16)], device)
+    rows.append(
+        [
+            f"small encoder / {name}",
+            f"{1 / t1:.1f} img/s",
+            f"{16 / t16:.1f} img/s",
+            f"{16 / loop:.1f} img/s",
+            f"{loop / t16:.1f}x",
+        ]
+    )
+
+
+def bench_projector(name: str, g: object, device: torch.device, steps: int, rows: list[list[str]]) -> None:
+    with torch.no_grad():
+        images = g.synthesis(g.mapping(g.sample_z(16, 0)))
+    cfg = ProjectorConfig(num_steps=steps, patience=10**9, std_samples=1000, seed=0)
+    proj = Projector(cfg)
+
+    def run(batch: torch.Tensor) -> None:
+        proj.invert(batch, g, LatentSpace.WPLUS)
+
+    t1 = timed(lambda: run(images[:1]), device, repeats=2)
+    t16 = timed(lambda: run(images), device, repeats=2)
+    loop = timed(lambda: [run(images[i : i + 1]) for i in range(16)], device, repeats=1)
+    rows.append(
+        [
+            f"projector W+ / {name}",
+            f"{steps / t1:.1f} steps/s",
+            f"{16 * steps / t16:.1f} img-steps/s",
+            f"{16 * steps / loop:.1f} img-steps/s",
+            f"{loop / t16:.1f}x",
+        ]
+    )
+
+
+def bench_e4e(device: torch.device, rows: list[list[str]]) -> None:
+    from large_inverters.irse import IRSEStyleEncoder
+
+    torch.manual_seed(0)
+    net = IRSEStyleEncoder(18, "e4e").to(device).eval()
+    x = torch.rand(4, 3, 256, 256, device=device) * 2 - 1
+    with torch.no_grad():
+        t1 = timed(lambda: net(x[:1]), device, repeats=1)
+        t4 = timed(lambda: net(x), device, repeats=1)
+        loop = timed(lambda: [net(x[i : i + 1]) for i in range(4)], device, repeats=1)
+    rows.append(
+        [
+            "e4e IR-SE-50 256px (batch 4)",
+            f"{1 / t1:.2f} img/s",
+            f"{4 / t4:.2f} img/s",
+            f"{4 / loop:.2f} img/s",
+            f"{loop / t4:.1f}x",
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--steps", type=int, default=50, help="projector steps per run")
+    parser.add_argument("--e4e", action="store_true", help="also time the full 267M-parameter e4e encoder")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    rows: list[list[str]] = []
+    for name, g in generators(device):
+        bench_encoder(name, g, device, rows)
+        bench_projector(name, g, device, args.steps, rows)
+    if args.e4e:
+        bench_e4e(device, rows)
+    header = ["inverter / generator", "batch 1", "batch 16", "per-image loop (16)", "batch16 vs loop"]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+    for r in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""large-tk plugin: the ``e4e``, ``psp``, ``optim`` and ``encoder`` inverters, ``invert`` and ``train-encoder``.
+
+This hook module stays light (no torch at import) so ``large-tk plugins`` is
+fast; factories in :mod:`large_inverters.factories` import the models lazily.
+
+Public API::
+
+    from large_inverters.encoders import load_style_encoder, embedded_generator   # official e4e / pSp files
+    from large_inverters.projector import Projector, ProjectorConfig             # W / W+ / S optimisation
+    from large_inverters.small_encoder import train_encoder, save_encoder, load_encoder, EncoderInverter
+    from large_inverters.job import InvertJob, run_job                            # resumable batch inversion
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookimpl = pluggy.HookimplMarker("large_toolkit")
+
+
+def _lazy(name: str) -> Any:
+    def factory(*args: Any, **kwargs: Any) -> Any:
+        from large_inverters import factories
+
+        return getattr(factories, name)(*args, **kwargs)
+
+    factory.__name__ = name
+    return factory
+
+
+@hookimpl
+def register_inverters(register: Any) -> None:
+    register("e4e", _lazy("make_e4e"), "encoder4editing (IR-SE-50, w0 + deltas) from an official checkpoint")
+    register("psp", _lazy("make_psp"), "pixel2style2pixel GradualStyleEncoder from an official checkpoint")
+    register("optim", _lazy("make_projector"), "optimisation projector (W / W+ / S; MSE, MS-SSIM, optional LPIPS)")
+    register("encoder", _lazy("make_encoder"), "small encoder trained with `large-tk train-encoder`")
+
+
+@hookimpl
+def register_commands(app: Any) -> None:
+    from large_inverters.cli import install
+
+    install(app)

@@ -1,0 +1,228 @@
+"""Optimisation-based projection into W, W+ or S, batched over images.
+
+The schedule is the NVlabs StyleGAN2-ADA projector's: Adam (0.9, 0.999), the
+learning rate ramps up linearly over the first 5 % of steps and down with a
+half-cosine over the last 25 %, and Gaussian noise on the latent (scaled by
+the spread of W) decays quadratically to zero at 75 % of the run.  Unlike the
+original it optimises a whole batch at once (the loss is a *sum* of per-image
+losses, so each image gets its own gradient and Adam, being element-wise, keeps
+them independent), supports W+ and StyleSpace, uses offline losses only, stops
+early per image, and returns each image's best code with its final loss.
+
+Noise maps are optimised (with the original's multi-scale autocorrelation
+penalty) only when the generator exposes ``noise_buffers()`` and the batch has
+one image, because a generator's noise buffers are shared by the whole batch.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+import torch
+
+from large_inverters.losses import LPIPSVGG, downsample_to, ms_ssim, pixel_mse
+from large_toolkit.errors import UserInputError
+from large_toolkit.interfaces import Generator, InversionResult, Inverter
+from large_toolkit.runner import seeded_generator
+from large_toolkit.types import Latents, LatentSpace
+
+
+@dataclass
+class ProjectorConfig:
+    """Projector settings; defaults are the original's schedule with offline losses."""
+
+    num_steps: int = 1000
+    lr: float = 0.1
+    lr_rampup: float = 0.05
+    lr_rampdown: float = 0.25
+    latent_noise: float = 0.05
+    latent_noise_ramp: float = 0.75
+    noise_reg: float = 1e5
+    optimize_noise: bool = False
+    std_samples: int = 10000
+    mse_weight: float = 1.0
+    ssim_weight: float = 0.0
+    lpips_weight: float = 1.0
+    loss_size: int = 256
+    patience: int = 100
+    min_rel_improvement: float = 1e-4
+    target_loss: float = 0.0
+    seed: int = 303
+
+
+def learning_rate(step: int, cfg: ProjectorConfig) -> float:
+    """lr at ``step``: linear warm-up, flat, then cosine ramp-down to 0 (step 0 has lr 0)."""
+    t = step / cfg.num_steps
+    ramp = min(1.0, (1.0 - t) / cfg.lr_rampdown)
+    ramp = 0.5 - 0.5 * math.cos(ramp * math.pi)
+    ramp = ramp * min(1.0, t / cfg.lr_rampup)
+    return cfg.lr * ramp
+
+
+def latent_noise_scale(step: int, cfg: ProjectorConfig) -> float:
+    """Relative latent-noise strength: quadratic decay that reaches 0 at ``latent_noise_ramp`` of the run."""
+    t = step / cfg.num_steps
+    return cfg.latent_noise * max(0.0, 1.0 - t / cfg.latent_noise_ramp) ** 2
+
+
+def noise_regularization(buffers: list[torch.Tensor]) -> torch.Tensor:
+    """Sum over scales of squared 1-pixel autocorrelations (both axes) of each ``[1,1,H,W]`` noise map."""
+    reg = torch.zeros((), device=buffers[0].device if buffers else "cpu")
+    for n in buffers:
+        n = n.reshape(1, 1, *n.shape[-2:])
+        while True:
+            reg = reg + (n * torch.roll(n, 1, dims=3)).mean().square() + (n * torch.roll(n, 1, dims=2)).mean().square()
+            if n.shape[-1] <= 8:
+                break
+            n = torch.nn.functional.avg_pool2d(n, 2)
+    return reg
+
+
+def latent_spread(generator: Generator, space: LatentSpace, samples: int, seed: int) -> float:
+    """Scalar RMS distance of sampled codes from their mean (W rows, or S vectors): scales the latent noise."""
+    with torch.no_grad():
+        z = torch.randn(samples, generator.z_dim, generator=seeded_generator(seed)).to(generator.device)
+        ws = generator.mapping(z)
+        codes = generator.styles(ws) if space is LatentSpace.S else ws[:, 0]
+        return float((codes - codes.mean(0)).square().sum(1).mean().sqrt())
+
+
+class Projector(Inverter):
+    """Gradient-descent inversion; deterministic for a given seed, batch and device."""
+
+    output_spaces: ClassVar[tuple[LatentSpace, ...]] = (LatentSpace.W, LatentSpace.WPLUS, LatentSpace.S)
+
+    def __init__(
+        self, config: ProjectorConfig | None = None, lpips: LPIPSVGG | None = None, device: str = "cpu"
+    ) -> None:
+        self.cfg = config or ProjectorConfig()
+        self.lpips = lpips.to(device) if lpips is not None else None
+        self.device = torch.device(device)
+        self.step_callback: Any = None  # called as f(step, losses) for progress bars and benchmarks
+
+    def fingerprint(self) -> str:
+        import hashlib
+        import json
+
+        digest = hashlib.sha256(json.dumps(asdict(self.cfg), sort_keys=True).encode())
+        if self.lpips is not None:
+            for k, v in sorted(self.lpips.state_dict().items()):
+                digest.update(k.encode())
+                digest.update(v.detach().cpu().contiguous().numpy().tobytes())
+        return f"optim-{digest.hexdigest()[:16]}"
+
+    def loss(self, synth: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Per-image weighted loss: MSE + (1 - MS-SSIM) + LPIPS (the last only when a network was given)."""
+        synth = downsample_to(synth, self.cfg.loss_size)
+        total = self.cfg.mse_weight * pixel_mse(synth, target)
+        if self.cfg.ssim_weight:
+            total = total + self.cfg.ssim_weight * (1 - ms_ssim(synth, target))
+        if self.lpips is not None and self.cfg.lpips_weight:
+            total = total + self.cfg.lpips_weight * self.lpips(synth, target)
+        return total
+
+    def _start(self, generator: Generator, space: LatentSpace, n: int) -> torch.Tensor:
+        w_avg = generator.w_avg.detach().to(generator.device, torch.float32)
+        if space is LatentSpace.W:
+            return w_avg.expand(n, 1, -1).clone()
+        wplus = w_avg.expand(n, generator.num_ws, -1).clone()
+        if space is LatentSpace.WPLUS:
+            return wplus
+        with torch.no_grad():
+            return generator.styles(wplus).clone()
+
+    def _render(self, generator: Generator, space: LatentSpace, code: torch.Tensor) -> torch.Tensor:
+        if space is LatentSpace.S:
+            return generator.synthesis_from_styles(code, noise_mode="const")
+        return generator.synthesis(code.expand(-1, generator.num_ws, -1), noise_mode="const")
+
+    def invert(
+        self,
+        images: torch.Tensor,
+        generator: Generator,
+        space: LatentSpace = LatentSpace.WPLUS,
+        start: torch.Tensor | None = None,
+    ) -> InversionResult:
+        """Project ``images`` ([-1,1], generator resolution); ``start`` overrides the w_avg start (W: [N,1,D])."""
+        space = LatentSpace.parse(space)
+        if space not in self.output_spaces:
+            raise UserInputError(f"the projector cannot optimise {space.value} codes", hint="use w, wplus or s")
+        cfg = self.cfg
+        if images.shape[-1] != generator.resolution or images.shape[-2] != generator.resolution:
+            raise UserInputError(
+                f"images are {images.shape[-2]}x{images.shape[-1]}, the generator makes {generator.resolution}px",
+                hint="resize explicitly before projecting (large-tk invert --resize ...)",
+            )
+        dev = generator.device
+        target = downsample_to(images.to(dev, torch.float32), cfg.loss_size)
+        n = target.shape[0]
+        rng = seeded_generator(cfg.seed)
+        spread = latent_spread(generator, space, cfg.std_samples, cfg.seed)
+        code = self._start(generator, space, n) if start is None else start.detach().to(dev, torch.float32).clone()
+        code.requires_grad_(True)
+        params: list[torch.Tensor] = [code]
+        buffers = self._noise_buffers(generator) if cfg.optimize_noise and n == 1 else []
+        saved = [b.detach().clone() for b in buffers]
+        for b in buffers:
+            b.data.copy_(torch.randn(b.shape, generator=rng).to(b.device))
+            b.requires_grad_(True)
+            params.append(b)
+        opt = torch.optim.Adam(params, betas=(0.9, 0.999), lr=0.0)
+        best = torch.full((n,), math.inf, device=dev)
+        best_code = code.detach().clone()
+        last_improved = torch.zeros(n, dtype=torch.long, device=dev)
+        done = torch.zeros(n, dtype=torch.bool, device=dev)
+        steps_run = 0
+        try:
+            for step in range(cfg.num_steps):
+                for group in opt.param_groups:
+                    group["lr"] = learning_rate(step, cfg)
+                sigma = spread * latent_noise_scale(step, cfg)
+                noise = torch.randn(code.shape, generator=rng).to(dev) * sigma
+                probe = code + noise
+                per_image = self.loss(self._render(generator, space, probe), target)
+                # (probe, per_image) is an exact code/loss pair, so best-so-far tracking costs no extra forward.
+                with torch.no_grad():
+                    improved = (per_image < best * (1 - cfg.min_rel_improvement)) & ~done
+                    best = torch.where(improved, per_image.detach(), best)
+                    best_code[improved] = probe.detach()[improved]
+                    last_improved[improved] = step
+                    done |= (step - last_improved >= cfg.patience) | (best <= cfg.target_loss)
+                total = per_image.sum()
+                if buffers:
+                    total = total + cfg.noise_reg * noise_regularization(buffers)
+                opt.zero_grad(set_to_none=True)
+                total.backward()
+                opt.step()
+                steps_run = step + 1
+                if buffers:
+                    with torch.no_grad():
+                        for b in buffers:
+                            b.sub_(b.mean()).div_(b.square().mean().sqrt())
+                if self.step_callback is not None:
+                    self.step_callback(step, best)
+                if bool(done.all()):
+                    break
+        finally:
+            for b, original in zip(buffers, saved, strict=True):
+                b.requires_grad_(False)
+                b.data.copy_(original)
+        out = best_code.detach()
+        if space is LatentSpace.W:
+            latents = Latents(out[:, 0].cpu(), LatentSpace.W)
+        elif space is LatentSpace.WPLUS:
+            latents = Latents(out.cpu(), LatentSpace.WPLUS)
+        else:
+            latents = Latents(out.cpu(), LatentSpace.S, generator.style_layers)
+        info = {"inverter": "optim", "steps_run": steps_run, "latent_spread": spread, "noise_optimised": bool(buffers)}
+        return InversionResult(latents, best.cpu(), info)
+
+    @staticmethod
+    def _noise_buffers(generator: Generator) -> list[torch.Tensor]:
+        """The generator's live constant-noise maps: ``noise_buffers()`` if defined, else ``*noise_const`` tensors."""
+        fn = getattr(generator, "noise_buffers", None)
+        if callable(fn):
+            return list(fn())
+        return [t for k, t in sorted(generator.state_tensors().items()) if k.endswith("noise_const")]

@@ -1,0 +1,465 @@
+"""A pure-PyTorch StyleGAN2 generator that reproduces NVIDIA's outputs from their weights.
+
+Weights are held in one dict with exactly the names of NVIDIA's ``G_ema.state_dict()``
+(``mapping.fc0.weight``, ``synthesis.b8.conv0.affine.bias``...), so every checkpoint format is
+a renaming problem (see :mod:`large_stylegan2.formats`) and the maths lives here only.
+
+StyleSpace layout (``style_layers``), for any resolution R with blocks ``b4 ... bR``::
+
+    synthesis.b4.conv1, synthesis.b4.torgb,
+    synthesis.b8.conv0, synthesis.b8.conv1, synthesis.b8.torgb, ...
+    synthesis.bR.conv0, synthesis.bR.conv1, synthesis.bR.torgb
+
+(the order the layers run).  Each entry of S is the raw affine output ``A(w)`` of that layer,
+``w`` being the W+ row ``StyleLayer.w_index``: b4.conv1 row 0, b4.torgb row 1, and for
+``b(2^k)``: conv0 row 2k-5, conv1 row 2k-4, torgb row 2k-3.  ToRGB's extra ``1/sqrt(in)``
+weight gain is applied inside synthesis, not stored in S (as in StyleSpace analyses and the
+reference fixtures).  With architecture ``orig`` only the last block has a ToRGB.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from large_stylegan2 import ops
+from large_toolkit.errors import CheckpointError, ShapeError, UserInputError
+from large_toolkit.interfaces import Generator, StyleAffine
+from large_toolkit.types import StyleLayer, style_offsets
+
+ARTIFACT_FORMAT = "large-tk/stylegan2-generator"
+NOISE_MODES = ("const", "random", "none")
+
+
+@dataclass
+class StyleGAN2Config:
+    """Hyper-parameters that tensor shapes alone do not reveal (the rest is read from shapes).
+
+    ``conv_clamp`` maps a block resolution (as a string, JSON-friendly) to the clamp of its
+    layers; absent means no clamp.  ``mapping_lr`` is the mapping's lr multiplier (0.01 in
+    every released model), ``architecture`` is ``skip`` (released models) or ``orig``.
+    """
+
+    z_dim: int
+    w_dim: int
+    c_dim: int
+    img_resolution: int
+    img_channels: int = 3
+    mapping_layers: int = 8
+    mapping_lr: float = 0.01
+    mapping_activation: str = "lrelu"
+    architecture: str = "skip"
+    conv_clamp: dict[str, float] = field(default_factory=dict)
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StyleGAN2Config:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def clamp_for(self, res: int) -> float | None:
+        value = self.conv_clamp.get(str(res))
+        return None if value is None else float(value)
+
+    @property
+    def block_resolutions(self) -> list[int]:
+        return [2**i for i in range(2, int(math.log2(self.img_resolution)) + 1)]
+
+
+def infer_config(state: Mapping[str, torch.Tensor], **overrides: Any) -> StyleGAN2Config:
+    """Derive dimensions from NVIDIA-named tensor shapes; ``overrides`` supply the rest."""
+    if "synthesis.b4.const" not in state or "mapping.fc0.weight" not in state:
+        found = ", ".join(sorted(state)[:4]) or "nothing"
+        raise CheckpointError(
+            "not a StyleGAN2 generator state: expected keys mapping.fc0.weight and synthesis.b4.const, found " + found
+        )
+    blocks = sorted(
+        {int(k.split(".")[1][1:]) for k in state if k.startswith("synthesis.b") and k.split(".")[1][1:].isdigit()}
+    )
+    resolution = blocks[-1]
+    if blocks != [2**i for i in range(2, int(math.log2(resolution)) + 1)]:
+        raise CheckpointError(f"StyleGAN2 synthesis blocks are not b4..b{resolution} in powers of two: found {blocks}")
+    mapping_layers = len([k for k in state if k.startswith("mapping.fc") and k.endswith(".weight")])
+    c_dim, embed = 0, 0
+    if "mapping.embed.weight" in state:
+        embed, c_dim = state["mapping.embed.weight"].shape
+    fc0_in = int(state["mapping.fc0.weight"].shape[1])
+    w_dim = int(state[f"mapping.fc{mapping_layers - 1}.weight"].shape[0])
+    img_channels = int(state[f"synthesis.b{resolution}.torgb.weight"].shape[0])
+    architecture = "skip" if "synthesis.b4.torgb.weight" in state or resolution == 4 else "orig"
+    if any(".skip.weight" in k for k in state):
+        raise CheckpointError("StyleGAN2 'resnet' generator architecture is not supported (released models use 'skip')")
+    values: dict[str, Any] = {
+        "z_dim": fc0_in - int(embed),
+        "w_dim": w_dim,
+        "c_dim": int(c_dim),
+        "img_resolution": resolution,
+        "img_channels": img_channels,
+        "mapping_layers": mapping_layers,
+        "architecture": architecture,
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return StyleGAN2Config(**values)
+
+
+def _layer_names(config: StyleGAN2Config) -> list[tuple[str, str, int, int]]:
+    """``(name, kind, block_res, w_index)`` for every style layer, in execution order."""
+    out: list[tuple[str, str, int, int]] = []
+    last = config.img_resolution
+    for res in config.block_resolutions:
+        k = int(math.log2(res))
+        if res == 4:
+            out.append(("synthesis.b4.conv1", "conv", 4, 0))
+        else:
+            out.append((f"synthesis.b{res}.conv0", "conv", res, 2 * k - 5))
+            out.append((f"synthesis.b{res}.conv1", "conv", res, 2 * k - 4))
+        if config.architecture == "skip" or res == last:
+            out.append((f"synthesis.b{res}.torgb", "torgb", res, 2 * k - 3))
+    return out
+
+
+class StyleGAN2Generator(Generator):
+    """StyleGAN2 (config-f and ADA variants) behind the toolkit's :class:`Generator` interface.
+
+    Build it with :func:`large_stylegan2.load_stylegan2`, :meth:`from_state_dict` (NVIDIA names),
+    :meth:`from_rosinality_state_dict` or :meth:`random`.  ``fused_modconv``: ``None`` picks the
+    grouped-conv path for batch 1 and the batched path otherwise (both match upstream to ~1e-5).
+    """
+
+    def __init__(
+        self, state: Mapping[str, torch.Tensor], config: StyleGAN2Config, device: str | torch.device = "cpu"
+    ) -> None:
+        self.config = config
+        self.z_dim, self.w_dim, self.c_dim = config.z_dim, config.w_dim, config.c_dim
+        self.resolution, self.img_channels = config.img_resolution, config.img_channels
+        self.fused_modconv: bool | None = None
+        self._layers = _layer_names(config)
+        self.num_ws = 2 * int(math.log2(self.resolution)) - 2  # same for skip and orig
+        params = {k: v.detach().to(torch.float32) for k, v in state.items()}
+        self._fill_defaults(params)
+        self._check(params)
+        self.params: dict[str, torch.Tensor] = {k: v.to(device) for k, v in params.items()}
+        self.style_layers = tuple(
+            StyleLayer(name, int(self.params[f"{name}.affine.weight"].shape[0]), idx, kind)
+            for name, kind, _, idx in self._layers
+        )
+
+    # -- construction ------------------------------------------------------------------------------
+
+    def _fill_defaults(self, params: dict[str, torch.Tensor]) -> None:
+        """Add buffers that some formats omit (FIR filters; w_avg becomes the mean of 10k samples)."""
+        fir = ops.default_fir()
+        for res in self.config.block_resolutions:
+            params.setdefault(f"synthesis.b{res}.resample_filter", fir.clone())
+            for conv in ("conv0", "conv1"):
+                if f"synthesis.b{res}.{conv}.weight" in params:
+                    params.setdefault(f"synthesis.b{res}.{conv}.resample_filter", fir.clone())
+
+    def _check(self, params: Mapping[str, torch.Tensor]) -> None:
+        required = ["mapping.w_avg", "synthesis.b4.const"]
+        required += [f"mapping.fc{i}.{p}" for i in range(self.config.mapping_layers) for p in ("weight", "bias")]
+        if self.c_dim:
+            required += ["mapping.embed.weight", "mapping.embed.bias"]
+        for name, kind, _, _ in self._layers:
+            required += [f"{name}.{p}" for p in ("weight", "bias", "affine.weight", "affine.bias")]
+            if kind == "conv":
+                required += [f"{name}.noise_strength", f"{name}.noise_const"]
+        missing = [k for k in required if k not in params]
+        if missing:
+            raise CheckpointError(
+                f"StyleGAN2 weights incomplete: {len(missing)} tensor(s) missing, e.g. {', '.join(missing[:3])}",
+                hint="the checkpoint is truncated or not a StyleGAN2 generator",
+            )
+        if params["mapping.w_avg"].shape != (self.w_dim,):
+            raise CheckpointError(
+                f"mapping.w_avg: expected shape [{self.w_dim}], got {list(params['mapping.w_avg'].shape)}"
+            )
+        for name, _, _, _ in self._layers:
+            aw, w = params[f"{name}.affine.weight"], params[f"{name}.weight"]
+            if aw.shape[1] != self.w_dim or aw.shape[0] != w.shape[1]:
+                raise CheckpointError(
+                    f"{name}: affine {list(aw.shape)} does not fit w_dim {self.w_dim} and conv weight {list(w.shape)}"
+                )
+
+    @classmethod
+    def from_state_dict(
+        cls,
+        state: Mapping[str, torch.Tensor],
+        config: StyleGAN2Config | None = None,
+        device: str | torch.device = "cpu",
+        **overrides: Any,
+    ) -> StyleGAN2Generator:
+        """From NVIDIA-named tensors (``G_ema.state_dict()``); missing settings are inferred from shapes."""
+        return cls(state, config or infer_config(state, **overrides), device)
+
+    @classmethod
+    def from_rosinality_state_dict(
+        cls,
+        state: Mapping[str, torch.Tensor],
+        latent_avg: torch.Tensor | None = None,
+        device: str | torch.device = "cpu",
+    ) -> StyleGAN2Generator:
+        """From a rosinality ``Generator.state_dict()`` (``g_ema``; e4e/pSp ``decoder.*`` with the prefix removed).
+
+        ``latent_avg`` (``[w_dim]``, ``[1, w_dim]`` or ``[num_ws, w_dim]``) becomes ``w_avg``; when
+        absent, ``w_avg`` is estimated as the mean of 10,000 mapped samples (seed 0).
+        """
+        from large_stylegan2.formats import rosinality_to_nvidia
+
+        nv, estimate = rosinality_to_nvidia(state, latent_avg)
+        gen = cls(nv, infer_config(nv, source="rosinality"), device)
+        if estimate:
+            gen.estimate_w_avg()
+        return gen
+
+    @classmethod
+    def random(
+        cls,
+        resolution: int = 1024,
+        z_dim: int = 512,
+        w_dim: int = 512,
+        channel_base: int = 32768,
+        channel_max: int = 512,
+        mapping_layers: int = 8,
+        c_dim: int = 0,
+        seed: int = 0,
+        device: str | torch.device = "cpu",
+    ) -> StyleGAN2Generator:
+        """Random weights in NVIDIA's shapes (config-f by default): tests and benchmarks, not images."""
+        g = torch.Generator().manual_seed(seed)
+        ch = {r: min(channel_base // r, channel_max) for r in [2**i for i in range(2, int(math.log2(resolution)) + 1)]}
+        sd: dict[str, torch.Tensor] = {"mapping.w_avg": torch.zeros(w_dim)}
+        fin = z_dim + (w_dim if c_dim else 0)
+        if c_dim:
+            sd["mapping.embed.weight"], sd["mapping.embed.bias"] = (
+                torch.randn(w_dim, c_dim, generator=g),
+                torch.zeros(w_dim),
+            )
+        for i in range(mapping_layers):
+            sd[f"mapping.fc{i}.weight"] = torch.randn(w_dim, fin, generator=g) / 0.01
+            sd[f"mapping.fc{i}.bias"] = torch.zeros(w_dim)
+            fin = w_dim
+        sd["synthesis.b4.const"] = torch.randn(ch[4], 4, 4, generator=g)
+        cfg = StyleGAN2Config(z_dim, w_dim, c_dim, resolution, 3, mapping_layers, source="random")
+        for name, kind, res, _ in _layer_names(cfg):
+            cin = ch[res // 2] if name.endswith("conv0") else ch[res]
+            cout, k = (3, 1) if kind == "torgb" else (ch[res], 3)
+            sd[f"{name}.weight"] = torch.randn(cout, cin, k, k, generator=g)
+            sd[f"{name}.bias"] = torch.zeros(cout)
+            sd[f"{name}.affine.weight"] = torch.randn(cin, w_dim, generator=g)
+            sd[f"{name}.affine.bias"] = torch.ones(cin)
+            if kind == "conv":
+                sd[f"{name}.noise_strength"] = torch.zeros(())
+                sd[f"{name}.noise_const"] = torch.randn(res, res, generator=g)
+        return cls(sd, cfg, device)
+
+    def estimate_w_avg(self, n: int = 10000, seed: int = 0) -> None:
+        """Set ``w_avg`` to the mean W of ``n`` seeded samples (for checkpoints that lack it)."""
+        z = torch.randn(n, self.z_dim, generator=torch.Generator().manual_seed(seed)).to(self.device)
+        c = None
+        if self.c_dim:
+            c = torch.nn.functional.one_hot(torch.arange(n) % self.c_dim, self.c_dim).float().to(self.device)
+        with torch.no_grad():
+            self.params["mapping.w_avg"] = self._map(z, c).mean(0)
+        self._fingerprint_cache = None
+
+    # -- Generator interface ----------------------------------------------------------------------
+
+    @property
+    def w_avg(self) -> torch.Tensor:
+        return self.params["mapping.w_avg"]
+
+    @property
+    def device(self) -> torch.device:
+        return self.params["synthesis.b4.const"].device
+
+    def to(self, device: torch.device | str) -> StyleGAN2Generator:
+        self.params = {k: v.to(device) for k, v in self.params.items()}
+        return self
+
+    def state_tensors(self) -> Mapping[str, torch.Tensor]:
+        return dict(self.params)
+
+    def _map(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        p, cfg = self.params, self.config
+        x = ops.normalize_2nd_moment(z.to(self.device, torch.float32)) if self.z_dim else None
+        if self.c_dim:
+            if c is None:
+                raise UserInputError(
+                    f"this generator is class-conditional (c_dim={self.c_dim})", hint="pass a class label"
+                )
+            c = c.to(self.device, torch.float32)
+            y = ops.fc(c, p["mapping.embed.weight"], p["mapping.embed.bias"], 1 / math.sqrt(self.c_dim), 1.0)
+            y = ops.normalize_2nd_moment(y)
+            x = y if x is None else torch.cat([x, y], dim=1)
+        assert x is not None
+        for i in range(cfg.mapping_layers):
+            w = p[f"mapping.fc{i}.weight"]
+            x = ops.fc(
+                x,
+                w,
+                p[f"mapping.fc{i}.bias"],
+                cfg.mapping_lr / math.sqrt(w.shape[1]),
+                cfg.mapping_lr,
+                cfg.mapping_activation,
+            )
+        return x
+
+    def mapping(
+        self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0, trunc_cutoff: int | None = None
+    ) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.z_dim:
+            raise ShapeError(f"z: expected shape [N, {self.z_dim}], got {list(z.shape)}")
+        ws = self._map(z, c).unsqueeze(1).repeat(1, self.num_ws, 1)
+        if psi != 1.0:
+            cut = self.num_ws if trunc_cutoff is None else max(0, min(int(trunc_cutoff), self.num_ws))
+            head = self.w_avg.lerp(ws[:, :cut], float(psi))
+            ws = torch.cat([head, ws[:, cut:]], dim=1)
+        return ws
+
+    def _check_ws(self, ws: torch.Tensor) -> torch.Tensor:
+        if ws.ndim == 2 and ws.shape[1] == self.w_dim:
+            ws = ws.unsqueeze(1).repeat(1, self.num_ws, 1)
+        if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
+            raise ShapeError(f"ws: expected shape [N, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
+        return ws.to(self.device, torch.float32)
+
+    def styles(self, ws: torch.Tensor) -> torch.Tensor:
+        ws = self._check_ws(ws)
+        return torch.cat([ws[:, a.layer.w_index].matmul(a.weight.t()) + a.bias for a in self.style_affines()], dim=1)
+
+    def style_dict(self, ws: torch.Tensor) -> dict[str, torch.Tensor]:
+        """S as ``{layer name: [N, channels]}`` (the reference fixtures' ``s.<layer>`` tensors)."""
+        flat = self.styles(ws)
+        return {
+            layer.name: flat[:, a:b]
+            for layer, (a, b) in zip(self.style_layers, style_offsets(self.style_layers), strict=True)
+        }
+
+    def style_affines(self) -> list[StyleAffine]:
+        gain = 1.0 / math.sqrt(self.w_dim)
+        return [
+            StyleAffine(
+                layer, self.params[f"{layer.name}.affine.weight"] * gain, self.params[f"{layer.name}.affine.bias"]
+            )
+            for layer in self.style_layers
+        ]
+
+    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        return self.synthesis_from_styles(self.styles(ws), noise_mode)
+
+    def synthesis_from_styles(self, styles: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        if noise_mode not in NOISE_MODES:
+            raise UserInputError(f"unknown noise mode {noise_mode!r}", hint="use const, random or none")
+        if styles.ndim != 2 or styles.shape[1] != self.style_dim:
+            raise ShapeError(f"styles: expected shape [N, {self.style_dim}], got {list(styles.shape)}")
+        styles = styles.to(self.device, torch.float32)
+        per_layer = {
+            layer.name: styles[:, a:b]
+            for layer, (a, b) in zip(self.style_layers, style_offsets(self.style_layers), strict=True)
+        }
+        p, n = self.params, styles.shape[0]
+        if self.fused_modconv is None and n > 1 and styles.device.type == "cpu" and self.resolution >= 128:
+            # On CPU, large batched activations thrash the caches: one image at a time is faster (bench/).
+            return torch.cat([self.synthesis_from_styles(styles[i : i + 1], noise_mode) for i in range(n)])
+        fused = (n == 1) if self.fused_modconv is None else self.fused_modconv
+        x = p["synthesis.b4.const"].unsqueeze(0).expand(n, -1, -1, -1)
+        img: torch.Tensor | None = None
+        for res in self.config.block_resolutions:
+            clamp = self.config.clamp_for(res)
+            if res > 4:
+                x = self._conv_layer(x, f"synthesis.b{res}.conv0", per_layer, True, noise_mode, clamp, fused)
+            x = self._conv_layer(x, f"synthesis.b{res}.conv1", per_layer, False, noise_mode, clamp, fused)
+            name = f"synthesis.b{res}.torgb"
+            if name in per_layer:
+                if img is not None:
+                    img = ops.upfirdn2d_up2(img, p[f"synthesis.b{res}.resample_filter"], 2, 1)
+                w = p[f"{name}.weight"]
+                s = per_layer[name] * (1.0 / math.sqrt(w.shape[1]))
+                y = ops.modulated_conv(
+                    x, w, s, demodulate=False, up=False, fir=p[f"synthesis.b{res}.resample_filter"], fused=fused
+                )
+                y = y + p[f"{name}.bias"].reshape(1, -1, 1, 1)
+                if clamp is not None:
+                    y = y.clamp(-clamp, clamp)
+                img = y if img is None else img + y
+        assert img is not None
+        return img
+
+    def _conv_layer(
+        self,
+        x: torch.Tensor,
+        name: str,
+        styles: Mapping[str, torch.Tensor],
+        up: bool,
+        noise_mode: str,
+        clamp: float | None,
+        fused: bool,
+    ) -> torch.Tensor:
+        p = self.params
+        y = ops.modulated_conv(
+            x, p[f"{name}.weight"], styles[name], demodulate=True, up=up, fir=p[f"{name}.resample_filter"], fused=fused
+        )
+        if noise_mode == "const":
+            y = y + p[f"{name}.noise_const"] * p[f"{name}.noise_strength"]
+        elif noise_mode == "random":
+            noise = torch.randn(y.shape[0], 1, y.shape[2], y.shape[3], device=y.device, dtype=y.dtype)
+            y = y + noise * p[f"{name}.noise_strength"]
+        return ops.bias_act_lrelu(y, p[f"{name}.bias"], clamp)
+
+    # -- conveniences ---------------------------------------------------------------------------------
+
+    def generate(
+        self,
+        z: torch.Tensor,
+        c: torch.Tensor | None = None,
+        psi: float = 1.0,
+        trunc_cutoff: int | None = None,
+        noise_mode: str = "const",
+    ) -> torch.Tensor:
+        """z -> image, like NVIDIA's ``G(z, c, truncation_psi, truncation_cutoff, noise_mode)``."""
+        return self.synthesis(self.mapping(z, c, psi, trunc_cutoff), noise_mode)
+
+    def describe(self) -> dict[str, Any]:
+        info = super().describe()
+        info.update(
+            backend="stylegan2",
+            architecture=self.config.architecture,
+            source=self.config.source,
+            conv_clamp=self.config.conv_clamp,
+            mapping_layers=self.config.mapping_layers,
+        )
+        return info
+
+    def save_safetensors(self, path: str | os.PathLike[str]) -> Path:
+        """Write NVIDIA-named tensors + the config as JSON metadata (atomically); reloads bit-exactly."""
+        from large_toolkit.io.artifacts import save_tensors
+
+        meta = {"format": ARTIFACT_FORMAT, "config": self.config.to_dict(), "fingerprint": self.fingerprint()}
+        return save_tensors(path, self.params, meta)
+
+
+def config_from_metadata(raw: Mapping[str, str]) -> StyleGAN2Config | None:
+    """The config stored by :meth:`StyleGAN2Generator.save_safetensors`, when present."""
+    from large_toolkit.io.artifacts import META_KEY
+
+    text = raw.get(META_KEY)
+    if not text:
+        return None
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError:
+        raise CheckpointError("safetensors metadata is not valid JSON") from None
+    if meta.get("format") != ARTIFACT_FORMAT:
+        raise CheckpointError(f"safetensors file holds {meta.get('format')!r}, expected {ARTIFACT_FORMAT!r}")
+    return StyleGAN2Config.from_dict(meta.get("config") or {})

@@ -1,0 +1,123 @@
+"""A residual StyleGAN2 discriminator, as functional code over a dict of NVIDIA-named tensors.
+
+Architecture (Karras et al. 2020, config-e/f "resnet" D): ``fromrgb`` 1x1 at the top block, then per
+block ``conv0`` 3x3 and ``conv1`` 3x3 with 2x down-sampling (4x4 ``[1,3,3,1]`` blur), plus a 1x1
+down-sampled ``skip``, summed with gain sqrt(1/2); the 4x4 epilogue has minibatch-stddev (group 4,
+one feature), a 3x3 conv, a fully connected layer and the real/fake output.  All weights use the
+equalised learning rate (stored N(0,1), scaled by 1/sqrt(fan_in) at run time).
+
+An optional 4-way rotation head (``rot``) predicts which of 0/90/180/270 degrees an image was turned
+by: the self-supervised auxiliary task of Chen et al., "Self-Supervised GANs via Auxiliary Rotation
+Loss" (CVPR 2019), which stabilises training and gives D features that transfer without labels.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from large_stylegan2 import ops
+
+SQRT_HALF = math.sqrt(0.5)
+
+
+def channels_for(resolution: int, channel_base: int, channel_max: int) -> dict[int, int]:
+    """NVIDIA's channel rule ``min(channel_base // res, channel_max)`` for every block resolution."""
+    return {r: min(channel_base // r, channel_max) for r in [2**i for i in range(2, int(math.log2(resolution)) + 1)]}
+
+
+def init_discriminator(
+    resolution: int,
+    channel_base: int,
+    channel_max: int,
+    img_channels: int = 3,
+    rotation_head: bool = False,
+    seed: int = 0,
+) -> dict[str, torch.Tensor]:
+    """Fresh D weights (NVIDIA init: weights N(0,1), biases 0)."""
+    g = torch.Generator().manual_seed(seed)
+    ch = channels_for(resolution, channel_base, channel_max)
+    p: dict[str, torch.Tensor] = {}
+
+    def conv(name: str, cout: int, cin: int, k: int, bias: bool = True) -> None:
+        p[f"{name}.weight"] = torch.randn(cout, cin, k, k, generator=g)
+        if bias:
+            p[f"{name}.bias"] = torch.zeros(cout)
+
+    conv(f"b{resolution}.fromrgb", ch[resolution], img_channels, 1)
+    res = resolution
+    while res > 4:
+        conv(f"b{res}.conv0", ch[res], ch[res], 3)
+        conv(f"b{res}.conv1", ch[res // 2], ch[res], 3)
+        conv(f"b{res}.skip", ch[res // 2], ch[res], 1, bias=False)
+        res //= 2
+    conv("b4.conv", ch[4], ch[4] + 1, 3)
+    p["b4.fc.weight"], p["b4.fc.bias"] = torch.randn(ch[4], ch[4] * 16, generator=g), torch.zeros(ch[4])
+    p["b4.out.weight"], p["b4.out.bias"] = torch.randn(1, ch[4], generator=g), torch.zeros(1)
+    if rotation_head:
+        p["rot.weight"], p["rot.bias"] = torch.randn(4, ch[4], generator=g), torch.zeros(4)
+    return p
+
+
+def _conv(x: torch.Tensor, p: dict[str, torch.Tensor], name: str, act: bool = True) -> torch.Tensor:
+    w = p[f"{name}.weight"]
+    gain = 1.0 / math.sqrt(w[0].numel())
+    y = F.conv2d(x, w * gain, p.get(f"{name}.bias"), padding=w.shape[-1] // 2)
+    return F.leaky_relu(y, 0.2) * ops.SQRT2 if act else y
+
+
+def _down2(x: torch.Tensor, fir: torch.Tensor) -> torch.Tensor:
+    """Blur with the 4x4 FIR then keep every second pixel (NVIDIA's filtered down-sampling)."""
+    c = x.shape[1]
+    return F.conv2d(F.pad(x, [1, 1, 1, 1]), fir.to(x.dtype)[None, None].expand(c, 1, 4, 4), groups=c, stride=2)
+
+
+def _mbstd(x: torch.Tensor, group: int = 4) -> torch.Tensor:
+    n, c, h, w = x.shape
+    g = min(group, n)
+    while n % g:
+        g -= 1
+    y = x.reshape(g, -1, 1, c, h, w)
+    y = (y - y.mean(dim=0)).square().mean(dim=0).add(1e-8).sqrt().mean(dim=[2, 3, 4])
+    y = y.reshape(-1, 1, 1, 1).repeat(g, 1, h, w)
+    return torch.cat([x, y], dim=1)
+
+
+def features(p: dict[str, torch.Tensor], img: torch.Tensor) -> torch.Tensor:
+    """The D trunk: image ``[N, C, R, R]`` -> feature vector ``[N, ch4]`` (before the heads)."""
+    fir = ops.default_fir(img.device)
+    res = img.shape[-1]
+    x = _conv(img, p, f"b{res}.fromrgb")
+    while res > 4:
+        skip = _conv(_down2(x, fir), p, f"b{res}.skip", act=False)
+        x = _conv(x, p, f"b{res}.conv0")
+        x = _down2(_conv(x, p, f"b{res}.conv1"), fir)
+        x = (skip + x) * SQRT_HALF
+        res //= 2
+    x = _conv(_mbstd(x), p, "b4.conv")
+    w = p["b4.fc.weight"]
+    return F.leaky_relu(x.flatten(1) @ (w / math.sqrt(w.shape[1])).T + p["b4.fc.bias"], 0.2) * ops.SQRT2
+
+
+def _head(p: dict[str, torch.Tensor], name: str, feats: torch.Tensor) -> torch.Tensor:
+    w = p[f"{name}.weight"]
+    return feats @ (w / math.sqrt(w.shape[1])).T + p[f"{name}.bias"]
+
+
+def logits(p: dict[str, torch.Tensor], img: torch.Tensor) -> torch.Tensor:
+    """Real/fake logit per image, ``[N]``."""
+    return _head(p, "b4.out", features(p, img)).squeeze(1)
+
+
+def rotation_logits(p: dict[str, torch.Tensor], img: torch.Tensor) -> torch.Tensor:
+    """4-way rotation logits per image, ``[N, 4]`` (needs the ``rot`` head)."""
+    return _head(p, "rot", features(p, img))
+
+
+def rotate_batch(img: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each image turned by a random multiple of 90 degrees; returns images and the labels 0-3."""
+    labels = torch.randint(0, 4, (img.shape[0],), generator=gen).to(img.device)
+    turned = torch.stack([torch.rot90(img, k, dims=(2, 3)) for k in range(4)])  # [4, N, C, H, W]
+    return turned[labels, torch.arange(img.shape[0], device=img.device)], labels

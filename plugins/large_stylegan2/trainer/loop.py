@@ -1,0 +1,286 @@
+"""The StyleGAN2 training loop: non-saturating logistic loss, lazy R1, G EMA, style mixing.
+
+Follows the published recipe (Karras et al. 2020; stylegan2-ada-pytorch's defaults for small data):
+Adam(lr 0.0025, betas (0, 0.99)), lazy R1 every 16 D steps with the learning rate and betas
+corrected by 16/17, EMA of G with half-life ``ema_kimg`` (ramped up over the first 5% of images),
+style mixing with probability 0.9, and W-average tracking with beta 0.995.  Path-length
+regularisation is left out: it matters for perceptual smoothness at high resolution and costs a
+second backward pass; the demo's 32x32 models do not need it.
+
+Determinism and resume: every step draws from ``torch.Generator(seed * 1_000_003 + step)``, and
+the whole state (G, D, G_ema, both Adam states, counters) is saved as safetensors, so a resumed run
+continues exactly where the saved one stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from large_stylegan2.network import StyleGAN2Generator
+from large_stylegan2.trainer import discriminator as D
+from large_toolkit.errors import CheckpointError, UserInputError
+from large_toolkit.io.artifacts import load_tensors, save_tensors
+from large_toolkit.io.atomic import atomic_path
+from large_toolkit.io.png import write_png
+
+STATE_FORMAT = "large-tk/stylegan2-training-state"
+G_BUFFERS = ("w_avg", "resample_filter", "noise_const")
+
+
+@dataclass
+class TrainOptions:
+    """Every setting of a run; saved with the state so a resume uses the same ones."""
+
+    resolution: int = 32
+    z_dim: int = 64
+    w_dim: int = 64
+    mapping_layers: int = 2
+    channel_base: int = 4096
+    channel_max: int = 128
+    batch: int = 32
+    kimg: float = 100.0
+    lr: float = 0.0025
+    r1_gamma: float | None = None
+    r1_interval: int = 16
+    ema_kimg: float | None = None
+    ema_rampup: float = 0.05
+    mixing_prob: float = 0.9
+    w_avg_beta: float = 0.995
+    rotation_loss: bool = False
+    rotation_weight_d: float = 1.0
+    rotation_weight_g: float = 0.2
+    seed: int = 0
+    snapshot_kimg: float = 10.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.resolution < 8 or self.resolution & (self.resolution - 1):
+            raise UserInputError(f"resolution must be a power of two >= 8, got {self.resolution}")
+        if self.batch < 2:
+            raise UserInputError("batch must be >= 2 (minibatch-stddev needs pairs)")
+        if self.r1_gamma is None:  # NVIDIA's 'auto' heuristic
+            self.r1_gamma = 0.0002 * self.resolution**2 / self.batch
+        if self.ema_kimg is None:
+            self.ema_kimg = self.batch * 10 / 32
+
+
+def _trainable(name: str) -> bool:
+    return not any(name.endswith(b) for b in G_BUFFERS)
+
+
+class Trainer:
+    """Holds G, G_ema, D and the optimisers; :meth:`train` runs until ``kimg`` images were shown."""
+
+    def __init__(self, images: torch.Tensor, options: TrainOptions, out_dir: Path, device: torch.device) -> None:
+        if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[-1] not in (1, 3):
+            raise UserInputError(f"training images must be uint8 [N, H, W, C], got {images.dtype} {list(images.shape)}")
+        if images.shape[1] != options.resolution or images.shape[2] != options.resolution:
+            raise UserInputError(
+                f"training images are {images.shape[1]}x{images.shape[2]}, the run is set to {options.resolution}",
+                hint="pass --resolution to match the data",
+            )
+        self.opts, self.out_dir, self.device = options, out_dir, device
+        self.images = images.permute(0, 3, 1, 2).contiguous()  # uint8 NCHW, moved per batch
+        o = options
+        self.G = StyleGAN2Generator.random(
+            o.resolution, o.z_dim, o.w_dim, o.channel_base, o.channel_max, o.mapping_layers, seed=o.seed, device=device
+        )
+        self.G_ema = StyleGAN2Generator(self.G.params, self.G.config, device)
+        self.D = {
+            k: v.to(device)
+            for k, v in D.init_discriminator(
+                o.resolution, o.channel_base, o.channel_max, images.shape[-1], o.rotation_loss, o.seed + 1
+            ).items()
+        }
+        for k in list(self.G.params):
+            if _trainable(k):
+                self.G.params[k] = self.G.params[k].clone().requires_grad_(True)
+        for k in self.D:
+            self.D[k].requires_grad_(True)
+        c = o.r1_interval / (o.r1_interval + 1)
+        self.opt_G = torch.optim.Adam(self._g_params(), lr=o.lr, betas=(0.0, 0.99), eps=1e-8)
+        self.opt_D = torch.optim.Adam(list(self.D.values()), lr=o.lr * c, betas=(0.0, 0.99**c), eps=1e-8)
+        self.step, self.nimg = 0, 0
+        self.history: list[dict[str, float]] = []
+
+    def _g_params(self) -> list[torch.Tensor]:
+        return [v for k, v in sorted(self.G.params.items()) if _trainable(k)]
+
+    # -- one step ---------------------------------------------------------------------------------
+
+    def _gen(self, n: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        z = torch.randn(n, self.opts.z_dim, generator=rng).to(self.device)
+        ws = self.G.mapping(z)
+        if self.opts.mixing_prob > 0 and float(torch.rand((), generator=rng)) < self.opts.mixing_prob:
+            cut = int(torch.randint(1, self.G.num_ws, (), generator=rng))
+            ws2 = self.G.mapping(torch.randn(n, self.opts.z_dim, generator=rng).to(self.device))
+            ws = torch.cat([ws[:, :cut], ws2[:, cut:]], dim=1)
+        return self.G.synthesis(ws, noise_mode="random"), ws
+
+    def _reals(self, n: int, rng: torch.Generator) -> torch.Tensor:
+        idx = torch.randint(0, self.images.shape[0], (n,), generator=rng)
+        return self.images[idx].to(self.device, torch.float32) / 127.5 - 1.0
+
+    def train_step(self) -> dict[str, float]:
+        o = self.opts
+        rng = torch.Generator().manual_seed(o.seed * 1_000_003 + self.step)
+        torch.manual_seed(o.seed * 1_000_003 + self.step)  # the synthesis' random noise inputs
+        stats: dict[str, float] = {}
+
+        # G: non-saturating logistic loss (+ rotation prediction on fakes)
+        fake, ws = self._gen(o.batch, rng)
+        loss_g = F.softplus(-D.logits(self.D, fake)).mean()
+        if o.rotation_loss:
+            turned, labels = D.rotate_batch(fake, rng)
+            loss_g = loss_g + o.rotation_weight_g * F.cross_entropy(D.rotation_logits(self.D, turned), labels)
+        self.opt_G.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_G.step()
+        stats["loss_G"] = float(loss_g.detach())
+        with torch.no_grad():
+            w_mean = ws[:, 0].detach().mean(0)
+            self.G.params["mapping.w_avg"] = w_mean.lerp(self.G.params["mapping.w_avg"], o.w_avg_beta)
+
+        # D: logistic loss on fakes and reals (+ rotation prediction on reals), lazy R1
+        real = self._reals(o.batch, rng)
+        with torch.no_grad():
+            fake, _ = self._gen(o.batch, rng)
+        do_r1 = o.r1_gamma > 0 and self.step % o.r1_interval == 0
+        real.requires_grad_(do_r1)
+        real_logits = D.logits(self.D, real)
+        loss_d = F.softplus(D.logits(self.D, fake)).mean() + F.softplus(-real_logits).mean()
+        if o.rotation_loss:
+            turned, labels = D.rotate_batch(real.detach(), rng)
+            loss_d = loss_d + o.rotation_weight_d * F.cross_entropy(D.rotation_logits(self.D, turned), labels)
+        if do_r1:
+            (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+            r1 = grad.square().sum(dim=[1, 2, 3]).mean()
+            loss_d = loss_d + r1 * (o.r1_gamma / 2) * o.r1_interval
+            stats["r1"] = float(r1.detach())
+        self.opt_D.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_D.step()
+        stats["loss_D"] = float(loss_d.detach())
+
+        self.nimg += o.batch
+        self.step += 1
+        self._update_ema()
+        return stats
+
+    def _update_ema(self) -> None:
+        o = self.opts
+        ema_nimg = o.ema_kimg * 1000
+        if o.ema_rampup:
+            ema_nimg = min(ema_nimg, self.nimg * o.ema_rampup)
+        beta = 0.5 ** (o.batch / max(ema_nimg, 1e-8))
+        with torch.no_grad():
+            for k, v in self.G.params.items():
+                if _trainable(k):
+                    self.G_ema.params[k] = v.detach().lerp(self.G_ema.params[k], beta)
+                else:
+                    self.G_ema.params[k] = v.detach().clone()
+        self.G_ema._fingerprint_cache = None
+
+    # -- loop, snapshots, resume --------------------------------------------------------------------
+
+    def train(self, progress: Callable[[int, int, dict[str, float]], None] | None = None) -> Path:
+        total = int(self.opts.kimg * 1000)
+        next_snap = (self.nimg // self._snap_every() + 1) * self._snap_every()
+        start = time.perf_counter()
+        while self.nimg < total:
+            stats = self.train_step()
+            if self.step % 10 == 0 or self.nimg >= total:
+                self.history.append({"step": self.step, "kimg": self.nimg / 1000, **stats})
+            if progress is not None:
+                progress(min(self.nimg, total), total, stats)
+            if self.nimg >= next_snap and self.nimg < total:
+                self.save()
+                next_snap += self._snap_every()
+        self.elapsed = time.perf_counter() - start
+        return self.save()
+
+    def _snap_every(self) -> int:
+        return max(self.opts.batch, int(self.opts.snapshot_kimg * 1000))
+
+    def save(self) -> Path:
+        """Write ``G_ema.safetensors`` (loadable by ``--backend stylegan2``), the full state and a sample grid."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        g_path = self.out_dir / "G_ema.safetensors"
+        self.G_ema.save_safetensors(g_path)
+        tensors = {f"G.{k}": v.detach() for k, v in self.G.params.items()}
+        tensors.update({f"G_ema.{k}": v for k, v in self.G_ema.params.items()})
+        tensors.update({f"D.{k}": v.detach() for k, v in self.D.items()})
+        for name, opt in (("opt_G", self.opt_G), ("opt_D", self.opt_D)):
+            for i, p in enumerate(opt.param_groups[0]["params"]):
+                st = opt.state.get(p)
+                if st:
+                    tensors[f"{name}.{i}.exp_avg"] = st["exp_avg"]
+                    tensors[f"{name}.{i}.exp_avg_sq"] = st["exp_avg_sq"]
+                    tensors[f"{name}.{i}.step"] = torch.as_tensor(st["step"], dtype=torch.float64).reshape(())
+        meta = {"format": STATE_FORMAT, "options": asdict(self.opts), "step": self.step, "nimg": self.nimg}
+        save_tensors(self.out_dir / "training-state.safetensors", tensors, meta)
+        with atomic_path(self.out_dir / "log.json") as tmp:
+            tmp.write_text(json.dumps({"options": asdict(self.opts), "history": self.history}, indent=1))
+        self.sample_grid(self.out_dir / f"samples-{self.nimg // 1000:06d}kimg.png")
+        return g_path
+
+    def sample_grid(self, path: Path, rows: int = 8, seed: int = 123) -> None:
+        with torch.no_grad():
+            z = torch.randn(rows * rows, self.opts.z_dim, generator=torch.Generator().manual_seed(seed)).to(self.device)
+            img = self.G_ema.synthesis(self.G_ema.mapping(z), noise_mode="const")
+        write_png(path, image_grid(img, rows))
+
+    @classmethod
+    def resume(cls, images: torch.Tensor, out_dir: Path, device: torch.device, kimg: float | None = None) -> Trainer:
+        """Rebuild a trainer from ``out_dir/training-state.safetensors``; ``kimg`` may extend the run."""
+        path = out_dir / "training-state.safetensors"
+        if not path.is_file():
+            raise UserInputError(f"nothing to resume: {path} does not exist", hint="start a run without --resume")
+        tensors, meta = load_tensors(path, STATE_FORMAT)
+        opts = TrainOptions(**meta["options"])
+        if kimg is not None:
+            opts.kimg = kimg
+        tr = cls(images, opts, out_dir, device)
+        try:
+            for k in tr.G.params:
+                tr.G.params[k] = tensors[f"G.{k}"].to(device).requires_grad_(_trainable(k))
+                tr.G_ema.params[k] = tensors[f"G_ema.{k}"].to(device)
+            for k in tr.D:
+                tr.D[k] = tensors[f"D.{k}"].to(device).requires_grad_(True)
+        except KeyError as exc:
+            raise CheckpointError(f"{path} is incomplete: missing {exc}") from None
+        c = opts.r1_interval / (opts.r1_interval + 1)
+        tr.opt_G = torch.optim.Adam(tr._g_params(), lr=opts.lr, betas=(0.0, 0.99), eps=1e-8)
+        tr.opt_D = torch.optim.Adam(list(tr.D.values()), lr=opts.lr * c, betas=(0.0, 0.99**c), eps=1e-8)
+        for name, opt in (("opt_G", tr.opt_G), ("opt_D", tr.opt_D)):
+            for i, p in enumerate(opt.param_groups[0]["params"]):
+                if f"{name}.{i}.exp_avg" in tensors:
+                    opt.state[p] = {
+                        "step": tensors[f"{name}.{i}.step"].clone(),
+                        "exp_avg": tensors[f"{name}.{i}.exp_avg"].to(device),
+                        "exp_avg_sq": tensors[f"{name}.{i}.exp_avg_sq"].to(device),
+                    }
+        tr.step, tr.nimg = int(meta["step"]), int(meta["nimg"])
+        log = out_dir / "log.json"
+        if log.is_file():
+            tr.history = json.loads(log.read_text()).get("history", [])
+        return tr
+
+
+def image_grid(img: torch.Tensor, cols: int) -> np.ndarray:
+    """Float NCHW in [-1, 1] -> one uint8 HWC grid image, ``cols`` images per row."""
+    n, c, h, w = img.shape
+    rows = math.ceil(n / cols)
+    pad = torch.zeros(rows * cols - n, c, h, w, device=img.device)
+    x = torch.cat([img, pad]).reshape(rows, cols, c, h, w).permute(0, 3, 1, 4, 2).reshape(rows * h, cols * w, c)
+    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
