@@ -85,6 +85,9 @@ def parse_spec(text: str) -> DirectionSpec:
     if _looks_like_path(spec) and not (
         ":" in spec and _FINDER_RE.match(spec.split(":", 1)[0]) and not os.path.exists(spec)
     ):
+        head, _, tail = spec.rpartition(":")
+        if not os.path.exists(spec) and head and os.path.exists(head):  # PATH:INDEX without 'file:'
+            return DirectionSpec(spec, path=head, key=_key(tail))
         return DirectionSpec(spec, path=spec)
     name, _, key = spec.partition(":")
     if not _FINDER_RE.match(name):

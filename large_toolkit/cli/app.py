@@ -18,6 +18,7 @@ from large_toolkit.cli.state import OPTIONS
 
 CORE_COMMAND_MODULES = (
     "large_toolkit.cli.plugins_cmd",
+    "large_toolkit.cli.regress_cmd",
     "large_toolkit.cli.directions_cmd",
     "large_toolkit.cli.data_cmd",
 )

@@ -1,0 +1,256 @@
+"""The few-shot evaluation protocol of the released ``train_regression_model.py``.
+
+Steps (all from the released script; see ``large_method.md`` §2.5):
+
+1. Seed a legacy numpy RNG (``np.random.seed(2)`` upstream) and split the rows
+   like ``train_test_split(df, train_size=1000)``: one ``permutation`` of all
+   rows, the *first* ``N - train_size`` positions are the test set, the next
+   ``train_size`` the training pool (in permutation order).
+2. Optionally trim training outliers (``trim_ratio``, 1-D features only).
+3. For each n: ``all`` (or n >= pool size) is one fit on the whole pool;
+   otherwise ``repeats`` draws of n labelled points with min-distance
+   sampling (``d_min = range / n**1.3`` unless given), one fit per draw.
+4. Per draw: MAE and R² on the full test set.  Report MAE mean / std / max and
+   R² mean over draws, plus the number of unique subsets.
+
+``mode="exact"`` makes the released RNG calls in the released order (split,
+then for each n in order, for each repeat, the picks) and fits each draw with
+scikit-learn, so a seeded run gives the released numbers.  ``mode="vectorised"``
+(default) keeps the identical split, draws all repeats at once from a PCG64
+generator seeded with ``seed`` and fits them in closed form / batched; the
+draws differ but have the same distribution, so the statistics agree within
+sampling error.  ``draws="legacy"`` with ``mode="vectorised"`` uses the
+released draws with the batched fit (equal to ``exact`` to float precision).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from large_toolkit.errors import UserInputError
+from large_toolkit.regression.batched import batched_fit, batched_metrics
+from large_toolkit.regression.regressor import as_feature_matrix, canonical_model, make_sklearn_model, trim_mask
+from large_toolkit.regression.sampling import (
+    resolve_min_distance,
+    sample_min_distance_batched,
+    sample_min_distance_legacy,
+    unique_subsets,
+)
+
+DEFAULT_NS: tuple[int | str, ...] = (2, 5, 10, 20, "all")
+MODES = ("vectorised", "exact")
+
+
+@dataclass
+class FewShotRow:
+    """Statistics for one number of labels."""
+
+    n: int | str
+    repeats: int
+    min_distance: float
+    mean_labels_used: float
+    mae_mean: float
+    mae_std: float
+    mae_max: float
+    r2_mean: float
+    r2_std: float
+    unique_subsets: int
+    maes: np.ndarray = field(repr=False)
+    r2s: np.ndarray = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("maes")
+        data.pop("r2s")
+        if not np.isfinite(data["min_distance"]):
+            data["min_distance"] = None
+        return data
+
+
+@dataclass
+class ProtocolResult:
+    """All rows of one protocol run plus its settings."""
+
+    rows: list[FewShotRow]
+    settings: dict[str, Any]
+    train_index: np.ndarray = field(repr=False)
+    test_index: np.ndarray = field(repr=False)
+
+    def row(self, n: int | str) -> FewShotRow:
+        for r in self.rows:
+            if r.n == n:
+                return r
+        raise KeyError(n)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"settings": self.settings, "rows": [r.to_dict() for r in self.rows]}
+
+
+def split_indices(n_samples: int, train_size: int, rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
+    """``train_test_split(..., train_size=k)`` with a legacy RNG: returns ``(train, test)`` positions."""
+    if train_size < 2:
+        raise UserInputError(f"the training pool needs at least 2 samples, got train_size={train_size}")
+    if n_samples - train_size < 1:
+        raise UserInputError(
+            f"{n_samples} labelled samples leave no test set with a training pool of {train_size}",
+            hint="lower --train-size or add labelled samples",
+        )
+    perm = rng.permutation(n_samples)
+    n_test = n_samples - train_size
+    return perm[n_test : n_test + train_size], perm[:n_test]
+
+
+def _row(n: int | str, d_min: float, used: np.ndarray, maes: np.ndarray, r2s: np.ndarray, uniq: int) -> FewShotRow:
+    return FewShotRow(
+        n=n,
+        repeats=int(maes.shape[0]),
+        min_distance=d_min,
+        mean_labels_used=float(np.mean(used)),
+        mae_mean=float(np.mean(maes)),
+        mae_std=float(np.std(maes)),
+        mae_max=float(np.max(maes)),
+        r2_mean=float(np.mean(r2s)),
+        r2_std=float(np.std(r2s)),
+        unique_subsets=uniq,
+        maes=maes,
+        r2s=r2s,
+    )
+
+
+def _check_inputs(X: np.ndarray, y: np.ndarray) -> None:
+    if X.shape[0] != y.shape[0]:
+        raise UserInputError(f"{X.shape[0]} feature rows but {y.shape[0]} labels")
+    if not np.isfinite(y).all():
+        raise UserInputError("labels contain NaN or inf", hint="remove or fix those rows")
+    if not np.isfinite(X).all():
+        raise UserInputError("distances contain NaN or inf", hint="check the latents and the direction")
+    if np.ptp(X, axis=0).max() == 0:
+        raise UserInputError(
+            "all distances are equal, so they cannot predict anything",
+            hint="check that the direction matches the latents' generator",
+        )
+
+
+def fewshot_protocol(
+    X: Any,
+    y: Any,
+    *,
+    train_size: int = 1000,
+    ns: Sequence[int | str] = DEFAULT_NS,
+    repeats: int = 1000,
+    min_distance: float | None = None,
+    model: str = "ols",
+    alpha: float = 1.0,
+    l1_ratio: float = 0.5,
+    trim_ratio: float = 1.0,
+    seed: int = 2,
+    mode: str = "vectorised",
+    draws: str | None = None,
+) -> ProtocolResult:
+    """Run the few-shot protocol on features ``X [N, k]`` and labels ``y [N]`` (see the module docstring)."""
+    if mode not in MODES:
+        raise UserInputError(f"unknown protocol mode {mode!r}", hint=f"use one of {MODES}")
+    draws = draws or ("legacy" if mode == "exact" else "batched")
+    if mode == "exact" and draws != "legacy":
+        raise UserInputError("exact mode uses the released (legacy) draws")
+    if repeats < 1:
+        raise UserInputError(f"repeats must be >= 1, got {repeats}")
+    model = canonical_model(model)
+    feats = as_feature_matrix(X)
+    target = np.asarray(y, dtype=np.float64).reshape(-1)
+    _check_inputs(feats, target)
+
+    legacy = np.random.RandomState(seed)
+    train_idx, test_idx = split_indices(feats.shape[0], train_size, legacy)
+    X_train, y_train = feats[train_idx], target[train_idx]
+    keep = trim_mask(X_train, trim_ratio)
+    X_train, y_train = X_train[keep], y_train[keep]
+    X_test, y_test = feats[test_idx], target[test_idx]
+    batched_rng = np.random.default_rng(seed)
+
+    rows = []
+    for n in ns:
+        full = n == "all" or int(n) >= X_train.shape[0]
+        if full:
+            rows.append(_full_fit(n, X_train, y_train, X_test, y_test, model, alpha, l1_ratio))
+            continue
+        n = int(n)
+        if n < 2:
+            raise UserInputError(f"a fit needs at least 2 labels, got n={n}")
+        d_min = resolve_min_distance(X_train, n, min_distance)
+        if draws == "legacy":
+            picks = [sample_min_distance_legacy(X_train, n, d_min, legacy) for _ in range(repeats)]
+            counts = np.array([len(p) for p in picks])
+            indices = np.full((repeats, n), -1, dtype=np.int64)
+            for r, p in enumerate(picks):
+                indices[r, : len(p)] = p
+        else:
+            indices, counts = sample_min_distance_batched(X_train, n, d_min, repeats, batched_rng)
+        if mode == "exact":
+            maes, r2s = _sklearn_loop(indices, counts, X_train, y_train, X_test, y_test, model, alpha, l1_ratio)
+        else:
+            mask = np.arange(indices.shape[1])[None, :] < counts[:, None]
+            safe = np.maximum(indices, 0)
+            coef, b = batched_fit(X_train[safe], y_train[safe], mask, model, alpha, l1_ratio)
+            maes, r2s = batched_metrics(coef, b, X_test, y_test)
+        rows.append(_row(n, d_min, counts, maes, r2s, unique_subsets(np.where(indices < 0, -1, indices))))
+
+    settings = {
+        "mode": mode,
+        "draws": draws,
+        "seed": seed,
+        "train_size": int(train_idx.shape[0]),
+        "train_used": int(X_train.shape[0]),
+        "test_size": int(test_idx.shape[0]),
+        "repeats": repeats,
+        "model": model,
+        "alpha": alpha,
+        "l1_ratio": l1_ratio,
+        "trim_ratio": trim_ratio,
+        "min_distance": min_distance,
+        "features": int(feats.shape[1]),
+    }
+    return ProtocolResult(rows, settings, train_idx, test_idx)
+
+
+def _full_fit(
+    n: int | str,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    model: str,
+    alpha: float,
+    l1_ratio: float,
+) -> FewShotRow:
+    """The reference fit on the whole (trimmed) pool: no draw, ``min_distance = 0``."""
+    est = make_sklearn_model(model, alpha, l1_ratio).fit(X_train, y_train)
+    mae = float(np.mean(np.abs(est.predict(X_test) - y_test)))
+    r2 = float(est.score(X_test, y_test))
+    return _row(n, 0.0, np.array([X_train.shape[0]]), np.array([mae]), np.array([r2]), 1)
+
+
+def _sklearn_loop(
+    indices: np.ndarray,
+    counts: np.ndarray,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    model: str,
+    alpha: float,
+    l1_ratio: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The released per-draw loop: a fresh scikit-learn model per draw, scored on the test set."""
+    maes = np.empty(indices.shape[0])
+    r2s = np.empty(indices.shape[0])
+    for r in range(indices.shape[0]):
+        rows = indices[r, : counts[r]]
+        est = make_sklearn_model(model, alpha, l1_ratio).fit(X_train[rows], y_train[rows])
+        maes[r] = np.mean(np.abs(est.predict(X_test) - y_test))
+        r2s[r] = est.score(X_test, y_test)
+    return maes, r2s
