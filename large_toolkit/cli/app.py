@@ -21,6 +21,7 @@ CORE_COMMAND_MODULES = (
     "large_toolkit.cli.regress_cmd",
     "large_toolkit.cli.directions_cmd",
     "large_toolkit.cli.data_cmd",
+    "large_toolkit.cli.gui_cmd",
 )
 
 HELP = (

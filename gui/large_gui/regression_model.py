@@ -1,0 +1,103 @@
+"""The regression panel's math, delegated to :mod:`large_toolkit.regression` (Qt-free).
+
+The GUI must show the same numbers the CLI prints, so distances (``scalar_distance``
+with a mean over the edited layers), the fit (``LatentRegressor``) and the label
+table reader come from the core.  Only the "label these next" advice is local
+until the core grows one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from large_toolkit.types import Direction, Latents
+
+if TYPE_CHECKING:
+    from large_gui.state import FitSummary
+    from large_toolkit.interfaces import Generator
+
+
+def distances_for(
+    latents: Latents, direction: Direction, layers: Sequence[int] | None, generator: Generator | None = None
+) -> np.ndarray:
+    """One signed distance per image along ``direction``: the core's mean per-layer distance.
+
+    ``layers`` are the w indices the explorer edits (None: the direction's own mask,
+    else all), so the regression measures exactly where the sliders act.
+    """
+    from large_toolkit.regression.features import FeatureSpec, scalar_distance
+
+    spec = FeatureSpec(layers=None if layers is None else list(layers), combine="mean")
+    return np.asarray(scalar_distance(latents, direction, spec, generator), dtype=np.float64)
+
+
+def fit_summary(
+    ids: Sequence[str], distances: np.ndarray, labelled: Mapping[str, float], truth: Mapping[str, float]
+) -> FitSummary:
+    """Fit label ~ distance on the labelled images (the core's OLS LatentRegressor).
+
+    MAE and R² are measured on the images that have ground truth and are not
+    labelled, i.e. the few-shot setting: the labels the user typed never score themselves.
+    """
+    from large_gui.state import FitSummary
+    from large_toolkit.errors import UserInputError
+    from large_toolkit.regression.regressor import LatentRegressor
+
+    index = {image_id: i for i, image_id in enumerate(ids)}
+    train = [index[k] for k in labelled]
+    if len(train) < 2:
+        raise ValueError("enter at least 2 labels to fit a line")
+    x = np.asarray(distances, dtype=np.float64)[:, None]
+    y = np.asarray([labelled[k] for k in labelled], dtype=np.float64)
+    if np.ptp(x[train]) == 0:
+        raise ValueError("the labelled images have the same distance; label images further apart")
+    try:
+        model = LatentRegressor(model="ols").fit(x[train], y)
+    except UserInputError as exc:
+        raise ValueError(exc.one_line()) from None
+    predictions = np.asarray(model.predict(x), dtype=np.float64).ravel()
+    test = [i for k, i in index.items() if k not in labelled and k in truth]
+    mae = r2 = None
+    if test:
+        y_true = np.asarray([truth[ids[i]] for i in test], dtype=np.float64)
+        err = predictions[test] - y_true
+        mae = float(np.abs(err).mean())
+        denom = float(((y_true - y_true.mean()) ** 2).sum())
+        r2 = float(1.0 - (err**2).sum() / denom) if denom > 0 else None
+    return FitSummary(float(model.coef_[0]), float(model.intercept_), predictions, mae, r2, len(train))
+
+
+def suggest_next(ids: Sequence[str], distances: np.ndarray, labelled: Mapping[str, float], k: int = 3) -> list[str]:
+    """Which images to label next: spread along the distance axis, away from the labelled ones.
+
+    Greedy farthest-point choice in distance (the min-distance sampler's idea: two
+    labels far apart pin a line best); the first pick is the lowest distance.
+    """
+    x = np.asarray(distances, dtype=np.float64)
+    chosen = [ids.index(i) for i in labelled]
+    out: list[int] = []
+    free = [i for i in range(len(ids)) if i not in chosen]
+    for _ in range(min(k, len(free))):
+        if not chosen and not out:
+            pick = min(free, key=lambda i: x[i])
+        else:
+            anchors = x[chosen + out]
+            pick = max(free, key=lambda i: float(np.abs(anchors - x[i]).min()))
+        out.append(pick)
+        free.remove(pick)
+    return [ids[i] for i in out]
+
+
+def sorted_order(distances: np.ndarray) -> np.ndarray:
+    """Image indices in ascending distance (the unsupervised sort)."""
+    return np.argsort(np.asarray(distances), kind="stable")
+
+
+def read_labels_csv(path: str) -> dict[str, float]:
+    """``id -> value`` through the core's label-table reader (same rules as ``large-tk regress --labels``)."""
+    from large_toolkit.regression.inputs import read_label_table
+
+    return read_label_table(path)

@@ -1,0 +1,324 @@
+"""Directions panel: compute with a registered finder, list with scores, sliders, layer range, save/load."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from large_gui.state import ExplorerState
+from large_gui.workers import Job, start_job
+
+SLIDER_STEPS = 10  # slider units per alpha unit: range ±10 in 0.1 steps, as GANSpace's viewer
+SLIDER_RANGE = 10.0
+
+
+def parse_options(text: str) -> dict[str, Any]:
+    """``"layers=0-1, num=8"`` -> ``{"layers": "0-1", "num": 8}`` (numbers become numbers)."""
+    options: dict[str, Any] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise ValueError(f"option {part.strip()!r} is not key=value")
+        key, value = (p.strip() for p in part.split("=", 1))
+        for cast in (int, float):
+            try:
+                options[key] = cast(value)
+                break
+            except ValueError:
+                continue
+        else:
+            options[key] = value
+    return options
+
+
+class DirectionSlider(QWidget):
+    """One row: name, a ±10 slider in 0.1 steps, and the current alpha."""
+
+    def __init__(self, state: ExplorerState, index: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.state, self.index = state, index
+        entry = state.entries[index]
+        self.name = QLabel(entry.direction.name or f"#{index}")
+        self.name.setMinimumWidth(70)
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(int(-SLIDER_RANGE * SLIDER_STEPS), int(SLIDER_RANGE * SLIDER_STEPS))
+        self.slider.setValue(round(entry.alpha * SLIDER_STEPS))
+        self.value = QLabel(f"{entry.alpha:+.1f}")
+        self.value.setMinimumWidth(40)
+        self.slider.valueChanged.connect(self._moved)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.name)
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.value)
+
+    def _moved(self, value: int) -> None:
+        alpha = value / SLIDER_STEPS
+        self.value.setText(f"{alpha:+.1f}")
+        self.state.set_alpha(self.index, alpha)
+
+    def sync(self) -> None:
+        alpha = self.state.entries[self.index].alpha
+        self.slider.blockSignals(True)
+        self.slider.setValue(round(alpha * SLIDER_STEPS))
+        self.slider.blockSignals(False)
+        self.value.setText(f"{alpha:+.1f}")
+
+
+class DirectionsPanel(QGroupBox):
+    """Finder → Compute (worker, progress, cancel) → checkable list → one slider per checked direction."""
+
+    def __init__(self, state: ExplorerState, parent: QWidget | None = None) -> None:
+        super().__init__("Directions", parent)
+        self.state = state
+        self.finder = QComboBox()
+        self.options = QLineEdit()
+        self.options.setPlaceholderText("finder options, e.g. layers=0-1, num=10")
+        self.compute_button = QPushButton("Compute")
+        self.compute_button.clicked.connect(self.compute)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(10)
+        self.status = QLabel("")
+        self.list = QListWidget()
+        self.list.setMaximumHeight(140)
+        self.list.itemChanged.connect(self._item_changed)
+        self.list.currentRowChanged.connect(self._row_changed)
+        self.sliders_box = QWidget()
+        self.sliders_layout = QVBoxLayout(self.sliders_box)
+        self.sliders_layout.setContentsMargins(0, 0, 0, 0)
+        self.sliders: list[DirectionSlider] = []
+        self.layer_start, self.layer_end = QSpinBox(), QSpinBox()
+        self.layer_start.valueChanged.connect(self._range_changed)
+        self.layer_end.valueChanged.connect(self._range_changed)
+        all_layers = QPushButton("All")
+        all_layers.clicked.connect(self._all_layers)
+        reset = QPushButton("Reset")
+        reset.clicked.connect(state.reset_alphas)
+        save, load = QPushButton("Save…"), QPushButton("Load…")
+        save.clicked.connect(self._save_dialog)
+        load.clicked.connect(self._load_dialog)
+
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Finder"), 0, 0)
+        grid.addWidget(self.finder, 0, 1)
+        grid.addWidget(self.compute_button, 0, 2)
+        grid.addWidget(self.cancel_button, 0, 3)
+        grid.addWidget(self.options, 1, 0, 1, 4)
+        layers_row = QHBoxLayout()
+        layers_row.addWidget(QLabel("Edit w layers"))
+        layers_row.addWidget(self.layer_start)
+        layers_row.addWidget(QLabel("to"))
+        layers_row.addWidget(self.layer_end)
+        layers_row.addWidget(all_layers)
+        layers_row.addStretch(1)
+        buttons = QHBoxLayout()
+        for button in (reset, save, load):
+            buttons.addWidget(button)
+        column = QVBoxLayout(self)
+        column.addLayout(grid)
+        column.addWidget(self.progress)
+        column.addWidget(self.status)
+        column.addWidget(self.list)
+        column.addWidget(self.sliders_box)
+        column.addLayout(layers_row)
+        column.addLayout(buttons)
+        self.job: Job | None = None
+        self.refresh_finders()
+        state.changed.connect(self._on_state)
+
+    # -- finders ----------------------------------------------------------------------------
+
+    def refresh_finders(self) -> None:
+        from large_toolkit.plugins import get_host
+
+        self.finder.clear()
+        for name, reg in sorted(get_host().registries["direction_finder"].items()):
+            self.finder.addItem(name)
+            self.finder.setItemData(self.finder.count() - 1, reg.description, Qt.ItemDataRole.ToolTipRole)
+
+    def compute(self) -> None:
+        """Run the chosen finder (through the core's cache) in a worker."""
+        generator, name = self.state.generator, self.finder.currentText()
+        if generator is None or not name:
+            self.status.setText("load a model first" if generator is None else "no direction finder installed")
+            return
+        try:
+            config = parse_options(self.options.text())
+        except ValueError as exc:
+            self.status.setText(f"error: {exc}")
+            return
+
+        def work(progress: Any, token: Any) -> Any:
+            from large_toolkit.directions import find_directions
+
+            def report(_what: str, done: int, total: int) -> None:
+                if token.cancelled:
+                    raise InterruptedError("cancelled")
+                progress(done, total)
+
+            return find_directions(name, generator, config, progress=report)
+
+        self.job = Job(work)
+        self.job.signals.result.connect(self._computed)
+        self.job.signals.error.connect(self._failed)
+        self.job.signals.progress.connect(self._progress)
+        self.job.signals.finished.connect(self._finished)
+        self._busy(True, f"computing {name}…")
+        start_job(self.job)
+
+    def cancel(self) -> None:
+        """Stop waiting: the finder stops at its next progress report and its result is discarded."""
+        if self.job is not None:
+            self.job.cancel()
+        self._busy(False, "cancelled")
+
+    def _busy(self, busy: bool, text: str) -> None:
+        self.compute_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy)
+        self.progress.setRange(0, 0 if busy else 1)  # indeterminate until the finder reports
+        self.status.setText(text)
+
+    @Slot(int, int)
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+
+    @Slot(object)
+    def _computed(self, dirs: Any) -> None:
+        self.state.set_directions(dirs)
+        self.status.setText(f"{len(dirs)} directions ({dirs.score_name})")
+
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        self.status.setText(f"error: {message}")
+
+    @Slot()
+    def _finished(self) -> None:
+        job = self.job
+        if job is not None and self.sender() is job.signals and not job.token.cancelled:
+            self._busy(False, self.status.text())
+
+    # -- list and sliders -------------------------------------------------------------------
+
+    def _rebuild_list(self) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        for entry in self.state.entries:
+            item = QListWidgetItem(entry.label)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if entry.selected else Qt.CheckState.Unchecked)
+            item.setToolTip("tick to get a slider; select to inspect layers and regress")
+            self.list.addItem(item)
+        if self.state.current is not None:
+            self.list.setCurrentRow(self.state.current)
+        self.list.blockSignals(False)
+
+    def _rebuild_sliders(self) -> None:
+        for slider in self.sliders:
+            self.sliders_layout.removeWidget(slider)
+            slider.hide()  # deleteLater waits for the event loop; the old row must vanish now
+            slider.setParent(None)
+            slider.deleteLater()
+        self.sliders = [DirectionSlider(self.state, i, self.sliders_box) for i in self.state.selected_indices()]
+        for slider in self.sliders:
+            self.sliders_layout.addWidget(slider)
+
+    def _item_changed(self, item: QListWidgetItem) -> None:
+        self.state.set_selected(self.list.row(item), item.checkState() == Qt.CheckState.Checked)
+
+    def _row_changed(self, row: int) -> None:
+        self.state.set_current(row if row >= 0 else None)
+
+    # -- layer range ------------------------------------------------------------------------
+
+    def _range_changed(self, _value: int) -> None:
+        if self.state.generator is not None:
+            self.state.set_layer_range(self.layer_start.value(), self.layer_end.value())
+
+    def _all_layers(self) -> None:
+        self.state.all_layers()
+
+    def _sync_range(self) -> None:
+        last = max(self.state.num_ws - 1, 0)
+        layers = self.state.layers or [0]
+        for spin, value in ((self.layer_start, layers[0]), (self.layer_end, layers[-1])):
+            spin.blockSignals(True)
+            spin.setRange(0, last)
+            spin.setValue(value)
+            spin.blockSignals(False)
+        wplus = self.state.mode == "wplus"
+        self.layer_start.setEnabled(True)
+        self.layer_end.setEnabled(True)
+        self.layer_start.setToolTip("" if wplus else "W mode edits every layer; choosing a range switches to W+")
+
+    def _on_state(self, topic: str) -> None:
+        if topic in ("directions", "generator"):
+            self._rebuild_list()
+            self._rebuild_sliders()
+        elif topic == "selection":
+            self._rebuild_sliders()
+        elif topic == "alpha":
+            for slider in self.sliders:
+                slider.sync()
+        if topic in ("layers", "generator"):
+            self._sync_range()
+
+    # -- files ------------------------------------------------------------------------------
+
+    def _save_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save directions", "directions.safetensors", "*.safetensors")
+        if path:
+            self.save(path)
+
+    def _load_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load directions", "", "Directions (*.safetensors *.npy *.npz *.pt);;All (*)"
+        )
+        if path:
+            self.load(path)
+
+    def save(self, path: str) -> None:
+        from large_toolkit.io.artifacts import save_directions
+
+        try:
+            save_directions(path, self.state.direction_set(), self.state.generator)
+            self.status.setText(f"saved {len(self.state.entries)} directions to {path}")
+        except Exception as exc:
+            self.status.setText(f"error: {exc}")
+
+    def load(self, path: str) -> None:
+        """Read our safetensors or any original format the core understands."""
+        from large_toolkit.io.direction_formats import load_direction_file
+
+        try:
+            dirs = load_direction_file(path, self.state.generator)
+        except Exception as exc:
+            self.status.setText(f"error: {exc}")
+            return
+        self.state.set_directions(dirs)
+        self.status.setText(f"loaded {len(dirs)} directions from {path}")

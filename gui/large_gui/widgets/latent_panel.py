@@ -1,0 +1,145 @@
+"""Latent panel: seed, truncation psi, W / W+ mode, and starting from a real image by inversion."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+import torch
+from PySide6.QtCore import Slot
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from large_gui.qimage import from_qimage
+from large_gui.state import ExplorerState
+from large_gui.workers import Job, start_job
+
+MODE_LABELS = {"w": "W (one code, every layer)", "wplus": "W+ (edit chosen layers)"}
+
+
+def image_to_tensor(frame: np.ndarray, resolution: int) -> torch.Tensor:
+    """uint8 HWC -> float ``[1, 3, R, R]`` in [-1, 1], resized to the generator's resolution."""
+    x = torch.from_numpy(frame).permute(2, 0, 1).float().unsqueeze(0) / 127.5 - 1.0
+    if x.shape[-1] != resolution or x.shape[-2] != resolution:
+        x = torch.nn.functional.interpolate(x, size=(resolution, resolution), mode="area")
+    return x
+
+
+class LatentPanel(QGroupBox):
+    """Seed / psi / mode bound to the state; "Invert image…" runs a registered inverter in a worker."""
+
+    def __init__(self, state: ExplorerState, device: str = "auto", parent: QWidget | None = None) -> None:
+        super().__init__("Latent", parent)
+        self.state, self.device = state, device
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setValue(state.seed)
+        self.seed.valueChanged.connect(state.set_seed)
+        shuffle = QPushButton("Random")
+        shuffle.clicked.connect(lambda: self.seed.setValue(random.randrange(0, 100000)))
+        self.psi = QDoubleSpinBox()
+        self.psi.setRange(-1.0, 2.0)
+        self.psi.setSingleStep(0.05)
+        self.psi.setValue(state.psi)
+        self.psi.valueChanged.connect(state.set_psi)
+        self.mode = QComboBox()
+        for key, label in MODE_LABELS.items():
+            self.mode.addItem(label, key)
+        self.mode.currentIndexChanged.connect(lambda _i: state.set_mode(self.mode.currentData()))
+        self.inverter = QComboBox()
+        self.invert_button = QPushButton("Invert image…")
+        self.invert_button.clicked.connect(self._choose_image)
+        self.status = QLabel("")
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(shuffle)
+        inv_row = QHBoxLayout()
+        inv_row.addWidget(self.inverter, 1)
+        inv_row.addWidget(self.invert_button)
+        form = QFormLayout(self)
+        form.addRow("Seed", seed_row)
+        form.addRow("Truncation ψ", self.psi)
+        form.addRow("Space", self.mode)
+        form.addRow("Inverter", inv_row)
+        form.addRow(self.status)
+        self.job: Job | None = None
+        self.refresh_inverters()
+        state.changed.connect(self._on_state)
+
+    def refresh_inverters(self) -> None:
+        from large_toolkit.plugins import get_host
+
+        self.inverter.clear()
+        self.inverter.addItems(sorted(get_host().registries["inverter"]))
+        self.invert_button.setEnabled(self.inverter.count() > 0)
+        if self.inverter.count() == 0:
+            self.inverter.addItem("(no inverter installed)")
+
+    def _on_state(self, topic: str) -> None:
+        if topic == "layers":
+            index = self.mode.findData(self.state.mode)
+            if index != self.mode.currentIndex():
+                self.mode.blockSignals(True)
+                self.mode.setCurrentIndex(index)
+                self.mode.blockSignals(False)
+        elif topic == "latent":
+            self.status.setText(f"start: {self.state.base_source}")
+
+    def _choose_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Image to invert", "", "Images (*.png *.jpg *.jpeg);;All (*)")
+        if path:
+            self.invert(path)
+
+    def invert(self, path: str) -> None:
+        """Read ``path`` and invert it with the chosen inverter; the result becomes the base code (W+)."""
+        generator, name = self.state.generator, self.inverter.currentText()
+        image = QImage(path)
+        if generator is None or image.isNull():
+            self.status.setText("load a model first" if generator is None else f"cannot read {path}")
+            return
+        images = image_to_tensor(from_qimage(image), generator.resolution)
+        device = self.device
+
+        def work(_progress: Any, _token: Any) -> Any:
+            from large_toolkit.plugins import get_host
+            from large_toolkit.runner import resolve_device
+            from large_toolkit.types import LatentSpace
+
+            inverter = get_host().inverter(name).create(
+                generator=generator, checkpoint=None, device=str(resolve_device(device))
+            )
+            result = inverter.invert(images.to(generator.device), generator, LatentSpace.WPLUS)
+            return result.latents.to_wplus(generator.num_ws).tensor
+
+        self.status.setText(f"inverting with {name}…")
+        self.invert_button.setEnabled(False)
+        self.job = Job(work)
+        self.job.signals.result.connect(self._inverted)
+        self.job.signals.error.connect(self._failed)
+        self.job.signals.finished.connect(self._done)
+        start_job(self.job)
+
+    @Slot(object)
+    def _inverted(self, ws: torch.Tensor) -> None:
+        self.state.set_base_latent(ws, f"inverted ({self.inverter.currentText()})")
+        self.state.set_mode("wplus")
+
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        self.status.setText(f"error: {message}")
+
+    @Slot()
+    def _done(self) -> None:
+        self.invert_button.setEnabled(True)

@@ -1,0 +1,273 @@
+"""Regression panel: images + optional labels → distances along the current direction → few-shot fit.
+
+The numbers (distances, fit, MAE/R², labelling advice) come from
+:mod:`large_gui.regression_model`, i.e. from the core, so the panel shows what
+``large-tk regress`` would print.  Inversion runs in a worker; refitting after a
+typed label is a 1-D fit and runs at once on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtGui import QIcon, QImage
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from large_gui.qimage import from_qimage, to_pixmap
+from large_gui.regression_model import distances_for, read_labels_csv, sorted_order
+from large_gui.state import ExplorerState
+from large_gui.widgets.scatter import ScatterPlot
+from large_gui.workers import Job, start_job
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def list_images(folder: str) -> list[Path]:
+    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def format_metric(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4g}"
+
+
+class RegressionPanel(QGroupBox):
+    """Folder, labels CSV, inverter → scatter + line, MAE/R², sorted strip, suggestions, label entry."""
+
+    def __init__(self, state: ExplorerState, device: str = "auto", parent: QWidget | None = None) -> None:
+        super().__init__("Regression", parent)
+        self.state, self.device = state, device
+        self.folder, self.labels = QLineEdit(), QLineEdit()
+        self.folder.setPlaceholderText("image folder")
+        self.labels.setPlaceholderText("labels CSV (optional: ground truth for MAE/R²)")
+        browse_folder, browse_labels = QPushButton("…"), QPushButton("…")
+        browse_folder.clicked.connect(self._choose_folder)
+        browse_labels.clicked.connect(self._choose_labels)
+        self.inverter = QComboBox()
+        self.load_button = QPushButton("Invert && measure")
+        self.load_button.clicked.connect(self.load)
+        self.plot = ScatterPlot()
+        self.metrics = QLabel("MAE – · R² – · 0 labels")
+        self.metrics.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.suggestions = QLabel("")
+        self.suggestions.setWordWrap(True)
+        self.strip = QListWidget()
+        self.strip.setViewMode(QListView.ViewMode.IconMode)
+        self.strip.setFlow(QListView.Flow.LeftToRight)
+        self.strip.setWrapping(False)
+        self.strip.setIconSize(QSize(56, 56))
+        self.strip.setFixedHeight(100)
+        self.strip.currentItemChanged.connect(self._picked)
+        self.value = QLineEdit()
+        self.value.setPlaceholderText("label of the selected image (Enter to fit; empty clears)")
+        self.value.returnPressed.connect(self._enter_value)
+        self.status = QLabel("")
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Images"), 0, 0)
+        grid.addWidget(self.folder, 0, 1)
+        grid.addWidget(browse_folder, 0, 2)
+        grid.addWidget(QLabel("Labels"), 1, 0)
+        grid.addWidget(self.labels, 1, 1)
+        grid.addWidget(browse_labels, 1, 2)
+        grid.addWidget(QLabel("Inverter"), 2, 0)
+        inv_row = QHBoxLayout()
+        inv_row.addWidget(self.inverter, 1)
+        inv_row.addWidget(self.load_button)
+        grid.addLayout(inv_row, 2, 1, 1, 2)
+        column = QVBoxLayout(self)
+        column.addLayout(grid)
+        column.addWidget(self.plot, 1)
+        column.addWidget(self.metrics)
+        column.addWidget(QLabel("Sorted by distance (select one and type its label):"))
+        column.addWidget(self.strip)
+        column.addWidget(self.value)
+        column.addWidget(self.suggestions)
+        column.addWidget(self.status)
+        self.job: Job | None = None
+        self.refresh_inverters()
+        state.changed.connect(self._on_state)
+
+    def refresh_inverters(self) -> None:
+        from large_toolkit.plugins import get_host
+
+        self.inverter.clear()
+        self.inverter.addItems(sorted(get_host().registries["inverter"]))
+
+    def _choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Image folder")
+        if path:
+            self.folder.setText(path)
+
+    def _choose_labels(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Labels CSV", "", "CSV (*.csv);;All (*)")
+        if path:
+            self.labels.setText(path)
+
+    # -- data -------------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Read the folder, invert every image in a worker, then measure distances."""
+        generator, name = self.state.generator, self.inverter.currentText()
+        folder, labels_path = self.folder.text().strip(), self.labels.text().strip() or None
+        if generator is None or not folder or not name:
+            self.status.setText(
+                "load a model first" if generator is None else "choose a folder" if not folder else "no inverter"
+            )
+            return
+        device = self.device
+
+        def work(progress: Any, token: Any) -> Any:
+            import torch
+
+            from large_gui.widgets.latent_panel import image_to_tensor
+            from large_toolkit.plugins import get_host
+            from large_toolkit.runner import resolve_device
+            from large_toolkit.types import LatentSpace
+
+            paths = list_images(folder)
+            if not paths:
+                raise ValueError(f"no PNG/JPEG images in {folder}")
+            frames = [from_qimage(QImage(str(p))) for p in paths]
+            truth = read_labels_csv(labels_path) if labels_path else {}
+            batch = torch.cat([image_to_tensor(f, generator.resolution) for f in frames])
+            inverter = get_host().inverter(name).create(
+                generator=generator, checkpoint=None, device=str(resolve_device(device))
+            )
+            progress(0, 1)
+            latents = inverter.invert(batch.to(generator.device), generator, LatentSpace.WPLUS).latents
+            progress(1, 1)
+            return [p.stem for p in paths], latents.to("cpu"), frames, truth
+
+        self.status.setText(f"inverting {folder} with {name}…")
+        self.load_button.setEnabled(False)
+        self._source = (folder, labels_path)
+        self.job = Job(work)
+        self.job.signals.result.connect(self._loaded)
+        self.job.signals.error.connect(self._failed)
+        self.job.signals.finished.connect(self._done)
+        start_job(self.job)
+
+    @Slot(object)
+    def _loaded(self, payload: Any) -> None:
+        ids, latents, frames, truth = payload
+        folder, labels_path = self._source
+        self.set_data(ids, latents, frames, truth, folder, labels_path)
+        self.status.setText(f"{len(ids)} images")
+
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        self.status.setText(f"error: {message}")
+
+    @Slot()
+    def _done(self) -> None:
+        self.load_button.setEnabled(True)
+
+    def set_data(
+        self,
+        ids: list[str],
+        latents: Any,
+        thumbnails: list[np.ndarray],
+        truth: dict[str, float] | None = None,
+        folder: str | None = None,
+        labels_path: str | None = None,
+    ) -> None:
+        """Adopt inverted images (also the entry point for tests and scripts)."""
+        self.state.regression.latents = latents
+        self.state.regression.thumbnails = list(thumbnails)
+        self._measure(ids, truth or {}, folder, labels_path)
+
+    def _measure(self, ids: list[str], truth: dict[str, float], folder: str | None, labels_path: str | None) -> None:
+        direction, latents = self.state.current_direction, self.state.regression.latents
+        if direction is None or latents is None:
+            self.status.setText("pick a direction to measure distances")
+            return
+        distances = distances_for(latents, direction, self.state.edit_indices(), self.state.generator)
+        self.state.set_regression_data(ids, distances, truth, folder, labels_path)
+
+    def _remeasure(self) -> None:
+        reg = self.state.regression
+        if reg.latents is not None and reg.ids:
+            self._measure(reg.ids, reg.truth, reg.image_folder, reg.labels_path)
+
+    # -- labels -----------------------------------------------------------------------------
+
+    def _picked(self, item: QListWidgetItem | None, _previous: Any = None) -> None:
+        if item is None:
+            return
+        value = self.state.regression.labelled.get(item.data(Qt.ItemDataRole.UserRole))
+        self.value.setText("" if value is None else f"{value:g}")
+
+    def _enter_value(self) -> None:
+        item = self.strip.currentItem()
+        if item is None:
+            return
+        text = self.value.text().strip()
+        try:
+            self.set_label(item.data(Qt.ItemDataRole.UserRole), None if not text else float(text))
+        except ValueError:
+            self.status.setText(f"not a number: {text!r}")
+
+    def set_label(self, image_id: str, value: float | None) -> None:
+        self.state.set_label(image_id, value)
+
+    # -- display ----------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        reg = self.state.regression
+        self.plot.set_data(reg)
+        fit = reg.fit
+        if fit is None:
+            self.metrics.setText(reg.error or f"MAE – · R² – · {len(reg.labelled)} labels")
+        else:
+            self.metrics.setText(
+                f"MAE {format_metric(fit.mae)} · R² {format_metric(fit.r2)} · {fit.n_labels} labels · "
+                f"y = {fit.slope:.4g}·d + {fit.intercept:.4g}"
+            )
+        self.suggestions.setText(
+            "Label these next: " + ", ".join(reg.suggestions) if reg.suggestions else ""
+        )
+        self._fill_strip()
+
+    def _fill_strip(self) -> None:
+        reg = self.state.regression
+        current = self.strip.currentItem()
+        keep = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
+        self.strip.blockSignals(True)
+        self.strip.clear()
+        if reg.distances is not None:
+            for i in sorted_order(reg.distances):
+                image_id = reg.ids[i]
+                mark = f"\n= {reg.labelled[image_id]:g}" if image_id in reg.labelled else ""
+                item = QListWidgetItem(f"{image_id}\n{reg.distances[i]:.2f}{mark}")
+                item.setData(Qt.ItemDataRole.UserRole, image_id)
+                if i < len(reg.thumbnails):
+                    item.setIcon(QIcon(to_pixmap(reg.thumbnails[i])))
+                self.strip.addItem(item)
+                if image_id == keep:
+                    self.strip.setCurrentItem(item)
+        self.strip.blockSignals(False)
+
+    def _on_state(self, topic: str) -> None:
+        if topic == "regression":
+            self._refresh()
+        elif topic in ("current", "layers"):
+            self._remeasure()
+        elif topic == "generator":
+            self.refresh_inverters()
+            self._refresh()

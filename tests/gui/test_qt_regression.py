@@ -1,0 +1,100 @@
+"""The regression panel: distances, two labels, the displayed MAE equals the core's, folder loading."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from large_gui.main_window import MainWindow
+from large_gui.render import to_uint8
+from large_gui.widgets.regression_panel import format_metric
+from PySide6.QtCore import QThreadPool
+
+from large_toolkit.io.png import write_png
+from large_toolkit.regression.features import FeatureSpec
+from large_toolkit.regression.run import regress
+from large_toolkit.types import Latents, LatentSpace
+
+WAIT = 10_000
+
+
+@pytest.fixture
+def window(qtbot, toy_host, toy_gen):
+    win = MainWindow(device="cpu")
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.renderer.rendered, timeout=WAIT):
+        win.state.set_generator(toy_gen, "toy")
+    win.directions_panel.finder.setCurrentText("toy")
+    win.directions_panel.compute()
+    qtbot.waitUntil(lambda: win.directions_panel.list.count() > 0, timeout=WAIT)
+    yield win
+    QThreadPool.globalInstance().waitForDone(WAIT)
+
+
+def _samples(gen, n: int = 12):
+    import torch
+
+    ws = gen.mapping(gen.sample_z(n, 7))
+    ws = ws + 0.3 * torch.randn(ws.shape, generator=torch.Generator().manual_seed(3))  # layers differ, as inverted
+    return [f"img{i:02d}" for i in range(n)], Latents(ws, LatentSpace.WPLUS), to_uint8(gen.synthesis(ws))
+
+
+def test_two_labels_give_the_cores_mae(window, qtbot, tmp_path):
+    gen, state = window.state.generator, window.state
+    ids, latents, frames = _samples(gen)
+    direction = state.current_direction
+    d = latents.tensor @ direction.vector  # [N, num_ws]
+    truth = {k: float(2.0 * v + 0.3 * np.sin(i)) for i, (k, v) in enumerate(zip(ids, d.mean(1).tolist(), strict=True))}
+    panel = window.regression_panel
+    panel.set_data(ids, latents, list(frames), truth)
+    assert panel.strip.count() == len(ids)
+    assert len(state.regression.suggestions) == 3
+    first, last = state.regression.suggestions[:2]  # take the advice: lowest and highest distance
+    panel.set_label(first, truth[first])
+    assert "2 labels" in panel.metrics.text()  # one label: asks for another
+    panel.set_label(last, truth[last])
+
+    rows = [ids.index(first), ids.index(last)]
+    core = regress(latents, ids, direction, rows, [truth[first], truth[last]],
+                   spec=FeatureSpec(combine="mean"), evaluate=False)
+    test = [i for i in range(len(ids)) if i not in rows]
+    core_mae = float(np.abs(core.predictions[test] - np.array([truth[ids[i]] for i in test])).mean())
+    assert state.regression.fit.mae == pytest.approx(core_mae, rel=1e-12)
+    assert f"MAE {format_metric(core_mae)}" in panel.metrics.text()
+    assert np.allclose(state.regression.fit.predictions, core.predictions)
+    qtbot.screenshot(window, "regression")
+
+
+def test_layer_restriction_changes_the_distances(window):
+    ids, latents, frames = _samples(window.state.generator)
+    window.regression_panel.set_data(ids, latents, list(frames))
+    all_layers = window.state.regression.distances.copy()
+    window.state.restrict_to_layer(1)
+    per_layer = latents.tensor[:, 1] @ window.state.current_direction.vector
+    assert np.allclose(window.state.regression.distances, per_layer.numpy())
+    assert not np.allclose(all_layers, window.state.regression.distances)
+
+
+def test_folder_and_labels_csv_through_an_inverter(window, qtbot, tmp_path):
+    ids, _latents, frames = _samples(window.state.generator, n=6)
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for image_id, frame in zip(ids, frames, strict=True):
+        write_png(folder / f"{image_id}.png", frame)
+    labels = tmp_path / "labels.csv"
+    labels.write_text("id,age\n" + "".join(f"{k}.png,{i * 10}\n" for i, k in enumerate(ids)))
+    panel = window.regression_panel
+    panel.folder.setText(str(folder))
+    panel.labels.setText(str(labels))
+    panel.inverter.setCurrentText("toy")
+    panel.load()
+    qtbot.waitUntil(lambda: window.state.regression.ids == ids, timeout=WAIT)
+    assert window.state.regression.truth[ids[3]] == 30.0
+    panel.strip.setCurrentRow(0)
+    panel.value.setText("12.5")
+    panel._enter_value()
+    chosen = panel.strip.item(0).data(0x0100)
+    assert window.state.regression.labelled == {chosen: 12.5}
