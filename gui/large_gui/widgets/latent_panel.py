@@ -83,6 +83,7 @@ class LatentPanel(QGroupBox):
 
         self.inverter.clear()
         self.inverter.addItems(sorted(get_host().registries["inverter"]))
+        self.inverter.setCurrentText("encoder")  # works with no weights file for the bundled demo model
         self.invert_button.setEnabled(self.inverter.count() > 0)
         if self.inverter.count() == 0:
             self.inverter.addItem("(no inverter installed)")

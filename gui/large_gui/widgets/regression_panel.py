@@ -108,6 +108,7 @@ class RegressionPanel(QGroupBox):
 
         self.inverter.clear()
         self.inverter.addItems(sorted(get_host().registries["inverter"]))
+        self.inverter.setCurrentText("encoder")  # works with no weights file for the bundled demo model
 
     def _choose_folder(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Image folder")
