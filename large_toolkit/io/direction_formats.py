@@ -21,6 +21,7 @@ Formats (``detect_format`` names):
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -119,13 +120,34 @@ def _ganspace(
     return DirectionSet(dirs, std.double() ** 2, "variance", meta)
 
 
-def _voynov(state: dict[str, torch.Tensor], path: Path) -> DirectionSet:
+def voynov_matrix(state: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """A Voynov deformator state dict -> (``A [D, K]`` float64, direction k = column k; bias or None).
+
+    ``ortho`` (``log_mat_half``) is ``expm(L - Lᵀ)``, computed in float64 so the
+    exported directions are orthonormal to ~1e-15; ``linear``/``proj``
+    (``linear.weight [D, K]``) are returned as stored (not normalised).
+    Shared by the importer and the ``voynov`` finder plugin, so a trained
+    deformator and the same deformator read back from disk give the same matrix.
+    """
     if "log_mat_half" in state:
         half = state["log_mat_half"].double()
-        mat = torch.linalg.matrix_exp(half - half.T)  # A; direction k is column k
-        rows, bias = mat.T.float(), None
-    else:
-        rows, bias = state["linear.weight"].T.float(), state.get("linear.bias")
+        return torch.linalg.matrix_exp(half - half.T), None
+    bias = state.get("linear.bias")
+    return state["linear.weight"].double(), None if bias is None else bias.double()
+
+
+def write_voynov_state(path: str | os.PathLike[str], state: Mapping[str, torch.Tensor]) -> Path:
+    """Write a deformator state dict as the original's ``deformator_{step}.pt`` (CPU tensors, atomic)."""
+    p = Path(path)
+    clean = {k: v.detach().to("cpu", torch.float32).contiguous().clone() for k, v in state.items()}
+    with atomic_path(p) as tmp:
+        torch.save(clean, str(tmp))
+    return p
+
+
+def _voynov(state: dict[str, torch.Tensor], path: Path) -> DirectionSet:
+    mat, bias = voynov_matrix(state)
+    rows = mat.T.float()
     prov: dict[str, Any] = {"scale": "unit", "shift_scale": 6.0}
     if bias is not None:
         prov["bias"] = bias.float().tolist()

@@ -1,0 +1,30 @@
+"""large-tk plugin: Voynov & Babenko, "Unsupervised Discovery of Interpretable Directions
+in the GAN Latent Space" (ICML 2020).
+
+This module is the hook module the entry point loads, so it imports no torch:
+training is heavy and ``large-tk --help`` must stay fast, so the factory
+imports :mod:`large_voynov.finder` only when a finder is built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookimpl = pluggy.HookimplMarker("large_toolkit")
+
+
+def _make_finder() -> Any:
+    from large_voynov.finder import VoynovFinder
+
+    return VoynovFinder()
+
+
+@hookimpl
+def register_direction_finders(register: Any) -> None:
+    register(
+        "voynov",
+        _make_finder,
+        "Voynov-Babenko: trains a direction matrix + reconstructor (unsupervised, W space; option steps=N)",
+    )

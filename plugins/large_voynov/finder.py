@@ -1,0 +1,184 @@
+"""The ``voynov`` DirectionFinder: train, score, return the deformator's columns as W directions.
+
+Options (``--option KEY=VALUE``; defaults in :meth:`VoynovFinder.default_config`):
+
+* ``steps`` — training steps (the original runs 1e5 at batch 32; the default
+  here is sized for a CPU run on a small generator, raise it for real models);
+* ``directions`` — K, 0 = ``w_dim`` (the original's default);
+* ``deformator`` — ``ortho`` | ``proj`` | ``linear``, ``random_init``
+  (see :mod:`large_voynov.models`);
+* ``layers`` — W+ slots the shift is added to (``all`` = the original's single
+  W shift broadcast to every layer; ``0-3`` etc. restrict it);
+* ``reconstructor`` — ``auto`` | ``lenet`` | ``resnet``, ``reconstructor_size``
+  (0 = native resolution; e.g. 128 to make 1024 px affordable);
+* ``shift_scale`` 6, ``min_shift`` 0.5, ``shift_distribution`` uniform,
+  ``label_weight`` 1.0, ``shift_weight`` 0.25, ``lr_deformator`` /
+  ``lr_reconstructor`` 1e-4, ``batch_size`` 32, ``psi`` 1.0 (no truncation),
+  ``seed`` 2 — the original's values;
+* ``checkpoint`` — a safetensors train-state path: resumed from when it
+  exists, written every ``checkpoint_every`` steps and at the end;
+* ``eval_per_direction`` — held-out samples per direction for the scores;
+* ``export`` — also write the deformator as the original's
+  ``deformator_*.pt`` state dict (``log_mat_half`` / ``linear.weight``).
+
+Output: K unit W directions, index k = deformator column k (kept in column
+order so indices match the exported deformator and human annotations of
+it); sign as learned (the positive side is what the reconstructor reads as
+eps > 0).  Scores are the reconstructor's held-out per-direction accuracy:
+a direction the reconstructor cannot tell apart from the others is a weak,
+probably entangled one.  Provenance records the column norm (``linear``) and
+the trained bias, which ``linear`` adds to every shift.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from large_toolkit.errors import UserInputError
+from large_toolkit.interfaces import DirectionFinder, Generator, layer_indices
+from large_toolkit.io.artifacts import generator_meta
+from large_toolkit.io.direction_formats import voynov_matrix, write_voynov_state
+from large_toolkit.types import Direction, DirectionSet, LatentSpace
+from large_voynov.models import DEFORMATOR_TYPES
+from large_voynov.trainer import ProgressFn, VoynovTrainer
+
+
+class VoynovFinder(DirectionFinder):
+    """Unsupervised directions in W by training a deformator against a reconstructor."""
+
+    needs_training = True
+    space = LatentSpace.W
+
+    def __init__(self) -> None:
+        self.progress: ProgressFn | None = None
+        self.trainer: VoynovTrainer | None = None  # the last run's trainer (history, networks) for callers
+
+    def default_config(self) -> dict[str, Any]:
+        return {
+            "steps": 1000,
+            "directions": 0,
+            "deformator": "ortho",
+            "random_init": False,
+            "layers": "all",
+            "reconstructor": "auto",
+            "reconstructor_size": 0,
+            "batch_size": 32,
+            "shift_scale": 6.0,
+            "min_shift": 0.5,
+            "shift_distribution": "uniform",
+            "label_weight": 1.0,
+            "shift_weight": 0.25,
+            "lr_deformator": 1e-4,
+            "lr_reconstructor": 1e-4,
+            "psi": 1.0,
+            "seed": 2,
+            "checkpoint": "",
+            "checkpoint_every": 200,
+            "eval_per_direction": 8,
+            "export": "",
+        }
+
+    def _validate(self, generator: Generator, cfg: dict[str, Any]) -> tuple[list[int], int]:
+        if str(cfg["deformator"]) not in DEFORMATOR_TYPES:
+            raise UserInputError(
+                f"unknown deformator {cfg['deformator']!r}", hint=f"use one of {', '.join(DEFORMATOR_TYPES)}"
+            )
+        if str(cfg["reconstructor"]) not in ("auto", "lenet", "resnet"):
+            raise UserInputError(f"unknown reconstructor {cfg['reconstructor']!r}", hint="use auto, lenet or resnet")
+        for key in ("steps", "batch_size", "eval_per_direction"):
+            if int(cfg[key]) < (0 if key == "steps" else 1):
+                raise UserInputError(f"voynov option {key} must be positive, got {cfg[key]!r}")
+        if not 0.0 <= float(cfg["min_shift"]) <= float(cfg["shift_scale"]):
+            raise UserInputError("voynov needs 0 <= min_shift <= shift_scale")
+        count = int(cfg["directions"]) or generator.w_dim
+        if not 0 < count <= generator.w_dim and cfg["deformator"] == "ortho":
+            raise UserInputError(
+                f"an orthonormal deformator has at most w_dim={generator.w_dim} directions, got {count}",
+                hint="lower directions, or use deformator=proj/linear",
+            )
+        if count < 2:
+            raise UserInputError("voynov needs at least 2 directions (the reconstructor classifies among them)")
+        return layer_indices(cfg["layers"], generator.num_ws), count
+
+    def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
+        cfg = self.merged(config, self.default_config())
+        slots, count = self._validate(generator, cfg)
+        trainer = VoynovTrainer(generator, cfg, slots, count)
+        self.trainer = trainer
+        ckpt = str(cfg["checkpoint"] or "")
+        resumed_from = 0
+        if ckpt and Path(ckpt).is_file():
+            trainer.load(ckpt)
+            resumed_from = trainer.step
+        t0 = time.perf_counter()
+        trainer.train(int(cfg["steps"]), self.progress, ckpt or None, int(cfg["checkpoint_every"]))
+        train_s = time.perf_counter() - t0
+        scores = trainer.evaluate(int(cfg["eval_per_direction"]), self.progress)
+
+        state = {k: v.detach().cpu() for k, v in trainer.deformator.state_dict().items()}
+        if cfg["export"]:
+            write_voynov_state(str(cfg["export"]), state)
+        mat, bias = voynov_matrix(state)
+        mat = mat[:, :count]
+        norms = mat.norm(dim=0)
+        if bool((norms == 0).any()):
+            raise UserInputError("voynov: a deformator column collapsed to zero; train with other options")
+        unit = (mat / norms).T.float().contiguous()  # [K, D] rows
+        return self._result(generator, cfg, slots, unit, norms, bias, scores, trainer, resumed_from, train_s)
+
+    def _result(
+        self,
+        generator: Generator,
+        cfg: dict[str, Any],
+        slots: list[int],
+        unit: torch.Tensor,
+        norms: torch.Tensor,
+        bias: torch.Tensor | None,
+        scores: dict[str, torch.Tensor],
+        trainer: VoynovTrainer,
+        resumed_from: int,
+        train_s: float,
+    ) -> DirectionSet:
+        mask = torch.zeros(generator.num_ws, dtype=torch.bool)
+        mask[slots] = True
+        fingerprint = generator.fingerprint()
+        prov_cfg = {k: (str(v) if not isinstance(v, (int, float, bool)) else v) for k, v in cfg.items()}
+        acc, mae = scores["accuracy"], scores["shift_mae"]
+        directions = []
+        for k in range(unit.shape[0]):
+            prov: dict[str, Any] = {
+                "finder": "voynov",
+                "index": k,
+                "config": prov_cfg,
+                "generator": fingerprint,
+                "scale": "unit",
+                "shift_scale": float(cfg["shift_scale"]),
+                "column_norm": float(norms[k]),
+                "accuracy": float(acc[k]),
+                "shift_mae": float(mae[k]),
+            }
+            directions.append(Direction(unit[k], LatentSpace.W, f"voynov_{k}", 0.0, mask.clone(), None, prov))
+        tail = trainer.history[-min(50, len(trainer.history)) :] if trainer.history else []
+        meta: dict[str, Any] = {
+            "finder": "voynov",
+            "config": prov_cfg,
+            "layers": slots,
+            "generator": generator_meta(generator),
+            "truncation_policy": "before_edit",
+            "steps": trainer.step,
+            "resumed_from": resumed_from,
+            "train_seconds": train_s,
+            "eval_accuracy": float(acc.mean()),
+            "eval_shift_mae": float(mae.mean()),
+            "train_loss_tail": sum(r[0] for r in tail) / len(tail) if tail else None,
+            "train_accuracy_tail": sum(r[3] for r in tail) / len(tail) if tail else None,
+            "shift_mae": mae.tolist(),
+        }
+        if bias is not None:
+            meta["bias"] = bias.float().tolist()
+        return DirectionSet(directions, acc.clone(), "accuracy", meta)
