@@ -19,6 +19,10 @@ from large_toolkit.cli.state import OPTIONS
 CORE_COMMAND_MODULES = (
     "large_toolkit.cli.plugins_cmd",
     "large_toolkit.cli.regress_cmd",
+    "large_toolkit.cli.sort_cmd",
+    "large_toolkit.cli.ordinal_cmd",
+    "large_toolkit.cli.suggest_cmd",
+    "large_toolkit.cli.layers_cmd",
     "large_toolkit.cli.directions_cmd",
     "large_toolkit.cli.data_cmd",
     "large_toolkit.cli.gui_cmd",

@@ -26,29 +26,6 @@ EPILOG = (
 )
 
 
-def _spec(layers: str | None, weights: Path | None, normalize: bool, combine: str, distance: str) -> Any:
-    import numpy as np
-
-    from large_toolkit.errors import UserInputError
-    from large_toolkit.regression.features import FeatureSpec
-
-    w = None
-    if weights is not None:
-        if not weights.is_file():
-            raise UserInputError(f"layer weights file not found: {weights}")
-        if weights.suffix == ".safetensors":
-            from large_toolkit.io.artifacts import load_tensors
-
-            tensors, _ = load_tensors(weights)
-            w = next(iter(tensors.values())).double().numpy().reshape(-1).tolist()
-        else:
-            try:
-                w = np.loadtxt(weights, delimiter="," if weights.suffix == ".csv" else None).reshape(-1).tolist()
-            except ValueError:
-                raise UserInputError(f"{weights} is not a list of numbers") from None
-    return FeatureSpec(distance=distance, layers=layers, layer_weights=w, normalize_weights=normalize, combine=combine)
-
-
 def _parse_ns(text: str) -> list[int | str]:
     from large_toolkit.errors import UserInputError
 
@@ -109,6 +86,7 @@ def install(app: typer.Typer) -> None:
         """Few-shot regression: calibrate latent distances to real values with a handful of labels."""
         import time
 
+        from large_toolkit.cli.latent_inputs import feature_spec
         from large_toolkit.cli.state import OPTIONS
         from large_toolkit.directions import resolve_direction
         from large_toolkit.errors import UserInputError
@@ -125,7 +103,7 @@ def install(app: typer.Typer) -> None:
             raise UserInputError("labels need --images or --latents", hint="the demo brings its own ground truth")
         if not demo and (labels is None) == (not label) and not (images is not None and labels is None and not label):
             raise UserInputError("give either --labels FILE or --label ID=VALUE pairs")
-        spec = _spec(layers, layer_weights, normalize_weights, combine, distance)
+        spec = feature_spec(layers, layer_weights, normalize_weights, combine, distance)
         info: dict[str, Any] = {}
 
         generator = None

@@ -77,3 +77,13 @@ def write_chart(path: str | os.PathLike[str], image: np.ndarray) -> None:
     data = encode_png(image)
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def strip_png(images: np.ndarray, gap: int = 2) -> np.ndarray:
+    """A horizontal strip of NHWC uint8 images (the sorting figure), separated by white gaps."""
+    imgs = np.asarray(images, dtype=np.uint8)
+    n, h, w, c = imgs.shape
+    out = np.full((h, n * w + (n - 1) * gap, c), 255, dtype=np.uint8)
+    for i in range(n):
+        out[:, i * (w + gap) : i * (w + gap) + w] = imgs[i]
+    return out

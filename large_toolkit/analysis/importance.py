@@ -1,0 +1,253 @@
+"""Per-layer / per-channel importance of a direction, and per-layer linearity against labels.
+
+(a) :func:`gradient_importance` is the released ``explore_latent_channel_strength.py``
+(research notes §2.4), on any :class:`~large_toolkit.interfaces.Generator`:
+
+* random pairs: ``A = tile(w1)``, ``B = tile(w2)`` with w1, w2 mapped from
+  z ~ N(0, I); ``R += |d L1(G(A), G(B)) / dA|``;
+* edit pairs: ``w_p = w - (w.n + b) n`` (projected onto the hyperplane),
+  ``A = tile(w_p + s1 n)``, ``B = tile(w_p - s2 n)``, s1, s2 ~ U(max/2, max);
+  ``E += |dL1/dA|``;
+* every image is rendered with truncation 0.5 toward ``w_avg`` (hard-coded in
+  the release); ``g = (E / n_edit) / (R / n_random)`` per channel;
+  ``layer_w = mean_channels(g) / sum(g)`` (W+ weights sum to ``1 / w_dim``,
+  as released: scale does not matter to OLS, and ``--normalize-weights``
+  rescales), ``channel_w = g / sum(g)``.
+
+The ratio is why the random pass exists: some layers move pixels more than
+others whatever the edit, and dividing by their generic sensitivity leaves
+what is specific to the direction.  With the released default of one
+optimisation step, the gradient at the starting point is all that is used,
+so no optimiser step is taken.  Pairs are independent, so a batch's summed
+loss has exactly the per-pair gradients: we run ``batch_size`` pairs per
+backward pass on the generator's device.  The S variant differentiates with
+respect to the style vectors (``synthesis_from_styles``) and groups channels
+by style layer.
+
+(b) :func:`layer_linearity` is R² of the label against each layer's distance
+(the square of Pearson's r, i.e. the R² of a 1-D OLS fit): which layers a
+linear few-shot fit should use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from large_toolkit.errors import UserInputError
+from large_toolkit.types import Direction, LatentSpace, style_offsets
+
+if TYPE_CHECKING:
+    from large_toolkit.interfaces import Generator
+
+RELEASED_DEFAULTS: dict[str, Any] = {
+    "random_samples": 100,
+    "edit_samples": 100,
+    "max_step": 5.0,
+    "truncation": 0.5,
+    "seed": 8,
+}
+
+
+@dataclass
+class ImportanceResult:
+    """Layer and channel weights of one direction (released normalisation, see the module docstring)."""
+
+    layer_weights: np.ndarray
+    channel_weights: np.ndarray
+    edit_grads: np.ndarray
+    random_grads: np.ndarray
+    layer_names: list[str]
+    space: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def top_layers(self, k: int = 4) -> list[int]:
+        return np.argsort(-self.layer_weights, kind="stable")[:k].tolist()
+
+    def to_dict(self) -> dict[str, Any]:
+        total = float(self.layer_weights.sum())
+        return {
+            "space": self.space,
+            "layers": self.layer_names,
+            "layer_weights": self.layer_weights.tolist(),
+            "layer_weights_normalized": (self.layer_weights / total).tolist() if total else None,
+            "top_layers": [self.layer_names[i] for i in self.top_layers()],
+            "settings": self.settings,
+        }
+
+
+def _w_vector(direction: Direction, num_ws: int) -> torch.Tensor:
+    """The direction as ``[num_ws, w_dim]`` (a W direction is tiled, as ``--boundary_to_wp``)."""
+    if direction.space is LatentSpace.W:
+        return direction.vector.detach().float().unsqueeze(0).repeat(num_ws, 1)
+    if direction.space is LatentSpace.WPLUS:
+        if direction.vector.shape[0] != num_ws:
+            raise UserInputError(f"W+ direction has {direction.vector.shape[0]} layers, the generator has {num_ws}")
+        return direction.vector.detach().float()
+    raise UserInputError(
+        f"layer importance needs a W or W+ direction, got {direction.space.value}",
+        hint="use a W/W+ direction (e.g. sefa:3); --space s measures S channels of a W direction",
+    )
+
+
+def gradient_importance(
+    generator: Generator,
+    direction: Direction,
+    *,
+    space: str | LatentSpace = LatentSpace.WPLUS,
+    random_samples: int = 100,
+    edit_samples: int = 100,
+    max_step: float = 5.0,
+    truncation: float = 0.5,
+    seed: int = 8,
+    batch_size: int = 16,
+    progress: Callable[[int], None] | None = None,
+) -> ImportanceResult:
+    """The released gradient-based importance (see the module docstring); deterministic for a seed."""
+    space = LatentSpace.parse(space)
+    if space not in (LatentSpace.WPLUS, LatentSpace.S):
+        raise UserInputError(f"importance is measured in W+ or S, not {space.value}",
+                             hint="the released W path is broken; use wplus (default) or s")
+    if random_samples < 1 or edit_samples < 1 or batch_size < 1:
+        raise UserInputError("sample counts and batch size must be positive")
+    device = generator.device
+    num_ws = generator.num_ws
+    n = _w_vector(direction, num_ws).to(device)
+    b = float(direction.intercept)
+    w_avg = generator.w_avg.detach().float().to(device)
+    rng = torch.Generator(device="cpu").manual_seed(int(seed))
+    # draw every random number up front, on the CPU, so results do not depend on batch size or device
+    z_rand = torch.randn(2, random_samples, generator.z_dim, generator=rng)
+    z_edit = torch.randn(edit_samples, generator.z_dim, generator=rng)
+    steps = (0.5 + 0.5 * torch.rand(2, edit_samples, generator=rng, dtype=torch.float64)) * max_step
+
+    def render(x: torch.Tensor) -> torch.Tensor:
+        if space is LatentSpace.S:
+            return generator.synthesis_from_styles(x)
+        return generator.synthesis(w_avg.lerp(x, truncation))
+
+    def codes(ws: torch.Tensor) -> torch.Tensor:
+        # truncation acts on ws before the affines, so for S we truncate first and differentiate the styles
+        if space is LatentSpace.S:
+            return generator.styles(w_avg.lerp(ws, truncation))
+        return ws
+
+    def grad_sum(a_ws: torch.Tensor, b_ws: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            target = render(codes(b_ws))
+            src = codes(a_ws).detach()
+        src.requires_grad_(True)
+        img = render(src)
+        # sum over pairs of each pair's mean |diff|: the gradient of pair i is exactly its own L1 gradient
+        loss = (img - target).abs().flatten(1).mean(1).sum()
+        (grad,) = torch.autograd.grad(loss, src)
+        return grad.abs().double().sum(0).cpu()
+
+    def mapped(z: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return generator.mapping(z.to(device))
+
+    acc_random: torch.Tensor | None = None
+    acc_edit: torch.Tensor | None = None
+    for start in range(0, random_samples, batch_size):
+        sl = slice(start, min(start + batch_size, random_samples))
+        g = grad_sum(mapped(z_rand[0, sl]), mapped(z_rand[1, sl]))
+        acc_random = g if acc_random is None else acc_random + g
+        if progress is not None:
+            progress(sl.stop - sl.start)
+    flat_n = n.reshape(-1)
+    for start in range(0, edit_samples, batch_size):
+        sl = slice(start, min(start + batch_size, edit_samples))
+        ws = mapped(z_edit[sl])
+        # project onto the hyperplane in the tiled W+ space: w_p = w - (w.n + b) n (n as released, not renormalised)
+        wf = ws.reshape(ws.shape[0], -1)
+        if direction.space is LatentSpace.W:
+            # tiled W direction: the released code projects the 512-d w, then tiles
+            dist = ws[:, 0] @ n[0] + b
+            wp = ws - dist[:, None, None] * n[None]
+        else:
+            dist = wf @ flat_n + b
+            wp = (wf - dist[:, None] * flat_n[None]).reshape(ws.shape)
+        s1 = steps[0, sl].to(device, torch.float32)[:, None, None]
+        s2 = steps[1, sl].to(device, torch.float32)[:, None, None]
+        g = grad_sum(wp + s1 * n[None], wp - s2 * n[None])
+        acc_edit = g if acc_edit is None else acc_edit + g
+        if progress is not None:
+            progress(sl.stop - sl.start)
+    assert acc_random is not None and acc_edit is not None
+    random_grads = (acc_random / random_samples).numpy()
+    edit_grads = (acc_edit / edit_samples).numpy()
+    tiny = np.finfo(np.float64).tiny
+    grads = edit_grads / np.maximum(random_grads, tiny)
+    total = float(grads.sum())
+    if not np.isfinite(total) or total <= 0:
+        raise UserInputError("the generator's gradients are all zero, so no importance can be measured")
+    if space is LatentSpace.S:
+        spans = style_offsets(generator.style_layers)
+        layer_w = np.array([grads[a:c].mean() for a, c in spans]) / total
+        names = [layer.name for layer in generator.style_layers]
+    else:
+        layer_w = grads.mean(axis=1) / total
+        names = [f"w{i}" for i in range(num_ws)]
+    settings = {
+        "random_samples": random_samples,
+        "edit_samples": edit_samples,
+        "max_step": max_step,
+        "truncation": truncation,
+        "seed": seed,
+        "direction": direction.name,
+        "generator": generator.fingerprint(),
+    }
+    return ImportanceResult(layer_w, grads / total, edit_grads, random_grads, names, space.value, settings)
+
+
+def save_importance(result: ImportanceResult, out_dir: str | Any) -> list[Any]:
+    """``layer_weights.txt`` (what ``--layer-weights`` reads), ``layer_weights.safetensors`` (one tensor),
+    ``channel_weights.safetensors``, ``importance.json`` and ``importance.png``; each written atomically."""
+    import json
+    from pathlib import Path
+
+    from large_toolkit.io.artifacts import save_tensors
+    from large_toolkit.io.atomic import write_text_atomic
+    from large_toolkit.regression.plots import bar_png, write_chart
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = {"format": "large-tk/layer-weights", "space": result.space, "layers": result.layer_names,
+            **{k: v for k, v in result.settings.items() if isinstance(v, (int, float, str))}}
+    paths = [out / "layer_weights.txt", out / "layer_weights.safetensors", out / "channel_weights.safetensors",
+             out / "importance.json", out / "importance.png"]
+    write_text_atomic(paths[0], "".join(f"{v!r}\n" for v in result.layer_weights.tolist()))
+    save_tensors(paths[1], {"layer_weights": torch.from_numpy(result.layer_weights.copy())}, meta)
+    save_tensors(paths[2], {"channel_weights": torch.from_numpy(np.ascontiguousarray(result.channel_weights))}, meta)
+    write_text_atomic(paths[3], json.dumps(result.to_dict(), indent=2) + "\n")
+    write_chart(paths[4], bar_png(result.layer_weights))
+    return paths
+
+
+def layer_linearity(per_layer: np.ndarray, labels: np.ndarray) -> dict[str, np.ndarray]:
+    """R² (and signed Pearson r, slope) of the label against every layer's distance, vectorised over layers."""
+    d = np.asarray(per_layer, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64).reshape(-1)
+    if d.ndim != 2 or d.shape[0] != y.size:
+        raise UserInputError(f"{d.shape[0] if d.ndim == 2 else '?'} distance rows for {y.size} labels")
+    if y.size < 3:
+        raise UserInputError(f"per-layer R² needs at least 3 labels, got {y.size}")
+    dc = d - d.mean(0)
+    yc = y - y.mean()
+    sxx = (dc * dc).sum(0)
+    syy = float(yc @ yc)
+    sxy = dc.T @ yc
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where((sxx > 0) & (syy > 0), sxy / np.sqrt(sxx * syy), 0.0)
+        slope = np.where(sxx > 0, sxy / sxx, 0.0)
+    return {"r2": r * r, "r": r, "slope": slope}
+
+
+def linearity_table(names: Sequence[str], lin: dict[str, np.ndarray]) -> list[tuple[str, str, str]]:
+    """Rows ``(layer, R², r)`` for a printed table."""
+    return [(n, f"{lin['r2'][i]:.3f}", f"{lin['r'][i]:+.3f}") for i, n in enumerate(names)]

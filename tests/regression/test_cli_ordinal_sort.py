@@ -1,0 +1,121 @@
+"""CLI: sort, ordinal, suggest-labels, layers on small saved inputs; bad input is one line, exit 2, no files."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from large_toolkit.cli.app import build_app
+from large_toolkit.io.artifacts import save_directions, save_latents
+from large_toolkit.io.png import read_png, write_png
+from large_toolkit.types import Direction, DirectionSet, Latents, LatentSpace
+
+
+@pytest.fixture()
+def inputs(tmp_path):
+    g = torch.Generator().manual_seed(0)
+    n, dim = 120, 8
+    lat = torch.randn(n, 4, dim, generator=g)
+    vec = torch.zeros(dim)
+    vec[0] = 1.0
+    ids = [f"img{i:04d}" for i in range(n)]
+    save_latents(tmp_path / "lat.safetensors", Latents(lat, LatentSpace.WPLUS), ids)
+    save_directions(tmp_path / "dirs.safetensors", DirectionSet([Direction(torch.ones(dim) / dim**0.5, "w"),
+                                                                 Direction(vec, "w")]))
+    y = (lat[:, :, 0].mean(1).double().numpy() * 10 + 40).tolist()
+    (tmp_path / "labels.csv").write_text("image,v\n" + "".join(f"{i},{v!r}\n" for i, v in zip(ids, y, strict=True)))
+    return tmp_path, ids, np.array(y)
+
+
+def _run(*args):
+    return CliRunner().invoke(build_app(), list(map(str, args)))
+
+
+def test_sort_agrees_with_labels_and_writes_files(inputs):
+    tmp, ids, y = inputs
+    res = _run("sort", "--latents", tmp / "lat.safetensors", "--direction", f"file:{tmp / 'dirs.safetensors'}:1",
+               "--labels", tmp / "labels.csv", "--strip", "5", "--images", tmp / "none", "--json")
+    assert res.exit_code == 0, res.output  # no --out: the strip folder is not needed
+    data = json.loads(res.stdout)
+    assert data["agreement"]["spearman"] == pytest.approx(1.0)
+    assert [r["id"] for r in data["sorted"]] == [ids[i] for i in np.argsort(y)]
+    folder = tmp / "imgs"
+    folder.mkdir()
+    for i, name in enumerate(ids):  # image i is filled with grey level i, so the strip shows the sorted ids
+        write_png(folder / f"{name}.png", np.full((4, 4, 3), i, np.uint8))
+    out = tmp / "s"
+    res = _run("sort", "--latents", tmp / "lat.safetensors", "--direction", f"file:{tmp / 'dirs.safetensors'}:1",
+               "--images", folder, "--strip", "4", "--out", out)
+    assert res.exit_code == 0, res.output
+    strip = read_png(out / "strip.png")
+    order = np.argsort(y)
+    assert strip.shape == (4, 4 * 4 + 3 * 2, 3)
+    assert strip[0, ::6, 0][:4].tolist() == [order[0], order[40], order[79], order[119]]
+    assert len((out / "sorted.csv").read_text().splitlines()) == 121
+
+
+def test_ordinal_evaluates_fewshot(inputs):
+    tmp, _ids, _y = inputs
+    res = _run("ordinal", "--latents", tmp / "lat.safetensors", "--direction", f"file:{tmp / 'dirs.safetensors'}:1",
+               "--classes", "3", "--labels", tmp / "labels.csv", "--n-labels", "2,5", "--repeats", "30",
+               "--out", tmp / "o", "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["labels"]["binned"] is True
+    assert data["evaluation"]["unsupervised"]["accuracy"] > 0.97  # labels are exactly monotone in d
+    assert data["evaluation"]["fewshot"][1]["accuracy_mean"] > 0.8
+    assert len((tmp / "o" / "classes.csv").read_text().splitlines()) == 121
+
+
+def test_suggest_labels_ranks_candidates(inputs):
+    tmp, ids, _y = inputs
+    rows = ",".join(f"{ids[i]}" for i in range(5))
+    (tmp / "few.csv").write_text("image,v\n" + "".join(
+        line + "\n" for line in (tmp / "labels.csv").read_text().splitlines()[1:6]))
+    res = _run("suggest-labels", "--latents", tmp / "lat.safetensors",
+               "--direction", f"file:{tmp / 'dirs.safetensors'}:0", "--direction",
+               f"file:{tmp / 'dirs.safetensors'}:1", "--labels", tmp / "few.csv", "--k", "2", "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["ranked_by"] == "loo_mae" and data["direction"].endswith(":1")
+    assert data["ranking"][0]["loo_mae"] < 1e-6
+    assert len(data["suggestions"]["ids"]) == 2 and not set(data["suggestions"]["ids"]) & set(rows.split(","))
+
+
+def test_layers_writes_weights_readable_by_regress(inputs, tmp_path, monkeypatch):
+    monkeypatch.setenv("LARGE_TK_CACHE", str(tmp_path / "cache"))  # the SeFa result is cached there
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    out = tmp_path / "ly"
+    res = _run("layers", "--direction", "sefa:3", "--random-samples", "2", "--edit-samples", "2", "--out", out,
+               "--json")
+    assert res.exit_code == 0, res.output
+    w = np.loadtxt(out / "layer_weights.txt")
+    assert w.shape == (8,) and w.sum() == pytest.approx(1 / 64)
+    assert read_png(out / "importance.png").shape == (360, 480, 3)
+    from large_toolkit.cli.latent_inputs import read_layer_weights
+
+    assert np.allclose(read_layer_weights(out / "layer_weights.safetensors"), w)
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize(
+    "args, msg",
+    [
+        (["sort", "--direction", "DIRS:1", "--latents", "missing.safetensors"], "not found"),
+        (["ordinal", "--direction", "DIRS:1", "--latents", "LAT", "--priors", "1,2"], "priors"),
+        (["ordinal", "--direction", "DIRS:1", "--latents", "LAT", "--method", "svm"], "method"),
+        (["suggest-labels", "--direction", "DIRS:1", "--latents", "LAT", "--label", "nope=1", "--label", "x=2"],
+         "not in the latents"),
+        (["layers", "--direction", "DIRS:1", "--latents", "LAT"], "both"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(inputs, args, msg):
+    tmp, _ids, _y = inputs
+    sub = {"DIRS:1": f"file:{tmp / 'dirs.safetensors'}:1", "LAT": str(tmp / "lat.safetensors")}
+    res = _run(*[sub.get(a, a) for a in args], "--out", tmp / "o2")
+    assert res.exit_code == 2, res.output
+    assert msg in res.output and len(res.output.strip().splitlines()) <= 2
+    assert not (tmp / "o2").exists()
