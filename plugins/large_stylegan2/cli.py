@@ -61,6 +61,21 @@ def _write_outputs(images: Any, seeds: list[int], out: Path) -> list[str]:
     return written
 
 
+def _parse_translate(text: str | None) -> tuple[float, float] | None:
+    """``--translate X,Y`` -> ``(x, y)`` (image-width units, as NVIDIA's gen_images.py)."""
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        from large_toolkit.errors import UserInputError
+
+        raise UserInputError(f"bad --translate {text!r}", hint="use two numbers X,Y, e.g. 0.1,-0.05") from None
+
+
 def install(app: typer.Typer) -> None:
     @app.command("generate", epilog=GENERATE_EPILOG)
     def generate(
@@ -84,6 +99,13 @@ def install(app: typer.Typer) -> None:
         ] = None,
         batch_size: Annotated[int, typer.Option("--batch-size", help="Images per forward pass.")] = 8,
         json_out: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
+        translate: Annotated[
+            str | None,
+            typer.Option("--translate", help="X,Y shift in image widths (StyleGAN3; gen_images.py convention)."),
+        ] = None,
+        rotate: Annotated[
+            float | None, typer.Option("--rotate", help="Rotation in degrees, counter-clockwise (StyleGAN3).")
+        ] = None,
     ) -> None:
         """Render images from seeds with any generator backend (NVIDIA generate.py seed convention)."""
         import torch
@@ -99,7 +121,16 @@ def install(app: typer.Typer) -> None:
             raise UserInputError(f"unknown noise mode {noise_mode!r}", hint="use const, none or random")
         if batch_size < 1:
             raise UserInputError(f"--batch-size must be >= 1, got {batch_size}")
+        shift = _parse_translate(translate)
         gen = load_generator(backend, checkpoint, OPTIONS.device)
+        if shift is not None or rotate is not None:
+            set_transform = getattr(gen, "set_input_transform", None)
+            if set_transform is None:
+                raise UserInputError(
+                    f"backend {backend!r} has no input transform",
+                    hint="--translate/--rotate need a backend with one, e.g. --backend stylegan3",
+                )
+            set_transform(shift or (0.0, 0.0), rotate or 0.0)
         c = None
         if gen.c_dim:
             if class_idx is None:
@@ -128,6 +159,8 @@ def install(app: typer.Typer) -> None:
             "trunc_cutoff": trunc_cutoff,
             "noise_mode": noise_mode,
             "class_idx": class_idx,
+            "translate": None if shift is None else list(shift),
+            "rotate": rotate,
             "shape": list(images.shape),
             "outputs": written,
             "fingerprint": gen.fingerprint(),

@@ -1,0 +1,577 @@
+"""A pure-PyTorch StyleGAN3 generator (configs T and R) that reproduces NVIDIA's outputs from their weights.
+
+Weights live in one dict named exactly like NVIDIA's ``G_ema.state_dict()`` (``mapping.fc0.weight``,
+``synthesis.input.freqs``, ``synthesis.L5_84_512.up_filter`` ...), so loaders only rename/read and the
+maths lives here and in :mod:`large_stylegan3.ops`.  Sizes, sampling rates, up/down factors and
+paddings are recomputed from the config with the upstream schedule (research notes 4.2-4.4) and
+checked against the layer names found in the weights; the designed FIR filters are taken from the
+stored buffers (only designed when absent), so R's radial filters are bit-identical to the file.
+
+StyleSpace layout (``style_layers``; S is their concatenation in this order)::
+
+    synthesis.input      4 channels  kind "input"  w_index 0    raw affine output t = (cos, sin, tx, ty)
+                                                                  before normalisation (the geometry styles)
+    synthesis.L0_...     in_ch       kind "conv"   w_index 1
+    ...
+    synthesis.L13_...    in_ch       kind "conv"   w_index 14
+    synthesis.L14_...    in_ch       kind "torgb"  w_index 15
+
+Every entry is the raw affine output ``A(w)`` of that layer (ToRGB's ``1/sqrt(in_ch)`` weight gain is
+applied inside synthesis, not stored in S), matching the reference fixtures' ``s.<layer>`` tensors.
+``noise_mode`` is accepted for interface compatibility and ignored: StyleGAN3 has no noise inputs.
+
+The user transform (``gen_images.py --translate/--rotate``) is *not* a weight: a checkpoint's stored
+``synthesis.input.transform`` is reset to the identity on load, and :meth:`StyleGAN3Generator.set_input_transform`
+sets the matrix used by synthesis (stored inverted, as upstream expects).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from large_stylegan3 import ops
+from large_toolkit.errors import CheckpointError, ShapeError, UserInputError
+from large_toolkit.interfaces import Generator, StyleAffine
+from large_toolkit.types import StyleLayer, style_offsets
+
+ARTIFACT_FORMAT = "large-tk/stylegan3-generator"
+LAYER_RE = re.compile(r"^synthesis\.L(\d+)_(\d+)_(\d+)\.weight$")
+
+
+@dataclass
+class StyleGAN3Config:
+    """Hyper-parameters of a StyleGAN3 generator; names follow NVIDIA's constructor kwargs.
+
+    Defaults are the upstream ones, so a pickle's ``init_kwargs`` (which omit defaults) map directly.
+    ``conv_clamp`` None disables clamping (upstream default 256).  ``magnitude_ema_beta`` and
+    ``num_fp16_res`` only matter for training / CUDA fp16 and are kept as metadata.
+    """
+
+    z_dim: int
+    w_dim: int
+    img_resolution: int
+    c_dim: int = 0
+    img_channels: int = 3
+    mapping_layers: int = 2
+    channel_base: int = 32768
+    channel_max: int = 512
+    num_layers: int = 14
+    num_critical: int = 2
+    first_cutoff: float = 2.0
+    first_stopband: float = 2**2.1
+    last_stopband_rel: float = 2**0.3
+    margin_size: int = 10
+    output_scale: float = 0.25
+    num_fp16_res: int = 4
+    conv_kernel: int = 3
+    use_radial_filters: bool = False
+    filter_size: int = 6
+    lrelu_upsampling: int = 2
+    conv_clamp: float | None = 256.0
+    magnitude_ema_beta: float = 0.999
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StyleGAN3Config:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def init_kwargs(self) -> dict[str, Any]:
+        """The NVIDIA ``Generator(**kwargs)`` equivalent (for provenance and interchange)."""
+        return {
+            "z_dim": self.z_dim, "c_dim": self.c_dim, "w_dim": self.w_dim, "img_resolution": self.img_resolution,
+            "img_channels": self.img_channels, "mapping_kwargs": {"num_layers": self.mapping_layers},
+            "channel_base": self.channel_base, "channel_max": self.channel_max, "num_layers": self.num_layers,
+            "num_critical": self.num_critical, "first_cutoff": self.first_cutoff,
+            "first_stopband": self.first_stopband, "last_stopband_rel": self.last_stopband_rel,
+            "margin_size": self.margin_size, "output_scale": self.output_scale, "num_fp16_res": self.num_fp16_res,
+            "conv_kernel": self.conv_kernel, "use_radial_filters": self.use_radial_filters,
+            "filter_size": self.filter_size, "lrelu_upsampling": self.lrelu_upsampling, "conv_clamp": self.conv_clamp,
+            "magnitude_ema_beta": self.magnitude_ema_beta,
+        }
+
+    @property
+    def config_name(self) -> str:
+        return "R" if self.conv_kernel == 1 and self.use_radial_filters else "T" if self.conv_kernel == 3 else "custom"
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """Geometry of one ``SynthesisLayer`` as the upstream constructor derives it (notes 4.2-4.4)."""
+
+    index: int
+    name: str  # L{i}_{size}_{channels}, without the "synthesis." prefix
+    in_channels: int
+    out_channels: int
+    in_size: int
+    out_size: int
+    in_sampling_rate: float
+    out_sampling_rate: float
+    tmp_sampling_rate: float
+    in_cutoff: float
+    out_cutoff: float
+    in_half_width: float
+    out_half_width: float
+    up: int
+    down: int
+    up_taps: int
+    down_taps: int
+    down_radial: bool
+    padding: tuple[int, int, int, int]
+    is_torgb: bool
+    is_critical: bool
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """``SynthesisInput`` geometry: always 36x36 at sampling rate 16 with the default schedule."""
+
+    channels: int
+    size: int
+    sampling_rate: float
+    bandwidth: float
+
+
+def schedule(config: StyleGAN3Config, channels: list[int] | None = None) -> tuple[InputSpec, list[LayerSpec]]:
+    """The per-layer cutoffs, sampling rates, sizes, channels, factors and paddings.
+
+    ``channels`` (length ``num_layers + 1``) overrides the ``channel_base``/``channel_max`` formula, so a
+    state dict without its kwargs still gets its own channel counts (read from the weight shapes).
+    """
+    n, res = config.num_layers, config.img_resolution
+    last_cutoff = res / 2
+    last_stopband = last_cutoff * config.last_stopband_rel
+    exps = np.minimum(np.arange(n + 1) / (n - config.num_critical), 1)
+    cutoffs = config.first_cutoff * (last_cutoff / config.first_cutoff) ** exps
+    stopbands = config.first_stopband * (last_stopband / config.first_stopband) ** exps
+    rates = np.exp2(np.ceil(np.log2(np.minimum(stopbands * 2, res))))
+    half_widths = np.maximum(stopbands, rates / 2) - cutoffs
+    sizes = rates + config.margin_size * 2
+    sizes[-2:] = res
+    if channels is None:
+        ch = np.rint(np.minimum((config.channel_base / 2) / cutoffs, config.channel_max)).astype(int).tolist()
+        ch[-1] = config.img_channels
+    else:
+        ch = [int(c) for c in channels]
+    inp = InputSpec(int(ch[0]), int(sizes[0]), float(rates[0]), float(cutoffs[0]))
+    layers = []
+    for i in range(n + 1):
+        prev = max(i - 1, 0)
+        torgb = i == n
+        k = 1 if torgb else config.conv_kernel
+        critical = i >= n - config.num_critical
+        in_rate, out_rate = float(rates[prev]), float(rates[i])
+        tmp_rate = max(in_rate, out_rate) * (1 if torgb else config.lrelu_upsampling)
+        up = round(tmp_rate / in_rate)
+        down = round(tmp_rate / out_rate)
+        up_taps = config.filter_size * up if up > 1 and not torgb else 1
+        down_taps = config.filter_size * down if down > 1 and not torgb else 1
+        in_size, out_size = int(sizes[prev]), int(sizes[i])
+        pad_total = (out_size - 1) * down + 1 - (in_size + k - 1) * up + up_taps + down_taps - 2
+        pad_lo = (pad_total + up) // 2
+        pad_hi = pad_total - pad_lo
+        layers.append(LayerSpec(
+            index=i, name=f"L{i}_{out_size}_{ch[i]}", in_channels=int(ch[prev]), out_channels=int(ch[i]),
+            in_size=in_size, out_size=out_size, in_sampling_rate=in_rate, out_sampling_rate=out_rate,
+            tmp_sampling_rate=tmp_rate, in_cutoff=float(cutoffs[prev]), out_cutoff=float(cutoffs[i]),
+            in_half_width=float(half_widths[prev]), out_half_width=float(half_widths[i]), up=up, down=down,
+            up_taps=up_taps, down_taps=down_taps, down_radial=bool(config.use_radial_filters and not critical),
+            padding=(pad_lo, pad_hi, pad_lo, pad_hi), is_torgb=torgb, is_critical=critical,
+        ))
+    return inp, layers
+
+
+def layer_names_in(state: Mapping[str, Any]) -> list[tuple[int, int, int]]:
+    """``(index, size, channels)`` of every ``synthesis.L{i}_{size}_{ch}`` layer in a state dict, by index."""
+    found = []
+    for key in state:
+        m = LAYER_RE.match(key)
+        if m:
+            found.append((int(m.group(1)), int(m.group(2)), int(m.group(3))))
+    return sorted(found)
+
+
+def infer_config(state: Mapping[str, torch.Tensor], **overrides: Any) -> StyleGAN3Config:
+    """Derive a config from NVIDIA-named tensor shapes; ``overrides`` (e.g. pickle kwargs) win."""
+    layers = layer_names_in(state)
+    if not layers or "synthesis.input.freqs" not in state or "mapping.fc0.weight" not in state:
+        found = ", ".join(sorted(state)[:4]) or "nothing"
+        raise CheckpointError(
+            "not a StyleGAN3 generator state: expected mapping.fc0.weight, synthesis.input.freqs and "
+            f"synthesis.L<i>_<size>_<ch>.* layers, found {found}"
+        )
+    if [i for i, _, _ in layers] != list(range(len(layers))):
+        raise CheckpointError(f"StyleGAN3 layers are not numbered 0..N: found indices {[i for i, _, _ in layers]}")
+    mapping_layers = len([k for k in state if re.fullmatch(r"mapping\.fc\d+\.weight", k)])
+    c_dim = int(state["mapping.embed.weight"].shape[1]) if "mapping.embed.weight" in state else 0
+    w_dim = int(state[f"mapping.fc{mapping_layers - 1}.weight"].shape[0])
+    z_dim = int(state["mapping.fc0.weight"].shape[1]) - (w_dim if c_dim else 0)
+    last = layers[-1]
+    first_w = state[f"synthesis.L0_{layers[0][1]}_{layers[0][2]}.weight"]
+    radial = any(k.endswith(".down_filter") and v is not None and v.ndim == 2 for k, v in state.items())
+    values: dict[str, Any] = {
+        "z_dim": z_dim, "w_dim": w_dim, "c_dim": c_dim, "img_resolution": last[1], "img_channels": last[2],
+        "mapping_layers": mapping_layers, "num_layers": len(layers) - 1, "conv_kernel": int(first_w.shape[-1]),
+        "use_radial_filters": radial,
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None or k == "conv_clamp"})
+    return StyleGAN3Config(**values)
+
+
+def make_transform(translate: tuple[float, float] = (0.0, 0.0), angle: float = 0.0) -> torch.Tensor:
+    """``gen_images.py``'s matrix: rotation by ``angle`` degrees and translation, in image-width units."""
+    s, c = math.sin(angle / 360 * 2 * math.pi), math.cos(angle / 360 * 2 * math.pi)
+    return torch.tensor([[c, s, translate[0]], [-s, c, translate[1]], [0.0, 0.0, 1.0]], dtype=torch.float64)
+
+
+class StyleGAN3Generator(Generator):
+    """StyleGAN3 (configs T and R, any resolution) behind the toolkit's :class:`Generator` interface.
+
+    Build it with :func:`large_stylegan3.load_stylegan3`, :meth:`from_state_dict` or :meth:`random`.
+    ``reference_ops=True`` swaps in the dense reference filtered-lReLU (benchmarks, cross-checks).
+    """
+
+    def __init__(
+        self, state: Mapping[str, torch.Tensor], config: StyleGAN3Config, device: str | torch.device = "cpu"
+    ) -> None:
+        self.config = config
+        self.z_dim, self.w_dim, self.c_dim = config.z_dim, config.w_dim, config.c_dim
+        self.resolution, self.img_channels = config.img_resolution, config.img_channels
+        self.num_ws = config.num_layers + 2
+        self.reference_ops = False
+        params = {k: v.detach().to(torch.float32) for k, v in state.items() if v is not None}
+        found = layer_names_in(params)
+        channels = [c for _, _, c in found] if len(found) == config.num_layers + 1 else None
+        self.input_spec, self.layers = schedule(config, channels)
+        self._check_and_fill(params)
+        # The stored transform is user state (gen_images writes it); the weights carry the identity.
+        params["synthesis.input.transform"] = torch.eye(3)
+        self.params: dict[str, torch.Tensor] = {k: v.to(device) for k, v in params.items()}
+        self._transform: torch.Tensor = torch.eye(3, device=device)
+        in_layer = StyleLayer("synthesis.input", 4, 0, "input")
+        self.style_layers = (in_layer, *(
+            StyleLayer(f"synthesis.{spec.name}", spec.in_channels, spec.index + 1, "torgb" if spec.is_torgb else "conv")
+            for spec in self.layers
+        ))
+
+    # -- construction ------------------------------------------------------------------------------
+
+    def _check_and_fill(self, params: dict[str, torch.Tensor]) -> None:
+        cfg = self.config
+        required = ["mapping.w_avg"]
+        required += [f"mapping.fc{i}.{p}" for i in range(cfg.mapping_layers) for p in ("weight", "bias")]
+        if self.c_dim:
+            required += ["mapping.embed.weight", "mapping.embed.bias"]
+        required += [f"synthesis.input.{p}" for p in ("weight", "affine.weight", "affine.bias", "freqs", "phases")]
+        for spec in self.layers:
+            required += [f"synthesis.{spec.name}.{p}" for p in ("weight", "bias", "affine.weight", "affine.bias")]
+        missing = [k for k in required if k not in params]
+        if missing:
+            names = ", ".join(f"L{s.index}_{s.out_size}_{s.out_channels}" for s in self.layers[:3])
+            raise CheckpointError(
+                f"StyleGAN3 weights incomplete: {len(missing)} tensor(s) missing, e.g. {', '.join(missing[:3])}",
+                hint=f"the schedule for this config names layers {names}...; the file is truncated, "
+                "or its schedule settings (num_layers, margin_size, ...) differ from the defaults",
+            )
+        for spec in self.layers:
+            p = f"synthesis.{spec.name}"
+            w = params[f"{p}.weight"]
+            k = cfg.conv_kernel if not spec.is_torgb else 1
+            if tuple(w.shape) != (spec.out_channels, spec.in_channels, k, k):
+                raise CheckpointError(
+                    f"{p}.weight: expected [{spec.out_channels}, {spec.in_channels}, {k}, {k}], got {list(w.shape)}"
+                )
+            aw = params[f"{p}.affine.weight"]
+            if tuple(aw.shape) != (spec.in_channels, self.w_dim):
+                raise CheckpointError(
+                    f"{p}.affine.weight: expected [{spec.in_channels}, {self.w_dim}], got {list(aw.shape)}"
+                )
+            params.setdefault(f"{p}.magnitude_ema", torch.ones(()))
+            if f"{p}.up_filter" not in params:
+                f = ops.design_lowpass_filter(
+                    spec.up_taps, spec.in_cutoff, spec.in_half_width * 2, spec.tmp_sampling_rate
+                )
+                if f is not None:
+                    params[f"{p}.up_filter"] = f
+            if f"{p}.down_filter" not in params:
+                f = ops.design_lowpass_filter(
+                    spec.down_taps, spec.out_cutoff, spec.out_half_width * 2, spec.tmp_sampling_rate, spec.down_radial
+                )
+                if f is not None:
+                    params[f"{p}.down_filter"] = f
+            for which, taps in (("up_filter", spec.up_taps), ("down_filter", spec.down_taps)):
+                f = params.get(f"{p}.{which}")
+                if (f is None) != (taps == 1) or (f is not None and f.shape[0] != taps):
+                    got = None if f is None else list(f.shape)
+                    raise CheckpointError(f"{p}.{which}: expected {taps} taps, got {got}")
+        if params["mapping.w_avg"].shape != (self.w_dim,):
+            got = list(params["mapping.w_avg"].shape)
+            raise CheckpointError(f"mapping.w_avg: expected shape [{self.w_dim}], got {got}")
+
+    @classmethod
+    def from_state_dict(
+        cls, state: Mapping[str, torch.Tensor], config: StyleGAN3Config | None = None,
+        device: str | torch.device = "cpu", **overrides: Any,
+    ) -> StyleGAN3Generator:
+        """From NVIDIA-named tensors (``G_ema.state_dict()``); unspecified settings are inferred or default."""
+        return cls(state, config or infer_config(state, **overrides), device)
+
+    @classmethod
+    def random(
+        cls, resolution: int = 256, cfg: str = "T", z_dim: int = 512, w_dim: int = 512,
+        channel_base: int | None = None, channel_max: int | None = None, c_dim: int = 0, seed: int = 0,
+        device: str | torch.device = "cpu",
+    ) -> StyleGAN3Generator:
+        """Random weights in NVIDIA's shapes (``cfg`` T or R, released channel settings by default).
+
+        For tests and benchmarks, not images: filters are designed, everything else is Gaussian.
+        """
+        cfg = cfg.upper()
+        if cfg not in ("T", "R"):
+            raise UserInputError(f"unknown StyleGAN3 config {cfg!r}", hint="use T or R")
+        base = 16384 if resolution <= 256 else 32768
+        if cfg == "R":
+            base *= 2
+        config = StyleGAN3Config(
+            z_dim=z_dim, w_dim=w_dim, img_resolution=resolution, c_dim=c_dim,
+            channel_base=channel_base or base, channel_max=channel_max or (1024 if cfg == "R" else 512),
+            conv_kernel=1 if cfg == "R" else 3, use_radial_filters=cfg == "R", source="random",
+        )
+        inp, layers = schedule(config)
+        g = torch.Generator().manual_seed(seed)
+        sd: dict[str, torch.Tensor] = {"mapping.w_avg": torch.zeros(w_dim)}
+        fin = z_dim + (w_dim if c_dim else 0)
+        if c_dim:
+            sd["mapping.embed.weight"] = torch.randn(w_dim, c_dim, generator=g)
+            sd["mapping.embed.bias"] = torch.zeros(w_dim)
+        for i in range(config.mapping_layers):
+            sd[f"mapping.fc{i}.weight"] = torch.randn(w_dim, fin, generator=g) / 0.01
+            sd[f"mapping.fc{i}.bias"] = torch.zeros(w_dim)
+            fin = w_dim
+        freqs = torch.randn(inp.channels, 2, generator=g)
+        radii = freqs.square().sum(dim=1, keepdim=True).sqrt()
+        sd["synthesis.input.freqs"] = freqs / (radii * radii.square().exp().pow(0.25)) * inp.bandwidth
+        sd["synthesis.input.phases"] = torch.rand(inp.channels, generator=g) - 0.5
+        sd["synthesis.input.weight"] = torch.randn(inp.channels, inp.channels, generator=g)
+        sd["synthesis.input.affine.weight"] = torch.randn(4, w_dim, generator=g) * 0.1
+        sd["synthesis.input.affine.bias"] = torch.tensor([1.0, 0.0, 0.0, 0.0])
+        for spec in layers:
+            k = 1 if spec.is_torgb else config.conv_kernel
+            p = f"synthesis.{spec.name}"
+            sd[f"{p}.weight"] = torch.randn(spec.out_channels, spec.in_channels, k, k, generator=g)
+            sd[f"{p}.bias"] = torch.zeros(spec.out_channels)
+            sd[f"{p}.affine.weight"] = torch.randn(spec.in_channels, w_dim, generator=g)
+            sd[f"{p}.affine.bias"] = torch.ones(spec.in_channels)
+            sd[f"{p}.magnitude_ema"] = torch.ones(())
+        return cls(sd, config, device)
+
+    # -- Generator interface ----------------------------------------------------------------------
+
+    @property
+    def w_avg(self) -> torch.Tensor:
+        return self.params["mapping.w_avg"]
+
+    @property
+    def device(self) -> torch.device:
+        return self.params["synthesis.input.freqs"].device
+
+    def to(self, device: torch.device | str) -> StyleGAN3Generator:
+        self.params = {k: v.to(device) for k, v in self.params.items()}
+        self._transform = self._transform.to(device)
+        return self
+
+    def state_tensors(self) -> Mapping[str, torch.Tensor]:
+        return dict(self.params)
+
+    def mapping(
+        self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0, trunc_cutoff: int | None = None
+    ) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.z_dim:
+            raise ShapeError(f"z: expected shape [N, {self.z_dim}], got {list(z.shape)}")
+        p = self.params
+        x = ops.normalize_2nd_moment(z.to(self.device, torch.float32))
+        if self.c_dim:
+            if c is None:
+                raise UserInputError(
+                    f"this generator is class-conditional (c_dim={self.c_dim})", hint="pass a class label"
+                )
+            y = ops.fc(c.to(self.device, torch.float32), p["mapping.embed.weight"], p["mapping.embed.bias"])
+            x = torch.cat([x, ops.normalize_2nd_moment(y)], dim=1)
+        for i in range(self.config.mapping_layers):
+            x = ops.fc(x, p[f"mapping.fc{i}.weight"], p[f"mapping.fc{i}.bias"], 0.01, "lrelu")
+        ws = x.unsqueeze(1).repeat(1, self.num_ws, 1)
+        if psi != 1.0:
+            cut = self.num_ws if trunc_cutoff is None else max(0, min(int(trunc_cutoff), self.num_ws))
+            ws = torch.cat([self.w_avg.lerp(ws[:, :cut], float(psi)), ws[:, cut:]], dim=1)
+        return ws
+
+    def _check_ws(self, ws: torch.Tensor) -> torch.Tensor:
+        if ws.ndim == 2 and ws.shape[1] == self.w_dim:
+            ws = ws.unsqueeze(1).repeat(1, self.num_ws, 1)
+        if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
+            raise ShapeError(f"ws: expected shape [N, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
+        return ws.to(self.device, torch.float32)
+
+    def style_affines(self) -> list[StyleAffine]:
+        gain = 1.0 / math.sqrt(self.w_dim)
+        return [
+            StyleAffine(
+                layer, self.params[f"{layer.name}.affine.weight"] * gain, self.params[f"{layer.name}.affine.bias"]
+            )
+            for layer in self.style_layers
+        ]
+
+    def styles(self, ws: torch.Tensor) -> torch.Tensor:
+        ws = self._check_ws(ws)
+        return torch.cat([ws[:, a.layer.w_index].matmul(a.weight.t()) + a.bias for a in self.style_affines()], dim=1)
+
+    def style_dict(self, ws: torch.Tensor) -> dict[str, torch.Tensor]:
+        """S as ``{layer name: [N, channels]}`` (the reference fixtures' ``s.<layer>`` tensors)."""
+        flat = self.styles(ws)
+        spans = style_offsets(self.style_layers)
+        return {layer.name: flat[:, a:b] for layer, (a, b) in zip(self.style_layers, spans, strict=True)}
+
+    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        return self.synthesis_from_styles(self.styles(ws), noise_mode)
+
+    def synthesis_from_styles(self, styles: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        if noise_mode not in ("const", "random", "none"):
+            raise UserInputError(f"unknown noise mode {noise_mode!r}", hint="use const, random or none")
+        if styles.ndim != 2 or styles.shape[1] != self.style_dim:
+            raise ShapeError(f"styles: expected shape [N, {self.style_dim}], got {list(styles.shape)}")
+        styles = styles.to(self.device, torch.float32)
+        spans = style_offsets(self.style_layers)
+        a, b = spans[0]
+        x = self.input_features(styles[:, a:b])
+        for spec, (a, b) in zip(self.layers, spans[1:], strict=True):
+            x = self.layer_forward(spec, x, styles[:, a:b])
+        return x * self.config.output_scale
+
+    # -- the two building blocks (public for tests and per-layer analyses) ------------------------------
+
+    def input_features(self, t: torch.Tensor) -> torch.Tensor:
+        """``SynthesisInput``: Fourier features rotated/translated by the geometry styles ``t`` ``[N, 4]``."""
+        p, spec = self.params, self.input_spec
+        t = t / t[:, :2].norm(dim=1, keepdim=True)
+        n = t.shape[0]
+        eye = torch.eye(3, device=t.device, dtype=t.dtype)
+        m_r = eye.repeat(n, 1, 1)
+        m_r[:, 0, 0], m_r[:, 0, 1], m_r[:, 1, 0], m_r[:, 1, 1] = t[:, 0], -t[:, 1], t[:, 1], t[:, 0]
+        m_t = eye.repeat(n, 1, 1)
+        m_t[:, 0, 2], m_t[:, 1, 2] = -t[:, 2], -t[:, 3]
+        transform = m_r @ m_t @ self._transform.to(t.dtype).unsqueeze(0)
+        freqs, phases = p["synthesis.input.freqs"], p["synthesis.input.phases"]
+        phases = phases.unsqueeze(0) + (freqs.unsqueeze(0) @ transform[:, :2, 2:]).squeeze(2)  # [N, C]
+        freqs = freqs.unsqueeze(0) @ transform[:, :2, :2]  # [N, C, 2]
+        amp = (1 - (freqs.norm(dim=2) - spec.bandwidth) / (spec.sampling_rate / 2 - spec.bandwidth)).clamp(0, 1)
+        coords = (torch.arange(spec.size, device=t.device, dtype=t.dtype) + 0.5 - spec.size / 2) / spec.sampling_rate
+        gy, gx = torch.meshgrid(coords, coords, indexing="ij")
+        grid = torch.stack([gx, gy], dim=-1)  # [H, W, 2], x first (affine_grid convention)
+        x = torch.einsum("hwk,nck->nhwc", grid, freqs) + phases[:, None, None, :]
+        x = torch.sin(x * (2 * math.pi)) * amp[:, None, None, :]
+        weight = p["synthesis.input.weight"]
+        x = x @ (weight / math.sqrt(spec.channels)).t()
+        return x.permute(0, 3, 1, 2).contiguous()
+
+    def layer_forward(self, spec: LayerSpec, x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        """One ``SynthesisLayer``: modulated conv (demod except ToRGB, input gain) + filtered leaky ReLU."""
+        p = self.params
+        name = f"synthesis.{spec.name}"
+        w = p[f"{name}.weight"]
+        k = w.shape[-1]
+        if spec.is_torgb:
+            s = s * (1.0 / math.sqrt(w.shape[1] * k * k))
+        out_scale = p[f"{name}.magnitude_ema"].rsqrt().expand(s.shape[0], w.shape[0])
+        if not spec.is_torgb:
+            wsq = w.square().sum(dim=(2, 3))  # [O, I]
+            out_scale = out_scale * (s.square() @ wsq.t() + 1e-8).rsqrt()
+        # Non-fused form: scale inputs by s, one shared conv for the batch, scale outputs by demod * gain.
+        x = x * s[:, :, None, None].to(x.dtype)
+        x = torch.einsum("oi,nihw->nohw", w[:, :, 0, 0], x) if k == 1 else F.conv2d(x, w, padding=k - 1)
+        x = x * out_scale[:, :, None, None]
+        fl = ops.filtered_lrelu_reference if self.reference_ops else ops.filtered_lrelu
+        gain, slope = (1.0, 1.0) if spec.is_torgb else (math.sqrt(2.0), 0.2)
+        return fl(
+            x, p[f"{name}.bias"], p.get(f"{name}.up_filter"), p.get(f"{name}.down_filter"), spec.up, spec.down,
+            spec.padding, gain, slope, self.config.conv_clamp,
+        )
+
+    # -- user transform ---------------------------------------------------------------------------------
+
+    def set_input_transform(self, translate: tuple[float, float] = (0.0, 0.0), rotate: float = 0.0) -> None:
+        """Translate (image-width units; +x right, +y down) and rotate (degrees, counter-clockwise) the output.
+
+        Same convention as NVIDIA ``gen_images.py --translate X,Y --rotate DEG``: the input layer gets
+        ``inv(make_transform(translate, rotate))``.  ``(0, 0), 0`` restores the identity.
+        """
+        m = torch.linalg.inv(make_transform((float(translate[0]), float(translate[1])), float(rotate)))
+        self._transform = m.to(torch.float32).to(self.device)
+
+    @property
+    def input_transform(self) -> torch.Tensor:
+        """The ``[3, 3]`` matrix the input layer uses (upstream's ``synthesis.input.transform``; inverse form)."""
+        return self._transform
+
+    @input_transform.setter
+    def input_transform(self, matrix: torch.Tensor) -> None:
+        matrix = torch.as_tensor(matrix, dtype=torch.float32)
+        if matrix.shape != (3, 3):
+            raise ShapeError(f"input transform: expected shape [3, 3], got {list(matrix.shape)}")
+        self._transform = matrix.to(self.device)
+
+    # -- conveniences ---------------------------------------------------------------------------------
+
+    def generate(
+        self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0, trunc_cutoff: int | None = None
+    ) -> torch.Tensor:
+        """z -> image, like NVIDIA's ``G(z, c, truncation_psi, truncation_cutoff)``."""
+        return self.synthesis(self.mapping(z, c, psi, trunc_cutoff))
+
+    def describe(self) -> dict[str, Any]:
+        info = super().describe()
+        info.update(backend="stylegan3", config=self.config.config_name, source=self.config.source,
+                    conv_kernel=self.config.conv_kernel, radial_filters=self.config.use_radial_filters,
+                    layers=[spec.name for spec in self.layers])
+        return info
+
+    def save_safetensors(self, path: str | os.PathLike[str]) -> Path:
+        """NVIDIA-named tensors + config and NVIDIA init kwargs as JSON metadata (atomic); reloads bit-exactly."""
+        from large_toolkit.io.artifacts import save_tensors
+
+        meta = {
+            "format": ARTIFACT_FORMAT, "config": self.config.to_dict(), "init_kwargs": self.config.init_kwargs(),
+            "fingerprint": self.fingerprint(),
+        }
+        return save_tensors(path, self.params, meta)
+
+
+def config_from_metadata(raw: Mapping[str, str]) -> StyleGAN3Config | None:
+    """The config stored by :meth:`StyleGAN3Generator.save_safetensors`, when present (else None)."""
+    from large_toolkit.io.artifacts import META_KEY
+
+    text = raw.get(META_KEY)
+    if not text:
+        return None
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError:
+        raise CheckpointError("safetensors metadata is not valid JSON") from None
+    if meta.get("format") != ARTIFACT_FORMAT:
+        if str(meta.get("format", "")).startswith("large-tk/stylegan2"):
+            raise CheckpointError("this safetensors file holds a StyleGAN2 generator", hint="use --backend stylegan2")
+        raise CheckpointError(f"safetensors file holds {meta.get('format')!r}, expected {ARTIFACT_FORMAT!r}")
+    return StyleGAN3Config.from_dict(meta.get("config") or {})
