@@ -59,3 +59,31 @@ def test_gradients_flow_to_ws(gen):
     ws = gen.mapping(z).detach().requires_grad_(True)
     gen.synthesis(ws).square().mean().backward()
     assert ws.grad is not None and float(ws.grad.abs().sum()) > 0
+
+
+def test_regression_flow_end_to_end(gen, tmp_path, monkeypatch):
+    """Images of the SG3 fixture -> optimisation inversion -> SeFa distance -> few-shot fit."""
+    import numpy as np
+
+    from large_toolkit.directions import resolve_direction
+    from large_toolkit.plugins import get_host
+    from large_toolkit.regression.run import regress
+    from large_toolkit.types import Latents, LatentSpace
+
+    monkeypatch.setenv("LARGE_TK_CACHE", str(tmp_path))
+    torch.set_num_threads(1)
+    direction = resolve_direction("sefa:0", gen)
+    ws = gen.mapping(gen.sample_z(6, seed=5))
+    with torch.no_grad():
+        images = gen.synthesis(ws, noise_mode="const")
+    inverter = get_host().inverter("optim").create(gen, num_steps=40, seed=0)
+    result = inverter.invert(images, gen, LatentSpace.W)
+    assert result.latents.space is LatentSpace.W and len(result.latents) == 6
+    truth = Latents(ws[:, 0].detach(), LatentSpace.W)
+    true_d = (truth.tensor.double() @ direction.vector.double()).numpy()
+    labels = true_d * 2 + 1  # an attribute exactly linear in the true distance
+    ids = [f"i{i}" for i in range(6)]
+    exact = regress(truth, ids, direction, [0, 1], labels[:2], evaluate=False)
+    np.testing.assert_allclose(exact.predictions, labels, rtol=1e-6, atol=1e-6)  # two labels calibrate it
+    inverted = regress(result.latents, ids, direction, [0, 1, 2, 3, 4, 5], labels)
+    assert np.isfinite(inverted.predictions).all() and inverted.protocol is not None
