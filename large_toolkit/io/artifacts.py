@@ -50,6 +50,20 @@ def save_tensors(path: str | os.PathLike[str], tensors: Mapping[str, torch.Tenso
     return Path(path)
 
 
+def parse_metadata(raw: Mapping[str, str] | None) -> dict[str, Any] | None:
+    """Our JSON metadata object from a safetensors header's ``__metadata__`` map (None when absent)."""
+    text = (raw or {}).get(META_KEY)
+    if not text:
+        return None
+    try:
+        meta = json.loads(text)
+    except json.JSONDecodeError:
+        raise CheckpointError("safetensors metadata is not valid JSON", hint="re-create the file") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError("safetensors metadata is not a JSON object", hint="re-create the file with large-tk")
+    return meta
+
+
 def load_tensors(
     path: str | os.PathLike[str], expected_format: str | None = None
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

@@ -140,8 +140,6 @@ def make_grid(images: np.ndarray, columns: int | None = None) -> np.ndarray:
     n, h, w, c = images.shape
     cols = columns or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
-    grid = np.zeros((rows * h, cols * w, c), np.uint8)
-    for i in range(n):
-        r, q = divmod(i, cols)
-        grid[r * h : (r + 1) * h, q * w : (q + 1) * w] = images[i]
-    return grid
+    pad = np.zeros((rows * cols - n, h, w, c), np.uint8)
+    tiles = np.concatenate([images.astype(np.uint8, copy=False), pad]).reshape(rows, cols, h, w, c)
+    return tiles.transpose(0, 2, 1, 3, 4).reshape(rows * h, cols * w, c)

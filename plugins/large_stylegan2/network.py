@@ -19,7 +19,6 @@ reference fixtures).  With architecture ``orig`` only the last block has a ToRGB
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Mapping
@@ -451,15 +450,11 @@ class StyleGAN2Generator(Generator):
 
 def config_from_metadata(raw: Mapping[str, str]) -> StyleGAN2Config | None:
     """The config stored by :meth:`StyleGAN2Generator.save_safetensors`, when present."""
-    from large_toolkit.io.artifacts import META_KEY
+    from large_toolkit.io.artifacts import parse_metadata
 
-    text = raw.get(META_KEY)
-    if not text:
+    meta = parse_metadata(raw)
+    if meta is None:
         return None
-    try:
-        meta = json.loads(text)
-    except json.JSONDecodeError:
-        raise CheckpointError("safetensors metadata is not valid JSON") from None
     if meta.get("format") != ARTIFACT_FORMAT:
         raise CheckpointError(f"safetensors file holds {meta.get('format')!r}, expected {ARTIFACT_FORMAT!r}")
     return StyleGAN2Config.from_dict(meta.get("config") or {})

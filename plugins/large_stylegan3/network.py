@@ -27,7 +27,6 @@ sets the matrix used by synthesis (stored inverted, as upstream expects).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -561,15 +560,11 @@ class StyleGAN3Generator(Generator):
 
 def config_from_metadata(raw: Mapping[str, str]) -> StyleGAN3Config | None:
     """The config stored by :meth:`StyleGAN3Generator.save_safetensors`, when present (else None)."""
-    from large_toolkit.io.artifacts import META_KEY
+    from large_toolkit.io.artifacts import parse_metadata
 
-    text = raw.get(META_KEY)
-    if not text:
+    meta = parse_metadata(raw)
+    if meta is None:
         return None
-    try:
-        meta = json.loads(text)
-    except json.JSONDecodeError:
-        raise CheckpointError("safetensors metadata is not valid JSON") from None
     if meta.get("format") != ARTIFACT_FORMAT:
         if str(meta.get("format", "")).startswith("large-tk/stylegan2"):
             raise CheckpointError("this safetensors file holds a StyleGAN2 generator", hint="use --backend stylegan2")

@@ -15,14 +15,12 @@ continues exactly where the saved one stopped.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -31,7 +29,7 @@ from large_stylegan2.trainer import discriminator as D
 from large_toolkit.errors import CheckpointError, UserInputError
 from large_toolkit.io.artifacts import load_tensors, save_tensors
 from large_toolkit.io.atomic import atomic_path
-from large_toolkit.io.png import write_png
+from large_toolkit.io.png import make_grid, to_uint8, write_png
 
 STATE_FORMAT = "large-tk/stylegan2-training-state"
 G_BUFFERS = ("w_avg", "resample_filter", "noise_const")
@@ -238,7 +236,7 @@ class Trainer:
         with torch.no_grad():
             z = torch.randn(rows * rows, self.opts.z_dim, generator=torch.Generator().manual_seed(seed)).to(self.device)
             img = self.G_ema.synthesis(self.G_ema.mapping(z), noise_mode="const")
-        write_png(path, image_grid(img, rows))
+        write_png(path, make_grid(to_uint8(img.cpu().numpy()), columns=rows))
 
     @classmethod
     def resume(cls, images: torch.Tensor, out_dir: Path, device: torch.device, kimg: float | None = None) -> Trainer:
@@ -275,12 +273,3 @@ class Trainer:
         if log.is_file():
             tr.history = json.loads(log.read_text()).get("history", [])
         return tr
-
-
-def image_grid(img: torch.Tensor, cols: int) -> np.ndarray:
-    """Float NCHW in [-1, 1] -> one uint8 HWC grid image, ``cols`` images per row."""
-    n, c, h, w = img.shape
-    rows = math.ceil(n / cols)
-    pad = torch.zeros(rows * cols - n, c, h, w, device=img.device)
-    x = torch.cat([img, pad]).reshape(rows, cols, c, h, w).permute(0, 3, 1, 4, 2).reshape(rows * h, cols * w, c)
-    return ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
