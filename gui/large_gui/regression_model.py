@@ -96,8 +96,39 @@ def sorted_order(distances: np.ndarray) -> np.ndarray:
     return np.argsort(np.asarray(distances), kind="stable")
 
 
-def read_labels_csv(path: str) -> dict[str, float]:
-    """``id -> value`` through the core's label-table reader (same rules as ``large-tk regress --labels``)."""
+def read_labels_csv(path: str, column: str | None = None) -> dict[str, float]:
+    """``id -> value`` through the core's label-table reader (same rules as ``large-tk regress --labels``).
+
+    ``column`` is the value column (``--label-column``); None takes the second
+    column, as the CLI does.
+    """
     from large_toolkit.regression.inputs import read_label_table
 
-    return read_label_table(path)
+    return read_label_table(path, column)
+
+
+def label_columns(path: str) -> list[str]:
+    """The value columns a labels CSV offers (its header minus the leading id column).
+
+    The panel fills its column choice from this before anything is inverted, so a
+    multi-attribute table (the synthetic set's ``labels.csv`` has eight factors)
+    can be scored against the attribute the direction is meant to track.  The
+    header is split with the core reader's rules (first of comma, tab, semicolon,
+    else whitespace), so every name offered here is one the reader accepts.
+    Unreadable or header-less files give an empty list: the caller falls back to
+    the reader's default column instead of failing while the user is still typing.
+    """
+    import csv
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.is_file():
+        return []
+    try:
+        with p.open(encoding="utf-8-sig") as handle:
+            first = next((line for line in handle if line.strip()), "")
+    except (OSError, UnicodeDecodeError):
+        return []
+    delim = next((d for d in (",", "\t", ";") if d in first), None)
+    header = next(csv.reader([first], delimiter=delim)) if delim else first.split()
+    return [h.strip() for h in header[1:] if h.strip()]

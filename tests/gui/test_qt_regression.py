@@ -98,3 +98,30 @@ def test_folder_and_labels_csv_through_an_inverter(window, qtbot, tmp_path):
     panel._enter_value()
     chosen = panel.strip.item(0).data(0x0100)
     assert window.state.regression.labelled == {chosen: 12.5}
+
+
+def test_label_column_combo_picks_the_ground_truth(window, qtbot, tmp_path):
+    ids, _latents, frames = _samples(window.state.generator, n=6)
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for image_id, frame in zip(ids, frames, strict=True):
+        write_png(folder / f"{image_id}.png", frame)
+    labels = tmp_path / "labels.csv"
+    labels.write_text("id,age,smile\n" + "".join(f"{k}.png,{i * 10},{-i}\n" for i, k in enumerate(ids)))
+    panel = window.regression_panel
+    assert not panel.column.isEnabled()
+    panel.labels.setText(str(labels))
+    assert [panel.column.itemText(i) for i in range(panel.column.count())] == ["age", "smile"]
+    panel.column.setCurrentText("smile")
+    panel.folder.setText(str(folder))
+    panel.inverter.setCurrentText("toy")
+    panel.load()
+    qtbot.waitUntil(lambda: window.state.regression.ids == ids, timeout=WAIT)
+    assert window.state.regression.truth[ids[3]] == -3.0
+    panel.set_label(ids[0], 0.0)
+    panel.set_label(ids[5], -5.0)
+    before = window.state.regression.fit.mae
+    panel.column.setCurrentText("age")  # re-scores the loaded images without inverting again
+    assert window.state.regression.truth[ids[3]] == 30.0
+    assert window.state.regression.labelled == {ids[0]: 0.0, ids[5]: -5.0}
+    assert window.state.regression.fit.mae != before

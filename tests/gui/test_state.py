@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from large_gui.edits import apply_edits, layer_mask, style_delta
-from large_gui.regression_model import fit_summary, suggest_next
+from large_gui.regression_model import fit_summary, label_columns, read_labels_csv, suggest_next
 from large_gui.state import ExplorerState
 
 from large_toolkit.testing import ToyGenerator
@@ -135,3 +135,15 @@ def test_suggestions_spread_along_the_distance_axis():
     distances = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
     assert suggest_next(ids, distances, {}, k=3) == ["a", "e", "c"]
     assert suggest_next(ids, distances, {"a": 1.0}, k=1) == ["e"]
+
+
+def test_label_columns_match_what_the_core_reader_accepts(tmp_path):
+    comma = tmp_path / "labels.csv"
+    comma.write_text("image,head_size,light_intensity\na.png,7.0,0.8\nb.png,9.0,1.1\n")
+    assert label_columns(str(comma)) == ["head_size", "light_intensity"]
+    assert read_labels_csv(str(comma), "light_intensity") == {"a": 0.8, "b": 1.1}
+    assert read_labels_csv(str(comma)) == {"a": 7.0, "b": 9.0}  # no column: the second, as the CLI
+    spaced = tmp_path / "labels.txt"
+    spaced.write_text("id age\na 3\n")
+    assert label_columns(str(spaced)) == ["age"]
+    assert label_columns(str(tmp_path / "missing.csv")) == []

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from large_gui.qimage import from_qimage, to_pixmap
-from large_gui.regression_model import distances_for, read_labels_csv, sorted_order
+from large_gui.regression_model import distances_for, label_columns, read_labels_csv, sorted_order
 from large_gui.state import ExplorerState
 from large_gui.widgets.scatter import ScatterPlot
 from large_gui.workers import Job, start_job
@@ -59,6 +59,11 @@ class RegressionPanel(QGroupBox):
         browse_folder, browse_labels = QPushButton("…"), QPushButton("…")
         browse_folder.clicked.connect(self._choose_folder)
         browse_labels.clicked.connect(self._choose_labels)
+        self.column = QComboBox()
+        self.column.setToolTip("which labels CSV column is the ground truth for MAE/R² (default: the first)")
+        self.column.setEnabled(False)
+        self.labels.textChanged.connect(self._labels_changed)
+        self.column.currentTextChanged.connect(self._column_changed)
         self.inverter = QComboBox()
         self.load_button = QPushButton("Invert && measure")
         self.load_button.clicked.connect(self.load)
@@ -85,11 +90,13 @@ class RegressionPanel(QGroupBox):
         grid.addWidget(QLabel("Labels"), 1, 0)
         grid.addWidget(self.labels, 1, 1)
         grid.addWidget(browse_labels, 1, 2)
-        grid.addWidget(QLabel("Inverter"), 2, 0)
+        grid.addWidget(QLabel("Column"), 2, 0)
+        grid.addWidget(self.column, 2, 1, 1, 2)
+        grid.addWidget(QLabel("Inverter"), 3, 0)
         inv_row = QHBoxLayout()
         inv_row.addWidget(self.inverter, 1)
         inv_row.addWidget(self.load_button)
-        grid.addLayout(inv_row, 2, 1, 1, 2)
+        grid.addLayout(inv_row, 3, 1, 1, 2)
         column = QVBoxLayout(self)
         column.addLayout(grid)
         column.addWidget(self.plot, 1)
@@ -100,6 +107,7 @@ class RegressionPanel(QGroupBox):
         column.addWidget(self.suggestions)
         column.addWidget(self.status)
         self.job: Job | None = None
+        self._source: tuple[str, str | None, str | None] = ("", None, None)  # folder, labels, column of a load
         self.refresh_inverters()
         state.changed.connect(self._on_state)
 
@@ -120,12 +128,50 @@ class RegressionPanel(QGroupBox):
         if path:
             self.labels.setText(path)
 
+    def _labels_changed(self, text: str) -> None:
+        """Offer the CSV's value columns; keep the chosen one if the new file has it too."""
+        keep = self.column.currentText()
+        names = label_columns(text.strip()) if text.strip() else []
+        self.column.blockSignals(True)
+        self.column.clear()
+        self.column.addItems(names)
+        if keep in names:
+            self.column.setCurrentText(keep)
+        self.column.setEnabled(bool(names))
+        self.column.blockSignals(False)
+
+    def label_column(self) -> str | None:
+        """The chosen ground-truth column; None (the reader's default, the second column) when none is offered."""
+        return self.column.currentText() or None
+
+    def _column_changed(self, column: str) -> None:
+        """Re-score against another column of the loaded table without inverting again.
+
+        Only the ground truth changes: the typed labels stay, since they are the
+        user's input, and the fit is redone so MAE/R² refer to the new column.
+        """
+        reg = self.state.regression
+        if not column or not reg.ids or reg.distances is None or not reg.labels_path:
+            return
+        if reg.labels_path != self.labels.text().strip():
+            return  # the field names a different file; it applies at the next load
+        from large_toolkit.errors import UserInputError
+
+        try:
+            truth = read_labels_csv(reg.labels_path, column)
+        except UserInputError as exc:
+            self.status.setText(f"error: {exc.one_line()}")
+            return
+        self.state.set_regression_data(reg.ids, reg.distances, truth, reg.image_folder, reg.labels_path)
+        self.status.setText(f"{len(reg.ids)} images · ground truth: {column}")
+
     # -- data -------------------------------------------------------------------------------
 
     def load(self) -> None:
         """Read the folder, invert every image in a worker, then measure distances."""
         generator, name = self.state.generator, self.inverter.currentText()
         folder, labels_path = self.folder.text().strip(), self.labels.text().strip() or None
+        column = self.label_column() if labels_path else None
         if generator is None or not folder or not name:
             self.status.setText(
                 "load a model first" if generator is None else "choose a folder" if not folder else "no inverter"
@@ -145,7 +191,7 @@ class RegressionPanel(QGroupBox):
             if not paths:
                 raise ValueError(f"no PNG/JPEG images in {folder}")
             frames = [from_qimage(QImage(str(p))) for p in paths]
-            truth = read_labels_csv(labels_path) if labels_path else {}
+            truth = read_labels_csv(labels_path, column) if labels_path else {}
             batch = torch.cat([image_to_tensor(f, generator.resolution) for f in frames])
             inverter = get_host().inverter(name).create(
                 generator=generator, checkpoint=None, device=str(resolve_device(device))
@@ -157,7 +203,7 @@ class RegressionPanel(QGroupBox):
 
         self.status.setText(f"inverting {folder} with {name}…")
         self.load_button.setEnabled(False)
-        self._source = (folder, labels_path)
+        self._source = (folder, labels_path, column)
         self.job = Job(work)
         self.job.signals.result.connect(self._loaded)
         self.job.signals.error.connect(self._failed)
@@ -167,9 +213,9 @@ class RegressionPanel(QGroupBox):
     @Slot(object)
     def _loaded(self, payload: Any) -> None:
         ids, latents, frames, truth = payload
-        folder, labels_path = self._source
+        folder, labels_path, column = self._source
         self.set_data(ids, latents, frames, truth, folder, labels_path)
-        self.status.setText(f"{len(ids)} images")
+        self.status.setText(f"{len(ids)} images" + (f" · ground truth: {column or 'second column'}" if truth else ""))
 
     @Slot(str)
     def _failed(self, message: str) -> None:
@@ -235,11 +281,14 @@ class RegressionPanel(QGroupBox):
         fit = reg.fit
         if fit is None:
             self.metrics.setText(reg.error or f"MAE – · R² – · {len(reg.labelled)} labels")
+            self.metrics.setToolTip("")
         else:
             self.metrics.setText(
                 f"MAE {format_metric(fit.mae)} · R² {format_metric(fit.r2)} · {fit.n_labels} labels · "
                 f"y = {fit.slope:.4g}·d + {fit.intercept:.4g}"
             )
+            # full precision on hover, so the numbers can be copied and compared with ``large-tk regress``
+            self.metrics.setToolTip(f"MAE {fit.mae!r}\nR² {fit.r2!r}\nslope {fit.slope!r}\nintercept {fit.intercept!r}")
         self.suggestions.setText(
             "Label these next: " + ", ".join(reg.suggestions) if reg.suggestions else ""
         )
