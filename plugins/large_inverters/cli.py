@@ -20,6 +20,8 @@ INVERT_EPILOG = (
     "--images a.png b.png --out lat.safetensors\n\n"
     "  large-tk invert --backend stylegan2 --checkpoint G.pkl --inverter encoder --inverter-checkpoint enc.safetensors "
     "--images imgs/ --shard 0/4 --out lat.0of4.safetensors\n\n"
+    "  large-tk invert --backend stylegan2 --inverter encoder --images imgs/ --engine ray --ray-workers 4 "
+    "--out lat.safetensors\n\n"
     "Re-running an interrupted command with the same arguments resumes it."
 )
 
@@ -29,21 +31,6 @@ def _device(local: str | None) -> str:
     from large_toolkit.runner import resolve_device
 
     return str(resolve_device(local or OPTIONS.device))
-
-
-def _generator(
-    backend: str | None, checkpoint: str | None, inverter: str, inverter_checkpoint: str | None, device: str
-) -> Any:
-    from large_toolkit.errors import UserInputError
-    from large_toolkit.plugins import load_generator
-
-    if backend:
-        return load_generator(backend, checkpoint, device)
-    if inverter in ("e4e", "psp") and inverter_checkpoint:
-        from large_inverters.encoders import embedded_generator
-
-        return embedded_generator(inverter_checkpoint, device)
-    raise UserInputError("no generator given", hint="pass --backend NAME --checkpoint PATH")
 
 
 def install(app: typer.Typer) -> None:
@@ -79,24 +66,50 @@ def install(app: typer.Typer) -> None:
         ] = None,
         lpips_heads: Annotated[str | None, typer.Option("--lpips-heads", help="Local LPIPS lin heads (optim).")] = None,
         refine_steps: Annotated[int, typer.Option("--refine-steps", help="Projector steps after the encoder.")] = 0,
+        inverter_option: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--inverter-option",
+                help="KEY=VALUE passed to the inverter (repeatable), e.g. d_weight=0.1 discriminator=snap.pkl "
+                "(optim) or restyle_steps=5 (e4e/psp).",
+            ),
+        ] = None,
         restart: Annotated[bool, typer.Option("--restart", help="Discard a partial run instead of resuming.")] = False,
         no_report: Annotated[bool, typer.Option("--no-report", help="Skip the MSE/SSIM report and preview.")] = False,
         json_out: Annotated[bool, typer.Option("--json", help="Machine-readable summary on stdout.")] = False,
+        engine: Annotated[
+            str, typer.Option("--engine", help="local (this process) or ray (a Ray Data pipeline).")
+        ] = "local",
+        ray_address: Annotated[
+            str | None,
+            typer.Option("--ray-address", help="auto or HOST:PORT of a running cluster (default: start a local one)."),
+        ] = None,
+        ray_workers: Annotated[
+            int | None,
+            typer.Option("--ray-workers", min=1, help="Ray actors (default: 2 on CPU, 1 per GPU with cuda)."),
+        ] = None,
     ) -> None:
         """Invert real images into latent codes, resumably, with a reconstruction report."""
         from large_inverters.images import RESIZE_POLICIES, discover_images, select_shard
         from large_inverters.job import InvertJob, run_job
+        from large_inverters.spec import ModelSpec
         from large_toolkit.cli.output import note, print_json
-        from large_toolkit.plugins import get_host
         from large_toolkit.types import LatentSpace
 
         if resize not in RESIZE_POLICIES:
             from large_toolkit.errors import UserInputError
 
             raise UserInputError(f"unknown --resize {resize!r}", hint=f"use one of {', '.join(RESIZE_POLICIES)}")
+        if engine not in ("local", "ray"):
+            from large_toolkit.errors import UserInputError
+
+            raise UserInputError(f"unknown --engine {engine!r}", hint="use local or ray")
+        if engine == "ray":
+            from large_inverters.ray_engine import probe
+
+            probe(ray_address)  # no Ray, or a dead address: one line now, before any model is loaded
         dev = _device(device)
         paths, index, count = select_shard(discover_images(images), shard)
-        generator = _generator(backend, checkpoint, inverter, inverter_checkpoint, dev)
         options: dict[str, Any] = {}
         if inverter == "optim":
             options = {
@@ -109,7 +122,20 @@ def install(app: typer.Typer) -> None:
             }
         elif inverter == "encoder":
             options = {"refine_steps": refine_steps, "seed": seed}
-        inv = get_host().inverter(inverter).create(generator, checkpoint=inverter_checkpoint, device=dev, **options)
+        for item in inverter_option or []:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                from large_toolkit.errors import UserInputError
+
+                raise UserInputError(f"--inverter-option {item!r} is not KEY=VALUE", hint="e.g. d_weight=0.1")
+            options[key.strip()] = value.strip()
+        spec = ModelSpec(inverter, backend, checkpoint, inverter_checkpoint, options)
+        generator, inv = spec.build(dev)
+        chunk_engine = None
+        if engine == "ray":
+            from large_inverters.ray_engine import RayOptions, crash_from_env, ray_engine
+
+            chunk_engine = ray_engine(spec, RayOptions(ray_address, ray_workers, dev, 1, crash_from_env()))
 
         def progress(done: int, total: int) -> None:
             note(f"inverted {done}/{total}")
@@ -127,7 +153,8 @@ def install(app: typer.Typer) -> None:
             not no_report,
             progress,
         )
-        summary = run_job(job, restart=restart)
+        summary = run_job(job, restart=restart, engine=chunk_engine)
+        summary["engine"] = engine
         if json_out:
             print_json(summary)
         else:
@@ -162,12 +189,18 @@ def install(app: typer.Typer) -> None:
         device: Annotated[str | None, typer.Option("--device")] = None,
         json_out: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
-        """Train the small W+ encoder on pairs sampled from the generator itself (no dataset needed)."""
+        """Train the small W+ encoder on pairs sampled from the generator itself (no dataset needed).
+
+        Under ``torchrun --nproc_per_node N`` it trains with DDP (gloo on CPU, nccl on CUDA); --batch-size
+        is the global batch, split evenly over the ranks; only rank 0 prints and saves.
+        """
         from large_inverters.small_encoder import TrainConfig, save_encoder, train_encoder
         from large_toolkit.cli.output import note, print_json
+        from large_toolkit.distributed import init_distributed, shutdown
         from large_toolkit.plugins import load_generator
 
-        generator = load_generator(backend, checkpoint, _device(device))
+        dist = init_distributed(_device(device))
+        generator = load_generator(backend, checkpoint, str(dist.device))
         cfg = TrainConfig(
             steps=steps,
             batch_size=batch_size,
@@ -180,11 +213,16 @@ def install(app: typer.Typer) -> None:
         every = max(1, steps // 20)
 
         def progress(step: int, terms: dict[str, float]) -> None:
-            if step % every == 0 or step == steps - 1:
+            if dist.is_main and (step % every == 0 or step == steps - 1):
                 note(f"step {step + 1}/{steps}: " + ", ".join(f"{k} {v:.4g}" for k, v in terms.items()))
 
-        net, history = train_encoder(generator, cfg, progress)
-        save_encoder(out, net, generator, history)
+        net, history = train_encoder(generator, cfg, progress, dist)
+        history["world_size"] = dist.world_size
+        if dist.is_main:
+            save_encoder(out, net, generator, history)
+        shutdown(dist)
+        if not dist.is_main:
+            return
         summary = {"out": str(out), **history["final"], "seconds": round(history["seconds"], 2)}
         if json_out:
             print_json(summary)

@@ -18,7 +18,7 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,46 @@ class InvertJob:
         }
 
 
+ChunkResult = tuple[list[int], dict[str, torch.Tensor], dict[str, Any]]
+"""(row indices into ``job.paths``, chunk tensors, chunk metadata without ids) for one finished chunk."""
+
+ChunkEngine = Callable[["InvertJob", list[list[int]]], Iterator[ChunkResult]]
+"""Computes the given chunks (lists of row indices) in any order, yielding each exactly once."""
+
+
+def invert_chunk(
+    inverter: Inverter, generator: Generator, space: LatentSpace, images: torch.Tensor
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Invert one chunk and score its reconstruction: the unit of work every engine runs.
+
+    Kept free of paths and files so that a remote worker (a Ray actor) runs exactly the code the
+    local loop runs, which is what makes the engines' latents bit-identical on CPU.
+    """
+    result = inverter.invert(images, generator, space)
+    recon = _decode(generator, result.latents)
+    tensors = {
+        "latents": result.latents.tensor.float(),
+        "mse": pixel_mse(recon, images),
+        "ssim": ssim(recon, images),
+    }
+    if result.losses is not None:
+        tensors["loss"] = result.losses.float()
+    layers = result.latents.style_layers
+    meta = {
+        "space": result.latents.space.value,
+        "style_layers": [s.to_dict() for s in layers] if layers else None,
+    }
+    return tensors, meta
+
+
+def local_engine(job: InvertJob, chunks: list[list[int]]) -> Iterator[ChunkResult]:
+    """In-process engine: chunks in order, with the job's own generator and inverter."""
+    for rows in chunks:
+        images = load_batch([job.paths[i] for i in rows], job.generator.resolution, job.resize)
+        tensors, meta = invert_chunk(job.inverter, job.generator, job.space, images)
+        yield rows, tensors, meta
+
+
 def _decode(generator: Generator, latents: Latents) -> torch.Tensor:
     with torch.no_grad():
         if latents.space is LatentSpace.S:
@@ -117,8 +157,12 @@ def _prepare(job: InvertJob, restart: bool) -> None:
         write_text_atomic(manifest, json.dumps(key, indent=2, sort_keys=True))
 
 
-def run_job(job: InvertJob, restart: bool = False) -> dict[str, Any]:
-    """Invert every image not yet done, then merge; returns a summary (counts, timings, report paths)."""
+def run_job(job: InvertJob, restart: bool = False, engine: ChunkEngine | None = None) -> dict[str, Any]:
+    """Invert every image not yet done, then merge; returns a summary (counts, timings, report paths).
+
+    ``engine`` computes the chunks (default :func:`local_engine`); whatever it is, this function alone
+    writes the chunk files, so resume, ``--shard``, the report and the merge are the same for every engine.
+    """
     if job.space not in job.inverter.output_spaces:
         names = ", ".join(s.value for s in job.inverter.output_spaces)
         raise UserInputError(
@@ -143,29 +187,14 @@ def run_job(job: InvertJob, restart: bool = False) -> dict[str, Any]:
     todo = [i for i, image_id in enumerate(ids) if image_id not in done]
     skipped = len(ids) - len(todo)
     start = time.perf_counter()
-    for k in range(0, len(todo), job.batch_size):
-        rows = todo[k : k + job.batch_size]
-        paths = [job.paths[i] for i in rows]
-        images = load_batch(paths, job.generator.resolution, job.resize)
-        result = job.inverter.invert(images, job.generator, job.space)
-        recon = _decode(job.generator, result.latents)
-        tensors = {
-            "latents": result.latents.tensor.float(),
-            "mse": pixel_mse(recon, images),
-            "ssim": ssim(recon, images),
-        }
-        if result.losses is not None:
-            tensors["loss"] = result.losses.float()
-        layers = result.latents.style_layers
-        meta = {
-            "format": CHUNK_FORMAT,
-            "ids": [ids[i] for i in rows],
-            "space": result.latents.space.value,
-            "style_layers": [s.to_dict() for s in layers] if layers else None,
-        }
+    chunks = [todo[k : k + job.batch_size] for k in range(0, len(todo), job.batch_size)]
+    finished = skipped
+    for rows, tensors, meta in (engine or local_engine)(job, chunks):
+        meta = {"format": CHUNK_FORMAT, "ids": [ids[i] for i in rows], **meta}
         save_tensors(parts / f"chunk-{rows[0]:07d}.safetensors", tensors, meta)
+        finished += len(rows)
         if job.progress is not None:
-            job.progress(skipped + k + len(rows), len(ids))
+            job.progress(finished, len(ids))
     elapsed = time.perf_counter() - start
     return _merge(job, index, skipped, len(todo), elapsed)
 

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from large_inverters.dfeatures import DiscriminatorFeatureLoss
 from large_inverters.losses import LPIPSVGG, downsample_to, ms_ssim, pixel_mse
 from large_toolkit.errors import UserInputError
 from large_toolkit.interfaces import Generator, InversionResult, Inverter
@@ -50,6 +51,10 @@ class ProjectorConfig:
     min_rel_improvement: float = 1e-4
     target_loss: float = 0.0
     seed: int = 303
+    # Discriminator-feature loss (needs a D: ``discriminator=PATH`` in the factory); see dfeatures.py.
+    d_weight: float = 0.0
+    d_layers: str = ""  # comma-separated names (b32,b16,...,b4.conv,b4.fc); empty = every block above 4x4
+    d_norm: str = "l2"
 
 
 def learning_rate(step: int, cfg: ProjectorConfig) -> float:
@@ -95,10 +100,19 @@ class Projector(Inverter):
     output_spaces: ClassVar[tuple[LatentSpace, ...]] = (LatentSpace.W, LatentSpace.WPLUS, LatentSpace.S)
 
     def __init__(
-        self, config: ProjectorConfig | None = None, lpips: LPIPSVGG | None = None, device: str = "cpu"
+        self,
+        config: ProjectorConfig | None = None,
+        lpips: LPIPSVGG | None = None,
+        device: str = "cpu",
+        discriminator: DiscriminatorFeatureLoss | None = None,
     ) -> None:
         self.cfg = config or ProjectorConfig()
         self.lpips = lpips.to(device) if lpips is not None else None
+        self.dloss = discriminator
+        if self.cfg.d_weight and discriminator is None:
+            raise UserInputError(
+                "d_weight needs a discriminator", hint="pass discriminator=PATH (a network-snapshot .pkl holding D)"
+            )
         self.device = torch.device(device)
         self.step_callback: Any = None  # called as f(step, losses) for progress bars and benchmarks
 
@@ -111,12 +125,25 @@ class Projector(Inverter):
             for k, v in sorted(self.lpips.state_dict().items()):
                 digest.update(k.encode())
                 digest.update(v.detach().cpu().contiguous().numpy().tobytes())
+        if self.dloss is not None and self.cfg.d_weight:
+            digest.update(f"D:{self.dloss.weights.digest()}".encode())
         return f"optim-{digest.hexdigest()[:16]}"
 
-    def loss(self, synth: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Per-image weighted loss: MSE + (1 - MS-SSIM) + LPIPS (the last only when a network was given)."""
+    def loss(
+        self, synth: torch.Tensor, target: torch.Tensor, d_target: dict[str, torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        """Per-image weighted loss: MSE + (1 - MS-SSIM) + LPIPS + D features (each only when enabled).
+
+        ``d_target`` holds the target's D activations, computed once per batch at full resolution
+        (D sees the images at its own training resolution, not the ``loss_size`` copy).
+        """
+        d_term = None
+        if d_target is not None and self.dloss is not None and self.cfg.d_weight:
+            d_term = self.cfg.d_weight * self.dloss.distance(synth, d_target)
         synth = downsample_to(synth, self.cfg.loss_size)
         total = self.cfg.mse_weight * pixel_mse(synth, target)
+        if d_term is not None:
+            total = total + d_term
         if self.cfg.ssim_weight:
             total = total + self.cfg.ssim_weight * (1 - ms_ssim(synth, target))
         if self.lpips is not None and self.cfg.lpips_weight:
@@ -156,6 +183,10 @@ class Projector(Inverter):
                 hint="resize explicitly before projecting (large-tk invert --resize ...)",
             )
         dev = generator.device
+        d_target = None
+        if self.dloss is not None and cfg.d_weight:
+            with torch.no_grad():
+                d_target = self.dloss.features(images.to(dev, torch.float32))
         target = downsample_to(images.to(dev, torch.float32), cfg.loss_size)
         n = target.shape[0]
         rng = seeded_generator(cfg.seed)
@@ -182,7 +213,7 @@ class Projector(Inverter):
                 sigma = spread * latent_noise_scale(step, cfg)
                 noise = torch.randn(code.shape, generator=rng).to(dev) * sigma
                 probe = code + noise
-                per_image = self.loss(self._render(generator, space, probe), target)
+                per_image = self.loss(self._render(generator, space, probe), target, d_target)
                 # (probe, per_image) is an exact code/loss pair, so best-so-far tracking costs no extra forward.
                 with torch.no_grad():
                     improved = (per_image < best * (1 - cfg.min_rel_improvement)) & ~done

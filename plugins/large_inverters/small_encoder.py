@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from large_inverters.losses import downsample_to, ms_ssim, pixel_mse
+from large_toolkit.distributed import DistContext, average_scalars
 from large_toolkit.errors import ArtifactMismatchError, UserInputError
 from large_toolkit.interfaces import Generator, InversionResult, Inverter
 from large_toolkit.io.artifacts import check_generator, generator_meta, load_tensors, save_tensors
@@ -91,12 +92,22 @@ class TrainConfig:
 
 
 def _sample_pairs(
-    generator: Generator, n: int, mix_prob: float, rng: torch.Generator
+    generator: Generator, n: int, mix_prob: float, rng: torch.Generator, rows: slice | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(images, ws) from seeded z; a ``mix_prob`` share of rows get a second code from a random layer on."""
-    z = torch.randn(2 * n, generator.z_dim, generator=rng).to(generator.device)
+    """(images, ws) from seeded z; a ``mix_prob`` share of rows get a second code from a random layer on.
+
+    The random numbers are always drawn for the whole (global) batch of ``n``; ``rows`` keeps one
+    rank's block of it, so N ranks together see exactly the batch one process would (see
+    :mod:`large_toolkit.distributed`) and only the kept rows are synthesised.
+    """
+    z = torch.randn(2 * n, generator.z_dim, generator=rng)
     mix = torch.rand(n, generator=rng) < mix_prob
     cut = torch.randint(1, max(2, generator.num_ws), (n,), generator=rng)
+    if rows is not None:
+        z = torch.cat([z[:n][rows], z[n:][rows]])
+        mix, cut = mix[rows], cut[rows]
+        n = len(mix)
+    z = z.to(generator.device)
     with torch.no_grad():
         ws = generator.mapping(z)
         a, b = ws[:n], ws[n:]
@@ -108,9 +119,19 @@ def _sample_pairs(
 
 
 def train_encoder(
-    generator: Generator, cfg: TrainConfig, progress: Callable[[int, dict[str, float]], None] | None = None
+    generator: Generator,
+    cfg: TrainConfig,
+    progress: Callable[[int, dict[str, float]], None] | None = None,
+    dist: DistContext | None = None,
 ) -> tuple[SmallEncoder, dict[str, Any]]:
-    """Train a :class:`SmallEncoder` for ``generator``; deterministic for a given seed and device."""
+    """Train a :class:`SmallEncoder` for ``generator``; deterministic for a given seed and device.
+
+    Under torchrun (``dist`` enabled) the net is wrapped in ``DistributedDataParallel`` and each rank
+    trains on its block of the global batch ``cfg.batch_size``; the losses handed to ``progress``
+    are averaged over ranks, so they describe the global batch.
+    """
+    dist = dist or DistContext(device=torch.device(generator.device))
+    rows = dist.rows(cfg.batch_size) if dist.enabled else None
     if cfg.steps < 1 or cfg.batch_size < 1:
         raise UserInputError("--steps and --batch-size must be at least 1")
     arch = EncoderArch(
@@ -123,15 +144,21 @@ def train_encoder(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
         net = SmallEncoder(arch, generator.w_avg).to(generator.device)
-    rng = seeded_generator(cfg.seed + 1)
+    rng = seeded_generator(cfg.seed + 1)  # the same stream on every rank: it defines the global batch
+    model: nn.Module = net
+    if dist.enabled:
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [dist.device.index] if dist.device.type == "cuda" else None
+        model = DistributedDataParallel(net, device_ids=ids)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(0.9, 0.99))
     start, last = time.perf_counter(), {}
     for step in range(cfg.steps):
         lr = cfg.lr * 0.5 * (1 + math.cos(math.pi * step / cfg.steps))  # cosine decay: stable final weights
         for group in opt.param_groups:
             group["lr"] = lr
-        images, ws = _sample_pairs(generator, cfg.batch_size, cfg.mix_prob, rng)
-        pred = net(images)
+        images, ws = _sample_pairs(generator, cfg.batch_size, cfg.mix_prob, rng, rows)
+        pred = model(images)
         latent = (pred - ws).square().mean()
         loss = cfg.latent_weight * latent
         terms = {"latent": float(latent.detach())}
@@ -148,7 +175,7 @@ def train_encoder(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        last = {**terms, "loss": float(loss.detach())}
+        last = average_scalars(dist, {**terms, "loss": float(loss.detach())})
         if progress is not None:
             progress(step, last)
     history = {"final": last, "seconds": time.perf_counter() - start, "config": asdict(cfg)}

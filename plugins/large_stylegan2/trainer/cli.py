@@ -42,7 +42,11 @@ def install(app: typer.Typer) -> None:
         seed: Annotated[int, typer.Option("--seed")] = 0,
         resume: Annotated[bool, typer.Option("--resume", help="Continue the run saved in --out.")] = False,
     ) -> None:
-        """Train a StyleGAN2 from scratch; resumable, with a progress bar and periodic sample grids."""
+        """Train a StyleGAN2 from scratch; resumable, with a progress bar and periodic sample grids.
+
+        Under ``torchrun --nproc_per_node N`` the ranks split --batch (the global batch) and average
+        gradients (gloo on CPU, nccl on CUDA); only rank 0 shows progress and writes the run folder.
+        """
         import torch
 
         from large_stylegan2.trainer.loop import Trainer, TrainOptions
@@ -54,9 +58,12 @@ def install(app: typer.Typer) -> None:
         if backend != "stylegan2":
             raise UserInputError(f"the trainer supports --backend stylegan2, not {backend!r}")
         images = torch.from_numpy(_load_images(data, resolution, n_synthetic, seed))
-        device = resolve_device(OPTIONS.device)
+        from large_toolkit.distributed import init_distributed, shutdown
+
+        dist = init_distributed(resolve_device(OPTIONS.device))
+        device = dist.device
         if resume:
-            trainer = Trainer.resume(images, out, device, kimg=kimg)
+            trainer = Trainer.resume(images, out, device, kimg=kimg, dist=dist)
         else:
             opts = TrainOptions(
                 resolution=resolution,
@@ -72,10 +79,13 @@ def install(app: typer.Typer) -> None:
                 seed=seed,
                 snapshot_kimg=snapshot_kimg,
             )
-            trainer = Trainer(images, opts, out, device)
-        with make_progress() as progress:
+            trainer = Trainer(images, opts, out, device, dist)
+        with make_progress(disable=not dist.is_main) as progress:
             task = progress.add_task("training", total=int(kimg * 1000), completed=trainer.nimg)
             path = trainer.train(lambda done, total, stats: progress.update(task, completed=done))
+        shutdown(dist)
+        if not dist.is_main:
+            return
         note(f"trained to {trainer.nimg / 1000:.1f} kimg on {device}; generator: {path}")
 
 

@@ -121,3 +121,123 @@ def rotate_batch(img: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor,
     labels = torch.randint(0, 4, (img.shape[0],), generator=gen).to(img.device)
     turned = torch.stack([torch.rot90(img, k, dims=(2, 3)) for k in range(4)])  # [4, N, C, H, W]
     return turned[labels, torch.arange(img.shape[0], device=img.device)], labels
+
+
+# -- multi-layer activations (feature losses, analysis) ------------------------------------------
+#
+# Added for the inverters' discriminator-feature loss.  ``features``/``logits`` above are the trainer's
+# and stay as they are; ``features_per_block`` can follow either the trainer's operation order or
+# NVIDIA stylegan2-ada's, because the two differ in one place and a D must be run the way it was trained:
+#
+# * trainer:  conv1 = conv3x3(pad 1) + bias -> lrelu*sqrt2 -> blur+subsample
+# * nvidia:   conv1 = blur(pad 2) -> conv3x3 stride 2 -> + bias -> lrelu*sqrt2*gain -> clamp
+#   (``conv2d_resample``'s down-sampling path; bias and activation come *after* the down-sampling).
+#
+# NVIDIA also clamps fromrgb/conv0/conv1/b4.conv outputs to +-conv_clamp (times the layer gain) when the
+# network was built with ``conv_clamp`` (256 in stylegan2-ada's training configs, None in TF conversions),
+# and its minibatch-stddev layer may pool ``num_channels`` > 1 channel groups.  Both are honoured here.
+
+LAYOUTS = ("trainer", "nvidia")
+
+
+def _clamp(x: torch.Tensor, clamp: float | None) -> torch.Tensor:
+    return x.clamp(-clamp, clamp) if clamp is not None else x
+
+
+def _nv_conv(
+    x: torch.Tensor,
+    p: dict[str, torch.Tensor],
+    name: str,
+    fir: torch.Tensor,
+    *,
+    down: bool = False,
+    act: bool = True,
+    gain: float = 1.0,
+    clamp: float | None = None,
+) -> torch.Tensor:
+    """NVIDIA ``Conv2dLayer``: weight*1/sqrt(fan_in), optional 2x filtered down-sampling, then bias_act."""
+    w = p[f"{name}.weight"]
+    w = w * (1.0 / math.sqrt(w[0].numel()))
+    k = w.shape[-1]
+    if down and k == 1:
+        y = F.conv2d(_down2(x, fir), w)  # 1x1: down-sample first, then convolve
+    elif down:
+        c = x.shape[1]
+        blurred = F.conv2d(F.pad(x, [k // 2 + 1] * 4), fir.to(x.dtype)[None, None].expand(c, 1, 4, 4), groups=c)
+        y = F.conv2d(blurred, w, stride=2)
+    else:
+        y = F.conv2d(x, w, padding=k // 2)
+    b = p.get(f"{name}.bias")
+    if b is not None:
+        y = y + b.view(1, -1, 1, 1)
+    y = F.leaky_relu(y, 0.2) * (ops.SQRT2 * gain) if act else y * gain
+    return _clamp(y, clamp * gain if clamp is not None else None)
+
+
+def minibatch_std(x: torch.Tensor, group: int = 4, channels: int = 1) -> torch.Tensor:
+    """NVIDIA's ``MinibatchStdLayer`` (group ``G``, ``channels`` pooled groups of features).
+
+    NVIDIA asserts the batch divides by ``min(group, N)``; here the group shrinks until it does (the
+    trainer's rule), which only changes batches NVIDIA would refuse.  ``group=1`` makes every image
+    independent of its batch-mates (its std channel is the constant sqrt(1e-8)).
+    """
+    n, c, h, w = x.shape
+    g = max(1, min(group, n))
+    while n % g:
+        g -= 1
+    y = x.reshape(g, -1, channels, c // channels, h, w)
+    y = (y - y.mean(dim=0)).square().mean(dim=0).add(1e-8).sqrt().mean(dim=[2, 3, 4])
+    y = y.reshape(-1, channels, 1, 1).repeat(g, 1, h, w)
+    return torch.cat([x, y], dim=1)
+
+
+def block_names(resolution: int) -> list[str]:
+    """Feature names ``features_per_block`` returns, shallow to deep: ``b{R}`` .. ``b8``, ``b4.conv``, ``b4.fc``."""
+    res = [2**i for i in range(int(math.log2(resolution)), 2, -1)]
+    return [f"b{r}" for r in res] + ["b4.conv", "b4.fc"]
+
+
+def features_per_block(
+    p: dict[str, torch.Tensor],
+    img: torch.Tensor,
+    *,
+    layout: str = "trainer",
+    conv_clamp: float | None = None,
+    mbstd_group: int = 4,
+    mbstd_channels: int = 1,
+    upto: str | None = None,
+) -> dict[str, torch.Tensor]:
+    """Activations after every D block (``b{res}`` = output of that block, at res/2), ``b4.conv`` and ``b4.fc``.
+
+    With ``layout='trainer'`` and the defaults, ``b4.fc`` equals :func:`features` exactly.  ``upto``
+    stops after the named feature (deep layers cost nothing when only shallow ones are wanted, and
+    stopping before ``b4`` keeps minibatch-stddev, which couples images, out of the computation).
+    """
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, got {layout!r}")
+    fir = ops.default_fir(img.device)
+    res = img.shape[-1]
+    out: dict[str, torch.Tensor] = {}
+    nv = layout == "nvidia"
+    x = _nv_conv(img, p, f"b{res}.fromrgb", fir, clamp=conv_clamp) if nv else _conv(img, p, f"b{res}.fromrgb")
+    while res > 4:
+        if nv:
+            skip = _nv_conv(x, p, f"b{res}.skip", fir, down=True, act=False, gain=SQRT_HALF)
+            x = _nv_conv(x, p, f"b{res}.conv0", fir, clamp=conv_clamp)
+            x = skip + _nv_conv(x, p, f"b{res}.conv1", fir, down=True, gain=SQRT_HALF, clamp=conv_clamp)
+        else:
+            skip = _conv(_down2(x, fir), p, f"b{res}.skip", act=False)
+            x = _conv(x, p, f"b{res}.conv0")
+            x = (skip + _down2(_conv(x, p, f"b{res}.conv1"), fir)) * SQRT_HALF
+        out[f"b{res}"] = x
+        if upto == f"b{res}":
+            return out
+        res //= 2
+    x = minibatch_std(x, mbstd_group, mbstd_channels)
+    x = _nv_conv(x, p, "b4.conv", fir, clamp=conv_clamp) if nv else _conv(x, p, "b4.conv")
+    out["b4.conv"] = x
+    if upto == "b4.conv":
+        return out
+    w = p["b4.fc.weight"]
+    out["b4.fc"] = F.leaky_relu(x.flatten(1) @ (w / math.sqrt(w.shape[1])).T + p["b4.fc.bias"], 0.2) * ops.SQRT2
+    return out

@@ -10,6 +10,15 @@ second backward pass; the demo's 32x32 models do not need it.
 Determinism and resume: every step draws from ``torch.Generator(seed * 1_000_003 + step)``, and
 the whole state (G, D, G_ema, both Adam states, counters) is saved as safetensors, so a resumed run
 continues exactly where the saved one stopped.
+
+Under ``torchrun`` (a :class:`~large_toolkit.distributed.DistContext` with world size > 1) each rank
+computes its block of the global batch (z, mixing and real indices come from the shared per-step
+generator, see :mod:`large_toolkit.distributed`), gradients are averaged with one ``all_reduce``
+after ``backward()`` (what DDP does; the weights live in dicts, not an ``nn.Module``), the W average
+is updated from the global batch mean, and only rank 0 writes snapshots.  Two things are per rank by
+design, as in NVIDIA's own multi-GPU training: the synthesis noise (seeded per rank) and the
+discriminator's minibatch-stddev groups (formed within a rank's block).  An N-rank run is therefore
+statistically, not numerically, the same as a 1-rank run with the same global batch.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import torch.nn.functional as F
 
 from large_stylegan2.network import StyleGAN2Generator
 from large_stylegan2.trainer import discriminator as D
+from large_toolkit.distributed import DistContext, average_gradients, average_scalars
 from large_toolkit.errors import CheckpointError, UserInputError
 from large_toolkit.io.artifacts import load_tensors, save_tensors
 from large_toolkit.io.atomic import atomic_path
@@ -79,7 +89,14 @@ def _trainable(name: str) -> bool:
 class Trainer:
     """Holds G, G_ema, D and the optimisers; :meth:`train` runs until ``kimg`` images were shown."""
 
-    def __init__(self, images: torch.Tensor, options: TrainOptions, out_dir: Path, device: torch.device) -> None:
+    def __init__(
+        self,
+        images: torch.Tensor,
+        options: TrainOptions,
+        out_dir: Path,
+        device: torch.device,
+        dist: DistContext | None = None,
+    ) -> None:
         if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[-1] not in (1, 3):
             raise UserInputError(f"training images must be uint8 [N, H, W, C], got {images.dtype} {list(images.shape)}")
         if images.shape[1] != options.resolution or images.shape[2] != options.resolution:
@@ -88,6 +105,8 @@ class Trainer:
                 hint="pass --resolution to match the data",
             )
         self.opts, self.out_dir, self.device = options, out_dir, device
+        self.dist = dist or DistContext(device=torch.device(device))
+        self.rows = self.dist.rows(options.batch) if self.dist.enabled else slice(None)
         self.images = images.permute(0, 3, 1, 2).contiguous()  # uint8 NCHW, moved per batch
         o = options
         self.G = StyleGAN2Generator.random(
@@ -117,22 +136,23 @@ class Trainer:
     # -- one step ---------------------------------------------------------------------------------
 
     def _gen(self, n: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        z = torch.randn(n, self.opts.z_dim, generator=rng).to(self.device)
+        """Fakes for this rank's rows of a global batch of ``n`` (all of it outside torchrun)."""
+        z = torch.randn(n, self.opts.z_dim, generator=rng)[self.rows].to(self.device)
         ws = self.G.mapping(z)
         if self.opts.mixing_prob > 0 and float(torch.rand((), generator=rng)) < self.opts.mixing_prob:
             cut = int(torch.randint(1, self.G.num_ws, (), generator=rng))
-            ws2 = self.G.mapping(torch.randn(n, self.opts.z_dim, generator=rng).to(self.device))
+            ws2 = self.G.mapping(torch.randn(n, self.opts.z_dim, generator=rng)[self.rows].to(self.device))
             ws = torch.cat([ws[:, :cut], ws2[:, cut:]], dim=1)
         return self.G.synthesis(ws, noise_mode="random"), ws
 
     def _reals(self, n: int, rng: torch.Generator) -> torch.Tensor:
-        idx = torch.randint(0, self.images.shape[0], (n,), generator=rng)
+        idx = torch.randint(0, self.images.shape[0], (n,), generator=rng)[self.rows]
         return self.images[idx].to(self.device, torch.float32) / 127.5 - 1.0
 
     def train_step(self) -> dict[str, float]:
         o = self.opts
         rng = torch.Generator().manual_seed(o.seed * 1_000_003 + self.step)
-        torch.manual_seed(o.seed * 1_000_003 + self.step)  # the synthesis' random noise inputs
+        torch.manual_seed(self.dist.rank_seed(o.seed * 1_000_003 + self.step))  # synthesis noise: per rank
         stats: dict[str, float] = {}
 
         # G: non-saturating logistic loss (+ rotation prediction on fakes)
@@ -143,10 +163,16 @@ class Trainer:
             loss_g = loss_g + o.rotation_weight_g * F.cross_entropy(D.rotation_logits(self.D, turned), labels)
         self.opt_G.zero_grad(set_to_none=True)
         loss_g.backward()
+        average_gradients(self.dist, self._g_params())
         self.opt_G.step()
         stats["loss_G"] = float(loss_g.detach())
         with torch.no_grad():
             w_mean = ws[:, 0].detach().mean(0)
+            if self.dist.enabled:  # the global batch's mean (equal blocks: mean of the rank means)
+                from torch import distributed as tdist
+
+                tdist.all_reduce(w_mean)
+                w_mean /= self.dist.world_size
             self.G.params["mapping.w_avg"] = w_mean.lerp(self.G.params["mapping.w_avg"], o.w_avg_beta)
 
         # D: logistic loss on fakes and reals (+ rotation prediction on reals), lazy R1
@@ -167,13 +193,14 @@ class Trainer:
             stats["r1"] = float(r1.detach())
         self.opt_D.zero_grad(set_to_none=True)
         loss_d.backward()
+        average_gradients(self.dist, self.D.values())
         self.opt_D.step()
         stats["loss_D"] = float(loss_d.detach())
 
         self.nimg += o.batch
         self.step += 1
         self._update_ema()
-        return stats
+        return average_scalars(self.dist, stats)
 
     def _update_ema(self) -> None:
         o = self.opts
@@ -202,10 +229,26 @@ class Trainer:
             if progress is not None:
                 progress(min(self.nimg, total), total, stats)
             if self.nimg >= next_snap and self.nimg < total:
-                self.save()
+                if self.dist.is_main:
+                    self.save()
                 next_snap += self._snap_every()
         self.elapsed = time.perf_counter() - start
-        return self.save()
+        self._check_in_sync()
+        return self.save() if self.dist.is_main else self.out_dir / "G_ema.safetensors"
+
+    def _check_in_sync(self) -> None:
+        """Ranks must hold identical weights (averaged gradients, same init); a drift is a bug, not noise."""
+        if not self.dist.enabled:
+            return
+        from torch import distributed as tdist
+
+        total = sum(float(v.detach().double().sum()) for v in (*self._g_params(), *self.D.values()))
+        local = torch.tensor([total], dtype=torch.float64, device=self.device)
+        low, high = local.clone(), local.clone()
+        tdist.all_reduce(low, tdist.ReduceOp.MIN)
+        tdist.all_reduce(high, tdist.ReduceOp.MAX)
+        if float(high - low) != 0.0:
+            raise RuntimeError(f"training ranks diverged: weight checksums differ by {float(high - low):.3g}")
 
     def _snap_every(self) -> int:
         return max(self.opts.batch, int(self.opts.snapshot_kimg * 1000))
@@ -239,7 +282,14 @@ class Trainer:
         write_png(path, make_grid(to_uint8(img.cpu().numpy()), columns=rows))
 
     @classmethod
-    def resume(cls, images: torch.Tensor, out_dir: Path, device: torch.device, kimg: float | None = None) -> Trainer:
+    def resume(
+        cls,
+        images: torch.Tensor,
+        out_dir: Path,
+        device: torch.device,
+        kimg: float | None = None,
+        dist: DistContext | None = None,
+    ) -> Trainer:
         """Rebuild a trainer from ``out_dir/training-state.safetensors``; ``kimg`` may extend the run."""
         path = out_dir / "training-state.safetensors"
         if not path.is_file():
@@ -248,7 +298,7 @@ class Trainer:
         opts = TrainOptions(**meta["options"])
         if kimg is not None:
             opts.kimg = kimg
-        tr = cls(images, opts, out_dir, device)
+        tr = cls(images, opts, out_dir, device, dist)
         try:
             for k in tr.G.params:
                 tr.G.params[k] = tensors[f"G.{k}"].to(device).requires_grad_(_trainable(k))

@@ -1,0 +1,48 @@
+"""A picklable recipe for (generator, inverter): what a remote worker needs to rebuild the models.
+
+Why: a Ray actor (or any other process) must load the generator and the inverter itself, once,
+instead of receiving multi-hundred-MB model objects over the wire.  ``large-tk invert`` builds its
+own models from the same recipe, so the driver and every worker resolve names, bundled defaults and
+checkpoints through one code path and cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from large_toolkit.errors import UserInputError
+from large_toolkit.interfaces import Generator, Inverter
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Names and files that define the models of one inversion run (all plain data: picklable)."""
+
+    inverter: str
+    backend: str | None = None
+    checkpoint: str | None = None
+    inverter_checkpoint: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def load_generator(self, device: str) -> Generator:
+        """The generator: a registered backend, or e4e/pSp's embedded decoder when no backend is given."""
+        from large_toolkit.plugins import load_generator
+
+        if self.backend:
+            return load_generator(self.backend, self.checkpoint, device)
+        if self.inverter in ("e4e", "psp") and self.inverter_checkpoint:
+            from large_inverters.encoders import embedded_generator
+
+            return embedded_generator(self.inverter_checkpoint, device)
+        raise UserInputError("no generator given", hint="pass --backend NAME --checkpoint PATH")
+
+    def load_inverter(self, generator: Generator, device: str) -> Inverter:
+        from large_toolkit.plugins import get_host
+
+        factory = get_host().inverter(self.inverter)
+        return factory.create(generator, checkpoint=self.inverter_checkpoint, device=device, **self.options)
+
+    def build(self, device: str) -> tuple[Generator, Inverter]:
+        generator = self.load_generator(device)
+        return generator, self.load_inverter(generator, device)

@@ -1,0 +1,44 @@
+"""Distributed tests: a REAL local Ray cluster (no mocks), skipped when the ``distributed`` extra is absent.
+
+Why one module-scoped cluster with ``num_cpus=2``: starting Ray costs seconds, and CI has two cores;
+every Ray test shares it.  Torch intra-op threads stay at 1 (shared CPU, and determinism).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("ray.data")
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+    ray.data.DataContext.get_current().enable_progress_bars = False
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def demo_images(tmp_path_factory) -> Path:
+    """64 demo-resolution PNGs (the procedural dataset), written once per session."""
+    from large_toolkit.data.folders import write_image_folder
+    from large_toolkit.data.synthetic import generate
+
+    out = tmp_path_factory.mktemp("imgs") / "images"
+    data = generate(64, seed=5, resolution=32, workers=1)
+    write_image_folder(out, np.asarray(data.images))
+    return out
