@@ -183,7 +183,10 @@ def find_directions(
 
     finder = load_direction_finder(finder_name)
     merged = finder.merged(config, finder.default_config())
-    path = cache_path(finder_name, generator.fingerprint(), merged) if use_cache else None
+    # Options that only say where the work runs (engine=ray, ray_workers) give the same result: not in the key.
+    where = set(getattr(finder, "execution_options", ()))
+    key = {k: v for k, v in merged.items() if k not in where}
+    path = cache_path(finder_name, generator.fingerprint(), key) if use_cache else None
     if path is not None and path.is_file():
         return load_directions(path, generator)
     if progress is not None and hasattr(finder, "progress"):

@@ -226,9 +226,16 @@ def load_generator(backend: str, checkpoint: str | None = None, device: str = "a
 
     ``checkpoint`` None asks the backend for its bundled default model.
     """
+    import os
+
+    from large_toolkit.chunk_engine import GeneratorSpec, attach_recipe
     from large_toolkit.runner import resolve_device
 
-    return get_host().generator(backend).create(checkpoint=checkpoint, device=str(resolve_device(device)))
+    generator = get_host().generator(backend).create(checkpoint=checkpoint, device=str(resolve_device(device)))
+    # The recipe lets engine=ray workers rebuild this generator themselves (absolute path: other cwd).
+    path = os.path.abspath(checkpoint) if checkpoint and os.path.exists(checkpoint) else checkpoint
+    attach_recipe(generator, GeneratorSpec(backend, path))
+    return generator
 
 
 def load_direction_finder(name: str) -> Any:

@@ -11,7 +11,13 @@ statistics batch by batch on the generator's device and decompose once:
 * each batch's ``xᵀx`` is formed in float32 (fast matmul, the shift keeps the
   values small) and added to float64 running sums; the final covariance and
   ``eigh`` are float64;
-* N x w_dim is never held in memory — only one batch at a time.
+* N x w_dim is never held in memory — only one batch at a time;
+* sampling is chunked with per-chunk seeds (chunk ``k`` = rows ``[k*batch_size, ...)``, z from a
+  generator seeded by ``(seed, k)``) and each chunk yields partial sums (count, shifted sum, shifted
+  upper-block Gram) around a COMMON reference -- the float32-rounded mean of chunk 0, computed on the
+  driver before anything is split.  Partials are added in float64 in chunk order, so ``engine=ray``
+  with any number of workers (``ray_address``, ``ray_workers``) gives the local result: the chunks,
+  their seeds and the summation order do not depend on who computed them.
 
 Outputs match a full PCA of the same samples (components, variances, mean).
 Sign convention: the largest-|.| entry of each component is positive — the
@@ -31,8 +37,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+import numpy as np
 import torch
 
+from large_toolkit.chunk_engine import EXECUTION_OPTIONS, EngineOptions, chunk_ranges, chunk_z, run_chunks
 from large_toolkit.directions import canonical_sign
 from large_toolkit.errors import UserInputError
 from large_toolkit.interfaces import DirectionFinder, Generator
@@ -42,25 +50,55 @@ from large_toolkit.types import Direction, DirectionSet, LatentSpace
 ProgressFn = Callable[[str, int, int], None]
 
 
+def w_chunk(generator: Generator, k: int, n: int, seed: int, device: torch.device | None = None) -> torch.Tensor:
+    """Chunk ``k``'s ``[n, w_dim]`` float32 ``mapping(z)[:, 0]`` (psi=1); z seeded by ``(seed, k)`` on the CPU."""
+    device = device or generator.device
+    with torch.inference_mode():
+        z = chunk_z(generator.z_dim, n, seed, k).to(device)
+        c = torch.zeros(n, generator.c_dim, device=device) if generator.c_dim else None
+        return generator.mapping(z, c, psi=1.0)[:, 0].float()
+
+
 def iter_w_batches(
     generator: Generator, n_samples: int, batch_size: int, seed: int, device: torch.device | None = None
 ) -> Iterator[torch.Tensor]:
-    """Yield ``[b, w_dim]`` float32 batches of ``mapping(z)[:, 0]`` (psi=1), seeded.
+    """Yield the ``[b, w_dim]`` float32 W chunks GANSpace accumulates, in chunk order.
 
-    z is drawn from one seeded torch RNG on ``device`` (CPU RNG on CPU), so the
-    samples are a function of (seed, batch_size, device type).
+    Chunk ``k`` holds rows ``[k*batch_size, (k+1)*batch_size)`` and draws its z from its own seed
+    (:func:`~large_toolkit.chunk_engine.chunk_z`), so the samples are a function of
+    (seed, n_samples, batch_size) only -- not of the device nor of how chunks are spread over workers.
     """
-    device = device or generator.device
-    rng = torch.Generator(device=device).manual_seed(int(seed))
-    done = 0
-    with torch.inference_mode():
-        while done < n_samples:
-            b = min(batch_size, n_samples - done)
-            z = torch.randn(b, generator.z_dim, generator=rng, device=device)
-            c = torch.zeros(b, generator.c_dim, device=device) if generator.c_dim else None
-            ws = generator.mapping(z, c, psi=1.0)
-            yield ws[:, 0].float()
-            done += b
+    for k, (a, b) in enumerate(chunk_ranges(n_samples, batch_size)):
+        yield w_chunk(generator, k, b - a, seed, device)
+
+
+def reference_of(x: torch.Tensor, batch_dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """The shift: the batch mean rounded to the batch dtype (exact in it), returned as float64.
+
+    Only its closeness to the true mean matters (it keeps the shifted values small); the final mean
+    adds it back in float64.
+    """
+    return x.double().mean(0).to(batch_dtype).double()
+
+
+def covariance_partial(
+    x: torch.Tensor, ref: torch.Tensor, batch_dtype: torch.dtype = torch.float32, block: int = 128
+) -> tuple[int, torch.Tensor, torch.Tensor]:
+    """``(count, sum(x-ref), upper-block-triangle of (x-ref)ᵀ(x-ref))`` of one chunk, sums in float64.
+
+    Sums over the chunk run in the batch dtype (torch's pairwise reduction on small shifted values)
+    and are then cast: ``sum(dtype=float64)`` on a float32 batch costs as much as the whole Gram product
+    on a CPU.  xᵀx is symmetric, so only the upper block triangle is formed (~40% fewer flops than one
+    full GEMM at w_dim 512, the dominant cost); :meth:`StreamingCovariance.covariance` mirrors it once.
+    """
+    dim = int(x.shape[1])
+    xc = x.to(batch_dtype) - ref.to(x.device).to(batch_dtype)
+    s1 = xc.sum(0).double()
+    s2 = torch.zeros(dim, dim, dtype=torch.float64, device=x.device)
+    for a in range(0, dim, block):
+        b = min(a + block, dim)
+        s2[a:b, a:] = (xc[:, a:b].T @ xc[:, a:]).double()
+    return int(x.shape[0]), s1, s2
 
 
 class StreamingCovariance:
@@ -73,21 +111,23 @@ class StreamingCovariance:
         self.s1 = torch.zeros(dim, dtype=torch.float64, device=device)
         self.s2 = torch.zeros(dim, dim, dtype=torch.float64, device=device)
 
+    def set_reference(self, ref: torch.Tensor) -> None:
+        """Fix the common shift before any partial arrives (every chunk must use the same one)."""
+        self.ref = ref.double().to(self.device)
+
     def update(self, x: torch.Tensor) -> None:
+        """Accumulate one batch; the first batch's rounded mean becomes the shift unless one was set."""
         x = x.to(self.device)
         if self.ref is None:
-            # Rounded to the batch dtype so the shift itself is exact in that dtype;
-            # only its closeness to the mean matters, and the final mean adds it back in float64.
-            self.ref = x.double().mean(0).to(self.batch_dtype).double()
-        xc = x.to(self.batch_dtype) - self.ref.to(self.batch_dtype)
-        # Batch sums in the batch dtype (torch's pairwise reduction, on small shifted values), then float64:
-        # ``sum(dtype=float64)`` on a float32 batch costs as much as the whole Gram product on a CPU.
-        self.s1 += xc.sum(0).double()
-        # xᵀx is symmetric: compute only the upper block triangle (~40% fewer flops than one
-        # full GEMM at w_dim 512, the dominant cost on a CPU); the lower half is mirrored once at the end.
-        for a, b in self._blocks():
-            self.s2[a:b, a:] += (xc[:, a:b].T @ xc[:, a:]).double()
-        self.n += int(x.shape[0])
+            self.set_reference(reference_of(x, self.batch_dtype))
+        assert self.ref is not None
+        self.add_partial(*covariance_partial(x, self.ref, self.batch_dtype))
+
+    def add_partial(self, n: int, s1: torch.Tensor, s2: torch.Tensor) -> None:
+        """Add one chunk's :func:`covariance_partial` (computed here or on a worker) in float64."""
+        self.s1 += s1.to(self.device, torch.float64)
+        self.s2 += s2.to(self.device, torch.float64)
+        self.n += int(n)
 
     def _blocks(self, width: int = 128) -> list[tuple[int, int]]:
         return [(a, min(a + width, self.dim)) for a in range(0, self.dim, width)]
@@ -115,6 +155,13 @@ def pca_from_covariance(cov: torch.Tensor, num: int) -> tuple[torch.Tensor, torc
     return canonical_sign(vectors[:, perm].T.contiguous()), values[perm].clamp_min(0.0)
 
 
+def _partial_task(generator: Generator, task: tuple[int, int, int, np.ndarray]) -> tuple[int, np.ndarray, np.ndarray]:
+    """Chunk worker (local or a Ray actor): sample chunk ``k`` and return its partial sums as arrays."""
+    k, n, seed, ref = task
+    n_rows, s1, s2 = covariance_partial(w_chunk(generator, k, n, seed), torch.from_numpy(ref))
+    return n_rows, s1.cpu().numpy(), s2.cpu().numpy()
+
+
 def streaming_pca(
     generator: Generator,
     n_samples: int,
@@ -123,13 +170,27 @@ def streaming_pca(
     num: int,
     progress: ProgressFn | None = None,
     device: torch.device | None = None,
+    engine: EngineOptions | None = None,
 ) -> dict[str, Any]:
-    """Sample, accumulate and decompose; returns components, variances, mean, total variance, timings."""
+    """Sample, accumulate and decompose; returns components, variances, mean, total variance, timings.
+
+    Chunk 0 is computed here first: its rounded mean is the common reference that every chunk,
+    wherever it runs, shifts by.  Chunks 1.. run on ``engine`` (local by default) and are added in order.
+    """
     device = device or generator.device
     stats = StreamingCovariance(generator.w_dim, device)
     t0 = time.perf_counter()
-    for batch in iter_w_batches(generator, n_samples, batch_size, seed, device):
-        stats.update(batch)
+    ranges = chunk_ranges(n_samples, batch_size)
+    first = w_chunk(generator, 0, ranges[0][1] - ranges[0][0], seed, device)
+    stats.set_reference(reference_of(first))
+    assert stats.ref is not None
+    stats.add_partial(*covariance_partial(first, stats.ref))
+    if progress is not None:
+        progress("GANSpace sampling W", stats.n, n_samples)
+    ref = stats.ref.cpu().numpy()
+    tasks = [(k, b - a, seed, ref) for k, (a, b) in enumerate(ranges) if k > 0]
+    for n_rows, s1, s2 in run_chunks(generator, _partial_task, tasks, engine):
+        stats.add_partial(n_rows, torch.from_numpy(np.array(s1)), torch.from_numpy(np.array(s2)))  # Ray: read-only
         if progress is not None:
             progress("GANSpace sampling W", stats.n, n_samples)
     cov = stats.covariance()
@@ -163,12 +224,21 @@ class GANSpaceFinder(DirectionFinder):
     """PCA directions in W with per-component sigma (stdev) and the W mean."""
 
     space = LatentSpace.W
+    execution_options = EXECUTION_OPTIONS  # where it runs, not what it computes: not part of the cache key
 
     def __init__(self) -> None:
         self.progress: ProgressFn | None = None
 
     def default_config(self) -> dict[str, Any]:
-        return {"num_samples": 1_000_000, "batch_size": 10_000, "components": 80, "seed": 0}
+        return {
+            "num_samples": 1_000_000,
+            "batch_size": 10_000,  # also the chunk size: the unit of work and of seeding
+            "components": 80,
+            "seed": 0,
+            "engine": "local",
+            "ray_address": None,
+            "ray_workers": None,
+        }
 
     def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
         cfg = self.merged(config, self.default_config())
@@ -178,7 +248,7 @@ class GANSpaceFinder(DirectionFinder):
         if c < 1:
             raise UserInputError(f"GANSpace components must be >= 1, got {c}")
         c = min(c, generator.w_dim)  # the default 80 is for w_dim 512; smaller generators get all
-        res = streaming_pca(generator, n, bs, seed, c, self.progress)
+        res = streaming_pca(generator, n, bs, seed, c, self.progress, engine=EngineOptions.from_config(cfg))
         comps, var, mean = res["components"], res["variances"], res["mean"]
         stdev = var.sqrt()
         fingerprint = generator.fingerprint()

@@ -22,8 +22,11 @@ that seed's z, psi=1, untruncated like the reference's stored ``w``) or an
 ``[N, w_dim]``); every other numeric column is one attribute, giving one
 boundary each (``interfacegan:smile``).  Or ``scorer=module:function`` (a
 callable ``images [N,3,H,W] in [-1,1] -> scores [N]`` or ``[N, A]``) with
-``num_samples`` seeded samples.  ``conditions`` (direction specs) are
-projected out (conditional manipulation, ``project_boundary``).
+``num_samples`` seeded samples, drawn in chunks of ``chunk_size`` whose z come from per-chunk seeds
+``(seed, k)``; ``engine=ray`` (``ray_address``, ``ray_workers``) scores the chunks on Ray workers and
+concatenates them in chunk order, so the SVM sees exactly the local inputs whatever the worker count
+(a callable scorer must then be picklable; ``module:function`` is imported on each worker).
+``conditions`` (direction specs) are projected out (conditional manipulation, ``project_boundary``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from large_toolkit.chunk_engine import EXECUTION_OPTIONS, EngineOptions, chunk_ranges, chunk_z, run_chunks
 from large_toolkit.errors import UserInputError
 from large_toolkit.interfaces import DirectionFinder, Generator
 from large_toolkit.io.artifacts import generator_meta
@@ -221,11 +225,33 @@ def _import_scorer(spec: Any) -> Callable[[torch.Tensor], Any]:
     return fn
 
 
+def score_chunk(generator: Generator, task: tuple[int, int, int, int, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Chunk worker (local or a Ray actor): chunk ``k``'s W codes ``[n, w_dim]`` and scores ``[n, A]``, float64.
+
+    z comes from the chunk's own seed, so a chunk's rows are the same wherever it runs; synthesis and
+    scoring go ``batch_size`` images at a time inside the chunk (memory), in a fixed order.
+    """
+    k, n, seed, batch_size, scorer = task
+    fn = _import_scorer(scorer)
+    z_all = chunk_z(generator.z_dim, n, seed, k).to(generator.device)
+    codes, scores = [], []
+    with torch.inference_mode():
+        for i in range(0, n, batch_size):
+            z = z_all[i : i + batch_size]
+            c = torch.zeros(len(z), generator.c_dim, device=z.device) if generator.c_dim else None
+            ws = generator.mapping(z, c, psi=1.0)
+            s = torch.as_tensor(fn(generator.synthesis(ws))).reshape(len(z), -1)
+            codes.append(ws[:, 0].double().cpu())
+            scores.append(s.double().cpu())
+    return torch.cat(codes).numpy(), torch.cat(scores).numpy()
+
+
 class InterFaceGANFinder(DirectionFinder):
     """One W boundary per labelled attribute; scores are validation (or train) accuracies."""
 
     needs_labels = True
     space = LatentSpace.W
+    execution_options = EXECUTION_OPTIONS  # where it runs, not what it computes: not part of the cache key
 
     def __init__(self) -> None:
         self.progress: ProgressFn | None = None
@@ -237,6 +263,7 @@ class InterFaceGANFinder(DirectionFinder):
             "scorer": None,
             "num_samples": 10_000,
             "batch_size": 64,
+            "chunk_size": 1024,  # the unit of work and of seeding (z of chunk k seeded by (seed, k))
             "attributes": None,
             "ratio": 0.02,
             "split_ratio": 0.7,
@@ -244,6 +271,9 @@ class InterFaceGANFinder(DirectionFinder):
             "seed": 0,
             "solver": "svc",
             "conditions": None,
+            "engine": "local",
+            "ray_address": None,
+            "ray_workers": None,
         }
 
     def _labelled(self, generator: Generator, cfg: Mapping[str, Any]) -> tuple[np.ndarray, dict[str, np.ndarray], str]:
@@ -269,23 +299,22 @@ class InterFaceGANFinder(DirectionFinder):
                 )
             return codes, cols, str(path)
         if cfg["scorer"]:
-            fn = _import_scorer(cfg["scorer"])
-            n, bs = int(cfg["num_samples"]), int(cfg["batch_size"])
-            z_all = generator.sample_z(n, int(cfg["seed"]))
-            codes_t, scores = [], []
-            with torch.inference_mode():
-                for i in range(0, n, bs):
-                    z = z_all[i : i + bs]
-                    c = torch.zeros(len(z), generator.c_dim, device=z.device) if generator.c_dim else None
-                    ws = generator.mapping(z, c, psi=1.0)
-                    s = torch.as_tensor(fn(generator.synthesis(ws))).reshape(len(z), -1)
-                    codes_t.append(ws[:, 0].double().cpu())
-                    scores.append(s.double().cpu())
-                    if self.progress is not None:
-                        self.progress("InterFaceGAN scoring", min(i + bs, n), n)
-            sc = torch.cat(scores).numpy()
+            spec = cfg["scorer"]
+            _import_scorer(spec)  # fail on the driver, in one line, before any worker starts
+            n, bs, size = int(cfg["num_samples"]), int(cfg["batch_size"]), int(cfg["chunk_size"])
+            if n < 1 or bs < 1:
+                raise UserInputError(f"num_samples and batch_size must be >= 1 (got {n}, {bs})")
+            tasks = [(k, b - a, int(cfg["seed"]), bs, spec) for k, (a, b) in enumerate(chunk_ranges(n, size))]
+            codes_c, scores_c, done = [], [], 0
+            for codes_k, scores_k in run_chunks(generator, score_chunk, tasks, EngineOptions.from_config(cfg)):
+                codes_c.append(codes_k)
+                scores_c.append(scores_k)
+                done += len(codes_k)
+                if self.progress is not None:
+                    self.progress("InterFaceGAN scoring", done, n)
+            sc = np.concatenate(scores_c)
             cols = {("score" if sc.shape[1] == 1 else f"score{j}"): sc[:, j] for j in range(sc.shape[1])}
-            return torch.cat(codes_t).numpy(), cols, f"scorer {cfg['scorer']}"
+            return np.concatenate(codes_c), cols, f"scorer {cfg['scorer']}"
         raise UserInputError(
             "interfacegan needs labels",
             hint="pass --option scores=labels.csv (columns seed,ATTR...) or scorer=module:fn",
