@@ -21,8 +21,8 @@ import numpy as np
 
 from large_toolkit.errors import CheckpointError
 
-#: The only dtype kinds a numeric file may hold: bool, signed/unsigned int, float, complex.
-PLAIN_KINDS = frozenset("biufc")
+#: The only dtype kinds a file may hold: bool, int, uint, float, complex, and fixed-width text/bytes.
+PLAIN_KINDS = frozenset("biufcUS")
 #: A zip archive may inflate to at most this many times its own size (plus the slack below).
 MAX_INFLATE_RATIO = 32
 INFLATE_SLACK_BYTES = 16 << 20
@@ -33,7 +33,7 @@ def plain_dtype(dtype: np.dtype[Any], where: str) -> np.dtype[Any]:
     """``dtype`` when it is a plain numeric/bool type; one-line refusal otherwise (objects, records)."""
     if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None or dtype.kind not in PLAIN_KINDS:
         raise CheckpointError(
-            f"{where} holds an array of dtype {dtype.str!r}, refused: only plain numeric arrays are read",
+            f"{where} holds an array of dtype {dtype.str!r}, refused: only plain numeric or text arrays are read",
             hint="save the array as float/int numbers (no Python objects, no records)",
         )
     return dtype
@@ -132,6 +132,8 @@ def load_npz(path: str | os.PathLike[str]) -> NpzArrays:
                     data = member.read(info.file_size - header_len)
                 arr = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
                 out[info.filename[: -len(".npy")]] = arr
+    except CheckpointError:
+        raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, NotImplementedError) as exc:
         text = " ".join(str(exc).split())[:160] or type(exc).__name__
         raise CheckpointError(f"{p.name} is not a readable .npz archive ({text})") from None
