@@ -16,6 +16,7 @@ import typer
 from large_toolkit.cli.output import note, print_json, print_table
 from large_toolkit.cli.state import OPTIONS
 from large_toolkit.errors import UserInputError
+from large_toolkit.validate import check_finite, check_int_range
 
 if TYPE_CHECKING:
     from large_toolkit.interfaces import Generator
@@ -43,13 +44,15 @@ def parse_steps(text: str) -> list[float]:
         if m:
             lo, hi = float(m.group(1)), float(m.group(2))
             if m.group(3):
-                n = int(m.group(3))
+                n = check_int_range(int(m.group(3)), "--steps count (the N in LO..HI:N)", 1, 10_000)
                 return [lo + (hi - lo) * i / max(n - 1, 1) for i in range(n)]
             if lo != int(lo) or hi != int(hi):
                 raise ValueError
             step = 1 if hi >= lo else -1
             return [float(v) for v in range(int(lo), int(hi) + step, step)]
-        values = [float(v) for v in text.split(",") if v.strip()]
+        values = [check_finite(float(v), "--steps") for v in text.split(",") if v.strip()]
+    except UserInputError:
+        raise
     except ValueError:
         values = []
     if not values:
@@ -246,9 +249,10 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.io.png import write_png
         from large_toolkit.runner import parse_seeds
 
+        seed_list, amounts = parse_seeds(seeds), parse_steps(steps)
+        check_finite(psi, "--psi")
         generator = _generator(backend, checkpoint)
         d = resolve_direction(direction, generator, parse_options(option) or None)
-        seed_list, amounts = parse_seeds(seeds), parse_steps(steps)
         slots = edit_layers(d, generator.num_ws, layers)
         rows = []
         with torch.inference_mode():

@@ -81,8 +81,12 @@ def install(app: typer.Typer) -> None:
         od.parse_priors(priors, classes)  # validate before any work
         d = distances_for(lat, resolve_one(direction, source), spec, source)
         unsup = od.quantile_thresholds(d, classes, priors, descending)
-        result: dict = {"direction": direction, "classes": classes, "n_images": len(ids),
-                        "unsupervised": unsup.to_dict()}
+        result: dict = {
+            "direction": direction,
+            "classes": classes,
+            "n_images": len(ids),
+            "unsupervised": unsup.to_dict(),
+        }
         model = unsup
         truth = None
         if lab is not None:
@@ -97,7 +101,8 @@ def install(app: typer.Typer) -> None:
                 sub_d = d[rows]
                 metrics["fewshot"] = [
                     od.fewshot_ordinal_protocol(sub_d, truth, classes, n, repeats, seed, method)
-                    for n in counts if n < rows.size
+                    for n in counts
+                    if n < rows.size
                 ]
                 result["evaluation"] = metrics
         pred = model.predict(d)
@@ -117,17 +122,33 @@ def install(app: typer.Typer) -> None:
         if json_out:
             print_json(result)
             return
-        print_table(f"{len(ids)} images in {classes} classes ({model.method} cut points)",
-                    ["class", "images", "from distance"],
-                    [(k, c, "-inf" if k == 0 else f"{np.sort(model.sign * model.thresholds)[k - 1]:.4g}")
-                     for k, c in enumerate(result["class_counts"])])
+        print_table(
+            f"{len(ids)} images in {classes} classes ({model.method} cut points)",
+            ["class", "images", "from distance"],
+            [
+                (k, c, "-inf" if k == 0 else f"{np.sort(model.sign * model.thresholds)[k - 1]:.4g}")
+                for k, c in enumerate(result["class_counts"])
+            ],
+        )
         ev = result.get("evaluation")
         if ev is not None:
             u = ev["unsupervised"]
             rows_t = [("unsupervised", "-", f"{u['accuracy']:.3f}", "-", f"{u['mae']:.3f}", "-")]
-            rows_t += [(f"few-shot {method}", r["n"], f"{r['accuracy_mean']:.3f}", f"{r['accuracy_std']:.3f}",
-                        f"{r['mae_mean']:.3f}", f"{r['mae_std']:.3f}") for r in ev["fewshot"]]
-            print_table("accuracy and MAE (class units) on the labelled images",
-                        ["cut points", "n labels", "acc", "acc std", "MAE", "MAE std"], rows_t)
+            rows_t += [
+                (
+                    f"few-shot {method}",
+                    r["n"],
+                    f"{r['accuracy_mean']:.3f}",
+                    f"{r['accuracy_std']:.3f}",
+                    f"{r['mae_mean']:.3f}",
+                    f"{r['mae_std']:.3f}",
+                )
+                for r in ev["fewshot"]
+            ]
+            print_table(
+                "accuracy and MAE (class units) on the labelled images",
+                ["cut points", "n labels", "acc", "acc std", "MAE", "MAE std"],
+                rows_t,
+            )
         for p in paths:
             note(f"wrote {p}")

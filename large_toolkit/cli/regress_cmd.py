@@ -94,8 +94,10 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.regression.inputs import match_labels, parse_label_pairs, read_label_table
         from large_toolkit.regression.run import regress, write_outputs
         from large_toolkit.types import LatentSpace
+        from large_toolkit.validate import check_not_constant, check_regress_options
 
         start = time.perf_counter()
+        check_regress_options(repeats, trim, out)
         if latents is not None and images is not None:
             raise UserInputError("give --latents or --images, not both")
         demo = latents is None and images is None
@@ -137,8 +139,10 @@ def install(app: typer.Typer) -> None:
 
                 folder = read_image_folder(images, find_labels=labels is None and not label)
                 pixels, ids, table = folder.images, folder.ids, folder.labels
-            inv = get_host().inverter(inverter).create(
-                generator, checkpoint=inverter_checkpoint, device=str(generator.device)
+            inv = (
+                get_host()
+                .inverter(inverter)
+                .create(generator, checkpoint=inverter_checkpoint, device=str(generator.device))
             )
             lat, cached = invert_images(
                 pixels, generator, inv, space, Runner(device=generator.device, batch_size=batch_size), not no_cache
@@ -165,11 +169,24 @@ def install(app: typer.Typer) -> None:
             else:
                 raise UserInputError(f"{images} has no labels.csv", hint="pass --labels FILE or --label ID=VALUE")
             rows, values = match_labels(ids, pairs, str(labels) if labels is not None else "labels")
+            check_not_constant(values)
 
         outcome = regress(
-            lat, ids, direction_obj, rows, values, spec=spec, model=model, trim_ratio=trim,
-            evaluate=len(rows) >= 4, ns=_parse_ns(n_labels), repeats=repeats, train_size=train_size, seed=seed,
-            mode="exact" if exact else "vectorised", generator=generator,
+            lat,
+            ids,
+            direction_obj,
+            rows,
+            values,
+            spec=spec,
+            model=model,
+            trim_ratio=trim,
+            evaluate=len(rows) >= 4,
+            ns=_parse_ns(n_labels),
+            repeats=repeats,
+            train_size=train_size,
+            seed=seed,
+            mode="exact" if exact else "vectorised",
+            generator=generator,
         )
         outcome.info.update(info, direction=direction)
         written = write_outputs(outcome, out) if out is not None else []

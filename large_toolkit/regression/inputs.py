@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from large_toolkit.errors import UserInputError
+from large_toolkit.validate import read_text_file
 
 
 def _stem(name: str) -> str:
@@ -29,7 +30,7 @@ def read_label_table(path: str | Path, label_column: str | None = None) -> dict[
     p = Path(path)
     if not p.is_file():
         raise UserInputError(f"label file not found: {p}")
-    text = p.read_text(encoding="utf-8-sig")
+    text = read_text_file(p, "label file")
     lines = [ln for ln in text.splitlines() if ln.strip()]
     if len(lines) < 2:
         raise UserInputError(f"{p} has no label rows", hint="expected a header and one row per image")

@@ -31,7 +31,9 @@ from large_toolkit.errors import UserInputError
 from large_toolkit.interfaces import Generator, Inverter
 from large_toolkit.io.artifacts import load_tensors, save_latents, save_tensors
 from large_toolkit.io.atomic import write_text_atomic
+from large_toolkit.io.lock import exclusive_output_lock
 from large_toolkit.types import Latents, LatentSpace, StyleLayer
+from large_toolkit.validate import check_output_path
 
 CHUNK_FORMAT = "large-tk/inversion-chunk"
 PREVIEW_COUNT = 8
@@ -162,13 +164,22 @@ def run_job(job: InvertJob, restart: bool = False, engine: ChunkEngine | None = 
 
     ``engine`` computes the chunks (default :func:`local_engine`); whatever it is, this function alone
     writes the chunk files, so resume, ``--shard``, the report and the merge are the same for every engine.
+    One run per output at a time: a second run on the same ``--out`` is refused naming the first's pid.
     """
     if job.space not in job.inverter.output_spaces:
         names = ", ".join(s.value for s in job.inverter.output_spaces)
         raise UserInputError(
             f"inverter {job.inverter_name!r} cannot produce {job.space.value} codes", hint=f"use {names}"
         )
-    if not restart and job.out.is_file():
+    check_output_path(job.out)
+    with exclusive_output_lock(job.out, "invert run"):
+        return _run_locked(job, restart, engine)
+
+
+def _run_locked(job: InvertJob, restart: bool, engine: ChunkEngine | None) -> dict[str, Any]:
+    # A finished output with its .parts/ still there means a kill between the final save and the
+    # clean-up: fall through and re-merge from the chunks, which also writes the missing report.
+    if not restart and job.out.is_file() and not job.parts_dir.exists():
         _, meta = load_tensors(job.out, "large-tk/latents")
         if meta.get("job_key") == job.key():
             return {
