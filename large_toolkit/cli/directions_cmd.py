@@ -16,7 +16,7 @@ import typer
 from large_toolkit.cli.output import note, print_json, print_table
 from large_toolkit.cli.state import OPTIONS
 from large_toolkit.errors import UserInputError
-from large_toolkit.validate import check_finite, check_int_range
+from large_toolkit.validate import check_finite, check_int_range, check_output_path
 
 if TYPE_CHECKING:
     from large_toolkit.interfaces import Generator
@@ -171,6 +171,8 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.io.direction_formats import save_direction_file
         from large_toolkit.runner import make_progress
 
+        if out is not None:
+            check_output_path(out)
         generator = _generator(backend, checkpoint)
         with make_progress(disable=json_out) as progress:
             tasks: dict[str, Any] = {}
@@ -251,6 +253,7 @@ def install(app: typer.Typer) -> None:
 
         seed_list, amounts = parse_seeds(seeds), parse_steps(steps)
         check_finite(psi, "--psi")
+        check_output_path(out)
         generator = _generator(backend, checkpoint)
         d = resolve_direction(direction, generator, parse_options(option) or None)
         slots = edit_layers(d, generator.num_ws, layers)
@@ -307,6 +310,7 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.types import DirectionSet
 
         spec = parse_spec(dirs_spec)
+        check_output_path(out)
         generator = _generator(backend, checkpoint) if backend else None
         dirs = resolve_direction_set(spec, generator)
         if spec.key is not None:
