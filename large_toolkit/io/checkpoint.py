@@ -506,7 +506,9 @@ def _scan_legacy_storages(handle: Any, file_size: int, where: str) -> None:
     """
     scanner = _StorageScanner(handle)
     try:
-        for _ in range(4):  # magic number, protocol version, sys info, then the object itself
+        if scanner.load() != TORCH_LEGACY_MAGIC:
+            raise CheckpointError(f"{where} is a plain pickle, not a torch.save file", hint="pass a .pt/.pth file")
+        for _ in range(3):  # protocol version, sys info, then the object itself
             scanner.load()
     except CheckpointError:
         raise
@@ -608,8 +610,10 @@ def read_network_pickle(path: str | os.PathLike[str]) -> Any:
     with p.open("rb") as handle:
         try:
             obj = RestrictedUnpickler(handle).load()
-        except CheckpointError:
-            raise
+        except CheckpointError as exc:
+            if p.name in exc.message:
+                raise
+            raise type(exc)(f"checkpoint {p.name}: {exc.message}", hint=exc.hint) from None
         except MemoryError:
             raise CheckpointError(f"checkpoint {p.name} declares more data than fits in memory: refused") from None
         except EOFError:
