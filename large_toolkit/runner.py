@@ -157,6 +157,8 @@ def parse_seeds(text: str) -> list[int]:
                 seeds.extend(range(int(lo), int(hi) + 1))
             elif part:
                 seeds.append(int(part))
+    except UserInputError:
+        raise
     except ValueError:
         raise UserInputError(f"bad seed list {text!r}", hint="use e.g. 0-7 or 1,5,9") from None
     check_count_of(seeds, "--seeds")
