@@ -77,7 +77,15 @@ def install(app: typer.Typer) -> None:
         repeats: Annotated[int, typer.Option(help="Random draws per label count.")] = 1000,
         train_size: Annotated[int | None, typer.Option(help="Training pool (default min(1000, labels/2)).")] = None,
         seed: Annotated[int, typer.Option(help="Seed of the split and the draws.")] = 2,
-        exact: Annotated[bool, typer.Option(help="Reproduce the released script's draws (slow).")] = False,
+        exact: Annotated[
+            bool,
+            typer.Option(
+                help="Reproduction mode: the released train_regression_model.py's split, draws (per-feature "
+                "spacing test, short draws fitted as they are), n loop and scikit-learn fits, and with "
+                "--combine auto every layer as its own feature (slow). Default: the vectorised protocol "
+                "(L2 spacing, batched fits), which the README's numbers use."
+            ),
+        ] = False,
         batch_size: Annotated[int, typer.Option(help="Inversion batch size.")] = 64,
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-invert even if cached latents exist.")] = False,
         out: Annotated[Path | None, typer.Option(help="Folder for predictions.csv, results.json, PNGs.")] = None,
@@ -103,6 +111,8 @@ def install(app: typer.Typer) -> None:
             raise UserInputError("labels need --images or --latents", hint="the demo brings its own ground truth")
         if not demo and (labels is None) == (not label) and not (images is not None and labels is None and not label):
             raise UserInputError("give either --labels FILE or --label ID=VALUE pairs")
+        if exact and combine == "auto" and layer_weights is None:
+            combine = "multi"  # the released script fits every selected layer's distance as its own feature
         spec = feature_spec(layers, layer_weights, normalize_weights, combine, distance)
         info: dict[str, Any] = {}
 
@@ -137,8 +147,10 @@ def install(app: typer.Typer) -> None:
 
                 folder = read_image_folder(images, find_labels=labels is None and not label)
                 pixels, ids, table = folder.images, folder.ids, folder.labels
-            inv = get_host().inverter(inverter).create(
-                generator, checkpoint=inverter_checkpoint, device=str(generator.device)
+            inv = (
+                get_host()
+                .inverter(inverter)
+                .create(generator, checkpoint=inverter_checkpoint, device=str(generator.device))
             )
             lat, cached = invert_images(
                 pixels, generator, inv, space, Runner(device=generator.device, batch_size=batch_size), not no_cache
@@ -167,9 +179,21 @@ def install(app: typer.Typer) -> None:
             rows, values = match_labels(ids, pairs, str(labels) if labels is not None else "labels")
 
         outcome = regress(
-            lat, ids, direction_obj, rows, values, spec=spec, model=model, trim_ratio=trim,
-            evaluate=len(rows) >= 4, ns=_parse_ns(n_labels), repeats=repeats, train_size=train_size, seed=seed,
-            mode="exact" if exact else "vectorised", generator=generator,
+            lat,
+            ids,
+            direction_obj,
+            rows,
+            values,
+            spec=spec,
+            model=model,
+            trim_ratio=trim,
+            evaluate=len(rows) >= 4,
+            ns=_parse_ns(n_labels),
+            repeats=repeats,
+            train_size=train_size,
+            seed=seed,
+            mode="exact" if exact else "vectorised",
+            generator=generator,
         )
         outcome.info.update(info, direction=direction)
         written = write_outputs(outcome, out) if out is not None else []
