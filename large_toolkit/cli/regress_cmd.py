@@ -22,7 +22,9 @@ EPILOG = (
     "  large-tk regress --backend stylegan2 --checkpoint ffhq.pkl --images faces/ --labels ages.csv "
     "--inverter e4e --inverter-checkpoint e4e_ffhq_encode.pt --direction interfacegan:age --out runs/age\n\n"
     "  large-tk regress --latents lat.safetensors --direction file:dirs.safetensors:3 --label img1=20 "
-    "--label img9=70 --out runs/age"
+    "--label img9=70 --out runs/age\n\n"
+    "  large-tk regress --latents large_latents/ --direction boundary.npy --labels labels.txt --label-column age "
+    "--n-labels 2,5,10,20,1000 --train-size 1000 --exact      (the official LARGE files and protocol)"
 )
 
 
@@ -59,7 +61,10 @@ def install(app: typer.Typer) -> None:
         backend: Annotated[str | None, typer.Option(help="Generator backend (default stylegan2).")] = None,
         checkpoint: Annotated[str | None, typer.Option(help="Generator checkpoint (default: bundled demo).")] = None,
         images: Annotated[Path | None, typer.Option(help="Folder of PNG images to invert and regress.")] = None,
-        latents: Annotated[Path | None, typer.Option(help="Latent file with image ids (large-tk invert).")] = None,
+        latents: Annotated[
+            Path | None,
+            typer.Option(help="Latent file with image ids (large-tk invert), or a LARGE folder of <id>.npy/.pkl."),
+        ] = None,
         labels: Annotated[Path | None, typer.Option(help="CSV: image id + value columns.")] = None,
         label: Annotated[list[str] | None, typer.Option("--label", help="IMAGE_ID=VALUE (repeatable).")] = None,
         label_column: Annotated[str | None, typer.Option(help="Value column in the labels (default: 2nd).")] = None,
@@ -124,7 +129,11 @@ def install(app: typer.Typer) -> None:
         direction_obj = resolve_direction(direction, generator)
 
         pixels = None
-        if latents is not None:
+        if latents is not None and latents.is_dir():
+            from large_toolkit.io.large_latents import read_large_folder
+
+            lat, ids = read_large_folder(latents)
+        elif latents is not None:
             from large_toolkit.io.artifacts import load_latents
 
             lat, ids, _ = load_latents(latents, generator)
