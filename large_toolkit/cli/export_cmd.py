@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from large_toolkit.cli import options
 from large_toolkit.cli.output import print_json
 
 FORMATS = ("large", "npy", "csv")
@@ -33,8 +34,8 @@ def install(app: typer.Typer) -> None:
     def export_latents(
         source: Annotated[Path, typer.Argument(help="Latent file (large-tk invert) or a LARGE folder of <id>.npy.")],
         fmt: Annotated[str, typer.Option("--format", help="large (folder of <id>.npy), npy (stack) or csv.")],
-        out: Annotated[Path, typer.Option("-o", "--out", help="Output folder (large) or file (npy, csv).")],
-        json_out: Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")] = False,
+        out: Annotated[Path, options.out("Output folder (large) or file (npy, csv).")],
+        json_out: Annotated[bool, options.json_output("Print what was written as JSON.")] = False,
     ) -> None:
         """Export latent codes with their image ids (LARGE's folder layout, a .npy stack or CSV)."""
         from large_toolkit.cli.latent_inputs import load_latent_file
