@@ -105,7 +105,7 @@ def _check_url(url: str) -> None:
     if parsed.scheme == "http" and parsed.hostname in _LOCAL_HOSTS:
         return
     raise UserInputError(
-        f"refusing to download {url}", hint="only https:// URLs are fetched (http:// only from localhost)"
+        f"refusing to download {url}", hint="only https:// URLs are fetched; http:// only from localhost"
     )
 
 

@@ -276,3 +276,23 @@ def test_models_list_json_covers_the_bundled_zoo():
 def test_unknown_zoo_name_suggests_close_names():
     with pytest.raises(download.UserInputError, match="did you mean stylegan2-ffhq-1024x1024"):
         zoo.get("stylegan2-ffhq-1024")
+
+
+def test_zoo_boundary_as_a_direction_file_spec(server, tmp_path, monkeypatch):
+    """``--direction file:NAME`` fetches a zoo boundary (an InterFaceGAN float64 [1, 512] .npy)."""
+    import io
+
+    import numpy as np
+
+    from large_toolkit.directions import resolve_direction_set
+
+    vec = np.random.default_rng(0).standard_normal((1, 512))
+    vec /= np.linalg.norm(vec)
+    buf = io.BytesIO()
+    np.save(buf, vec)
+    server.files["/b.npy"] = buf.getvalue()
+    entry = {"url": server.base + "/b.npy", "sha256": _sha(buf.getvalue()), "kind": "boundary"}
+    _zoo(tmp_path, monkeypatch, bnd={**entry, "filename": "stylegan_ffhq_age_w_boundary.npy"})
+    dirs = resolve_direction_set("file:bnd")
+    assert len(dirs) == 1
+    np.testing.assert_allclose(dirs[0].vector.double().numpy().reshape(-1), vec.reshape(-1), rtol=0, atol=1e-7)
