@@ -105,7 +105,8 @@ def _sha(data: bytes) -> str:
 
 
 def _leftovers(cache: Path) -> list[str]:
-    return sorted(p.name for p in cache.rglob("*") if p.is_file() and p.name != download.TRUST_FILE)
+    records = {download.TRUST_FILE, download.STAMP_FILE}
+    return sorted(p.name for p in cache.rglob("*") if p.is_file() and p.name not in records)
 
 
 def test_published_hash_download_then_cached(server, tmp_path, monkeypatch, cache):
@@ -296,3 +297,72 @@ def test_zoo_boundary_as_a_direction_file_spec(server, tmp_path, monkeypatch):
     dirs = resolve_direction_set("file:bnd")
     assert len(dirs) == 1
     np.testing.assert_allclose(dirs[0].vector.double().numpy().reshape(-1), vec.reshape(-1), rtol=0, atol=1e-7)
+
+
+def test_a_complete_part_gets_416_and_is_checked_not_refetched(server, tmp_path, monkeypatch, cache):
+    server.files["/G.pkl"] = PAYLOAD
+    _zoo(tmp_path, monkeypatch, g={"url": server.base + "/G.pkl", "sha256": _sha(PAYLOAD), "size": len(PAYLOAD)})
+    part = cache / "g" / "G.pkl.part"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(PAYLOAD)  # killed after the last byte, before the rename
+    assert download.resolve_checkpoint("g").read_bytes() == PAYLOAD
+    assert server.ranges == [f"bytes={len(PAYLOAD)}-"] and _leftovers(cache) == ["G.pkl"]
+
+
+def test_ctrl_c_mid_transfer_keeps_the_part_for_resume(server, tmp_path, monkeypatch, cache):
+    import large_toolkit.progress
+
+    class Interrupting:  # a progress bar whose second update is a Ctrl-C
+        calls = 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def add_task(self, *args, **kwargs):
+            return 0
+
+        def update(self, *args, **kwargs):
+            Interrupting.calls += 1
+            if Interrupting.calls == 2:
+                raise KeyboardInterrupt
+
+    server.files["/G.pkl"] = PAYLOAD
+    _zoo(tmp_path, monkeypatch, g={"url": server.base + "/G.pkl", "sha256": _sha(PAYLOAD)})
+    with monkeypatch.context() as m:
+        m.setattr(large_toolkit.progress, "make_progress", lambda disable=False: Interrupting())
+        with pytest.raises(KeyboardInterrupt):
+            download.resolve_checkpoint("g")
+    kept = (cache / "g" / "G.pkl.part").stat().st_size
+    assert kept > 0 and _leftovers(cache) == ["G.pkl.part"]
+    assert download.resolve_checkpoint("g").read_bytes() == PAYLOAD
+    assert server.ranges[-1] == f"bytes={kept}-"
+
+
+def test_unchanged_cached_file_is_not_rehashed_on_every_use(server, tmp_path, monkeypatch):
+    server.files["/G.pkl"] = PAYLOAD
+    _zoo(tmp_path, monkeypatch, g={"url": server.base + "/G.pkl", "sha256": _sha(PAYLOAD)})
+    path = download.resolve_checkpoint("g")
+    hashed = []
+    real = download.file_sha256
+    monkeypatch.setattr(download, "file_sha256", lambda p, h=None: hashed.append(p) or real(p, h))
+    download.resolve_checkpoint("g")
+    assert hashed == []  # same size and mtime as when it matched
+    path.write_bytes(PAYLOAD)  # touched (new mtime), same bytes: hashed again, still fine
+    download.resolve_checkpoint("g")
+    assert hashed == [path]
+    assert download.verify(download.source_for("g"))[0] and len(hashed) == 2  # verify always hashes
+
+
+def test_zoo_entry_without_published_hash_is_recorded_and_listed(server, tmp_path, monkeypatch, cache):
+    server.files["/nv.pkl"] = PAYLOAD
+    _zoo(tmp_path, monkeypatch, nv={"url": server.base + "/nv.pkl"})
+    rows = {r["name"]: r for r in json.loads(CliRunner().invoke(build_app(), ["models", "list", "--json"]).stdout)}
+    assert rows["nv"]["hash_status"] == "not yet downloaded (trust-on-first-use)" and rows["nv"]["sha256"] is None
+    result = CliRunner().invoke(build_app(), ["models", "download", "nv", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout) == {"nv": str(cache / "nv" / "G.pkl")}
+    rows = {r["name"]: r for r in json.loads(CliRunner().invoke(build_app(), ["models", "list", "--json"]).stdout)}
+    assert rows["nv"]["hash_status"] == "trust-on-first-use recorded"
+    assert rows["nv"]["sha256"] == _sha(PAYLOAD) and rows["nv"]["size"] == len(PAYLOAD) and rows["nv"]["downloaded"]
