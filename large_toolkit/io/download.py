@@ -238,15 +238,18 @@ class ResumableDownloader:
             offset = tmp.stat().st_size
         hasher = file_sha256(tmp) if offset else hashlib.sha256()
         headers = {"Range": f"bytes={offset}-"} if offset else {}
+        server_complete = False  # the server told us its length and we hold exactly that many bytes
+        stale = False
         try:
             with requests.get(url, stream=True, timeout=(15, 60), headers=headers) as resp:
-                if offset and resp.status_code == 416:  # the part already holds every byte
-                    pass
+                if offset and resp.status_code == 416:  # nothing after the part: complete, or a stale part
+                    stale = _range_total(resp) != offset
+                    server_complete = not stale
                 else:
                     resp.raise_for_status()
                     if offset and resp.status_code != 206:  # Range ignored: start again
                         offset, hasher = 0, hashlib.sha256()
-                    self._stream(resp, tmp, offset, hasher)
+                    server_complete = self._stream(resp, tmp, offset, hasher)
         except requests.HTTPError as exc:
             code = exc.response.status_code if exc.response is not None else "?"
             reason = exc.response.reason if exc.response is not None else ""
@@ -267,8 +270,11 @@ class ResumableDownloader:
         except BaseException:  # Ctrl-C mid-transfer: keep what arrived for the next run
             self._keep_partial(tmp)
             raise
+        if stale:  # the part is longer than the file: start from zero
+            tmp.write_bytes(b"")
+            return self(url, output_file, pooch)
         self.nbytes = tmp.stat().st_size
-        if self.size is not None and self.nbytes < self.size:
+        if self.size is not None and self.nbytes < self.size and not server_complete:
             self._keep_partial(tmp)
             raise DownloadError(
                 f"download of {url} ended after {self.nbytes} of {self.size} bytes",
@@ -286,11 +292,17 @@ class ResumableDownloader:
             os.replace(tmp, self.src.part)
         return got
 
-    def _stream(self, resp: Any, tmp: Path, offset: int, hasher: Any) -> None:
+    def _stream(self, resp: Any, tmp: Path, offset: int, hasher: Any) -> bool:
+        """Append the body to ``tmp``; True when the server declared its length (so a short file is complete).
+
+        A body shorter than its Content-Length raises inside requests (urllib3 enforces it), so reaching the
+        end with a declared length means every byte the server has arrived.
+        """
         from large_toolkit.progress import make_progress
 
         length = resp.headers.get("Content-Length")
-        total = offset + int(length) if length and length.isdigit() else self.size
+        declared = bool(length and length.isdigit())
+        total = offset + int(length) if declared else self.size
         mb = 1e6
         with open(tmp, "ab" if offset else "wb") as fh, make_progress(disable=not self.progress) as bar:
             task = bar.add_task(
@@ -302,6 +314,13 @@ class ResumableDownloader:
                 fh.write(chunk)
                 hasher.update(chunk)
                 bar.update(task, advance=len(chunk) / mb)
+        return declared
+
+
+def _range_total(resp: Any) -> int | None:
+    """The full length from a 416's ``Content-Range: bytes */N``."""
+    tail = resp.headers.get("Content-Range", "").rpartition("/")[2]
+    return int(tail) if tail.isdigit() else None
 
 
 def _reason(exc: BaseException) -> str:

@@ -171,11 +171,22 @@ def test_a_server_that_ignores_range_gets_a_full_restart(server, tmp_path, monke
     assert server.ranges == ["bytes=5000-"] and _leftovers(cache) == ["G.pkl"]
 
 
-def test_short_body_without_error_is_reported_as_truncated(server, tmp_path, monkeypatch, cache):
-    server.files["/G.pkl"] = PAYLOAD[:1000]  # the server simply holds fewer bytes than published
+def test_server_holding_fewer_bytes_than_published_is_a_size_mismatch(server, tmp_path, monkeypatch, cache):
+    server.files["/G.pkl"] = PAYLOAD[:1000]  # a complete response (Content-Length 1000), just not the file
     _zoo(tmp_path, monkeypatch, s={"url": server.base + "/G.pkl", "sha256": _sha(PAYLOAD), "size": len(PAYLOAD)})
-    with pytest.raises(download.DownloadError, match=f"ended after 1000 of {len(PAYLOAD)} bytes"):
+    with pytest.raises(download.ChecksumError, match=f"size mismatch.*expected {len(PAYLOAD)} bytes, got 1000 bytes"):
         download.resolve_checkpoint("s")
+    assert _leftovers(cache) == []
+
+
+def test_a_stale_part_longer_than_the_file_is_dropped(server, tmp_path, monkeypatch, cache):
+    server.files["/G.pkl"] = PAYLOAD
+    _zoo(tmp_path, monkeypatch, g={"url": server.base + "/G.pkl"})  # no hash, no size: only the server knows
+    part = cache / "g" / "G.pkl.part"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(PAYLOAD + b"stale extra bytes")
+    assert download.resolve_checkpoint("g").read_bytes() == PAYLOAD
+    assert server.ranges == [f"bytes={len(PAYLOAD) + 17}-", None]
 
 
 def test_404_is_one_clear_error(server, tmp_path, monkeypatch, cache):
