@@ -123,15 +123,8 @@ class RotationExtractor:
                 pass
         extractor = cls.train(images, seed, epochs, width, progress)
         path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {
-            "format": ROTATION_FORMAT,
-            "width": width,
-            "resolution": extractor.resolution,
-            "seed": seed,
-            "epochs": epochs,
-            "accuracy": extractor.accuracy,
-            "fingerprint": extractor.fingerprint,
-        }
+        meta = {"format": ROTATION_FORMAT, "width": width, "resolution": extractor.resolution, "seed": seed,
+                "epochs": epochs, "accuracy": extractor.accuracy, "fingerprint": extractor.fingerprint}
         save_tensors(path, extractor.net.state_dict(), meta)
         return extractor, False
 
@@ -144,9 +137,8 @@ class RotationExtractor:
         device = next(self.net.parameters()).device
         x = images.to(device, torch.float32)
         if x.shape[-1] != self.resolution or x.shape[-2] != self.resolution:
-            x = F.interpolate(
-                x, size=(self.resolution, self.resolution), mode="bilinear", align_corners=False, antialias=True
-            )
+            x = F.interpolate(x, size=(self.resolution, self.resolution), mode="bilinear",
+                              align_corners=False, antialias=True)
         with torch.no_grad():
             return self.net.features(x)
 
@@ -170,11 +162,9 @@ def real_statistics(
             pass
     stats = feature_statistics(extractor, image_batches(images, batch_size), device, progress)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_tensors(
-        path,
-        {"mean": torch.from_numpy(stats.mean), "cov": torch.from_numpy(stats.cov)},
-        {"format": STATS_FORMAT, "n": stats.n, "extractor": extractor.name, "fingerprint": extractor.fingerprint},
-    )
+    save_tensors(path, {"mean": torch.from_numpy(stats.mean), "cov": torch.from_numpy(stats.cov)},
+                 {"format": STATS_FORMAT, "n": stats.n, "extractor": extractor.name,
+                  "fingerprint": extractor.fingerprint})
     return stats, False
 
 

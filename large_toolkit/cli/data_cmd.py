@@ -10,6 +10,7 @@ import typer
 
 from large_toolkit.cli.output import print_json, print_table
 from large_toolkit.data.factors import FACTORS
+from large_toolkit.progress import make_progress
 
 SYNTH_EPILOG = (
     "Examples:\n\n"
@@ -24,9 +25,8 @@ _RESOLUTIONS = (16, 32, 64, 128, 256)
 
 
 def install(app: typer.Typer) -> None:
-    data_app = typer.Typer(
-        help="Datasets: write the procedural demo set, read image folders with labels.", no_args_is_help=True
-    )
+    data_app = typer.Typer(help="Datasets: write the procedural demo set, read image folders with labels.",
+                           no_args_is_help=True)
     app.add_typer(data_app, name="data")
 
     @data_app.command("synth", epilog=SYNTH_EPILOG)
@@ -57,15 +57,14 @@ def install(app: typer.Typer) -> None:
         if resolution not in _RESOLUTIONS:
             raise UserInputError(f"--resolution must be one of {', '.join(map(str, _RESOLUTIONS))}, got {resolution}")
         check_output_folder(out, overwrite)
-        with _progress() as bar:
+        with make_progress() as bar:
             t0 = time.perf_counter()
             task = bar.add_task("rendering", total=n)
             dataset = generate(n, seed=seed, resolution=resolution, progress=lambda k: bar.advance(task, k))
             t_render = time.perf_counter() - t0
             task = bar.add_task("writing PNGs", total=n)
-            write_image_folder(
-                out, dataset.images, dataset.labels, overwrite=overwrite, progress=lambda k: bar.advance(task, k)
-            )
+            write_image_folder(out, dataset.images, dataset.labels, overwrite=overwrite,
+                               progress=lambda k: bar.advance(task, k))
             t_total = time.perf_counter() - t0
         summary = {
             "out": str(out),
@@ -84,34 +83,8 @@ def install(app: typer.Typer) -> None:
         print_table(
             f"wrote {n} images ({resolution}x{resolution}, seed {seed}) to {out}",
             ["factor", "unit", "low", "high", "min seen", "max seen"],
-            [
-                (
-                    f.name,
-                    f.unit,
-                    f"{f.low:g}",
-                    f"{f.high:g}",
-                    f"{dataset.labels[f.name].min():.3g}",
-                    f"{dataset.labels[f.name].max():.3g}",
-                )
-                for f in dataset.factors
-            ],
+            [(f.name, f.unit, f"{f.low:g}", f"{f.high:g}", f"{dataset.labels[f.name].min():.3g}",
+              f"{dataset.labels[f.name].max():.3g}") for f in dataset.factors],
         )
-        print(
-            f"render {summary['render_images_per_second']:.0f} img/s; total {t_total:.1f} s; "
-            f"labels in {summary['labels']}"
-        )
-
-
-def _progress():  # -> rich.progress.Progress
-    """A transient progress bar on stderr, so stdout stays clean for --json."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
+        print(f"render {summary['render_images_per_second']:.0f} img/s; total {t_total:.1f} s; "
+              f"labels in {summary['labels']}")

@@ -72,10 +72,8 @@ def install(app: typer.Typer) -> None:
         if extractor not in EXTRACTORS:
             raise UserInputError(f"unknown extractor {extractor!r}", hint=f"use {' or '.join(EXTRACTORS)}")
         if extractor == "inception" and not inception_weights:
-            raise UserInputError(
-                "--extractor inception needs --inception-weights FILE",
-                hint="large-tk never downloads weights; save torchvision's inception_v3 state dict",
-            )
+            raise UserInputError("--extractor inception needs --inception-weights FILE",
+                                 hint="large-tk never downloads weights; save torchvision's inception_v3 state dict")
         if inception_weights and extractor != "inception":
             raise UserInputError("--inception-weights is only used with --extractor inception")
         device = resolve_device(OPTIONS.device)
@@ -104,21 +102,19 @@ def install(app: typer.Typer) -> None:
                     steps = min(len(images), MAX_ROTATION_TRAIN) * rotation_epochs
                     task = bar.add_task("training rotation extractor", total=steps)
                     feat, cached_net = RotationExtractor.cached(
-                        images, seed=seed, epochs=rotation_epochs, cache=cache, progress=lambda k: bar.advance(task, k)
-                    )
+                        images, seed=seed, epochs=rotation_epochs, cache=cache,
+                        progress=lambda k: bar.advance(task, k))
                     feat.to(device)
                     timings["extractor_seconds"] = time.perf_counter() - t
                 t = time.perf_counter()
                 task = bar.add_task("real features", total=len(images))
-                real_stats, cached_stats = real_statistics(
-                    feat, images, batch_size, device, cache, lambda k: bar.advance(task, k)
-                )
+                real_stats, cached_stats = real_statistics(feat, images, batch_size, device, cache,
+                                                           lambda k: bar.advance(task, k))
                 timings["real_seconds"] = time.perf_counter() - t
                 t = time.perf_counter()
                 task = bar.add_task("generated features", total=n)
-                fake_stats = feature_statistics(
-                    feat, generator_batches(gen, n, seed, psi, batch_size), device, lambda k: bar.advance(task, k)
-                )
+                fake_stats = feature_statistics(feat, generator_batches(gen, n, seed, psi, batch_size), device,
+                                                lambda k: bar.advance(task, k))
                 timings["generated_seconds"] = time.perf_counter() - t
         finally:
             if cache_ctx is not None:
@@ -147,18 +143,11 @@ def install(app: typer.Typer) -> None:
         print_table(
             f"Fréchet distance ({feat.name} features, {feat.dim}-d)",
             ["generated", "real", "FD", "FD / tr(C_real)"],
-            [
-                (
-                    f"{n} x {backend} (psi {psi:g}, seed {seed})",
-                    f"{real_stats.n} x {real_name}",
-                    f"{value:.4g}",
-                    f"{result['fd_relative']:.4g}",
-                )
-            ],
+            [(f"{n} x {backend} (psi {psi:g}, seed {seed})", f"{real_stats.n} x {real_name}", f"{value:.4g}",
+              f"{result['fd_relative']:.4g}")],
         )
-        note(
-            f"total {timings['total_seconds']:.1f} s on {device}" + ("; cached real statistics" if cached_stats else "")
-        )
+        note(f"total {timings['total_seconds']:.1f} s on {device}"
+             + ("; cached real statistics" if cached_stats else ""))
 
 
 def _load_real(real: str, n_real: int, real_seed: int, resolution: int) -> tuple[Any, str]:

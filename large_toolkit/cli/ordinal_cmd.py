@@ -32,7 +32,7 @@ EPILOG = (
 def install(app: typer.Typer) -> None:
     @app.command("ordinal", epilog=EPILOG)
     def ordinal_cmd(
-        latents: Annotated[Path, typer.Option(help="Latent file with image ids (from large-tk invert).")],
+        latents: Annotated[Path, typer.Option(help="Latent file (large-tk invert) or LARGE <id>.npy folder.")],
         direction: Annotated[str, typer.Option(help="sefa:3, file:DIRS.safetensors[:INDEX|NAME], ...")],
         classes: Annotated[int, typer.Option(help="Number of ordered classes K.", min=2)] = 3,
         priors: Annotated[str | None, typer.Option(help="Class priors for the unsupervised cut, e.g. 1,2,1.")] = None,
@@ -81,12 +81,8 @@ def install(app: typer.Typer) -> None:
         od.parse_priors(priors, classes)  # validate before any work
         d = distances_for(lat, resolve_one(direction, source), spec, source)
         unsup = od.quantile_thresholds(d, classes, priors, descending)
-        result: dict = {
-            "direction": direction,
-            "classes": classes,
-            "n_images": len(ids),
-            "unsupervised": unsup.to_dict(),
-        }
+        result: dict = {"direction": direction, "classes": classes, "n_images": len(ids),
+                        "unsupervised": unsup.to_dict()}
         model = unsup
         truth = None
         if lab is not None:
@@ -101,8 +97,7 @@ def install(app: typer.Typer) -> None:
                 sub_d = d[rows]
                 metrics["fewshot"] = [
                     od.fewshot_ordinal_protocol(sub_d, truth, classes, n, repeats, seed, method)
-                    for n in counts
-                    if n < rows.size
+                    for n in counts if n < rows.size
                 ]
                 result["evaluation"] = metrics
         pred = model.predict(d)
@@ -122,33 +117,17 @@ def install(app: typer.Typer) -> None:
         if json_out:
             print_json(result)
             return
-        print_table(
-            f"{len(ids)} images in {classes} classes ({model.method} cut points)",
-            ["class", "images", "from distance"],
-            [
-                (k, c, "-inf" if k == 0 else f"{np.sort(model.sign * model.thresholds)[k - 1]:.4g}")
-                for k, c in enumerate(result["class_counts"])
-            ],
-        )
+        print_table(f"{len(ids)} images in {classes} classes ({model.method} cut points)",
+                    ["class", "images", "from distance"],
+                    [(k, c, "-inf" if k == 0 else f"{np.sort(model.sign * model.thresholds)[k - 1]:.4g}")
+                     for k, c in enumerate(result["class_counts"])])
         ev = result.get("evaluation")
         if ev is not None:
             u = ev["unsupervised"]
             rows_t = [("unsupervised", "-", f"{u['accuracy']:.3f}", "-", f"{u['mae']:.3f}", "-")]
-            rows_t += [
-                (
-                    f"few-shot {method}",
-                    r["n"],
-                    f"{r['accuracy_mean']:.3f}",
-                    f"{r['accuracy_std']:.3f}",
-                    f"{r['mae_mean']:.3f}",
-                    f"{r['mae_std']:.3f}",
-                )
-                for r in ev["fewshot"]
-            ]
-            print_table(
-                "accuracy and MAE (class units) on the labelled images",
-                ["cut points", "n labels", "acc", "acc std", "MAE", "MAE std"],
-                rows_t,
-            )
+            rows_t += [(f"few-shot {method}", r["n"], f"{r['accuracy_mean']:.3f}", f"{r['accuracy_std']:.3f}",
+                        f"{r['mae_mean']:.3f}", f"{r['mae_std']:.3f}") for r in ev["fewshot"]]
+            print_table("accuracy and MAE (class units) on the labelled images",
+                        ["cut points", "n labels", "acc", "acc std", "MAE", "MAE std"], rows_t)
         for p in paths:
             note(f"wrote {p}")

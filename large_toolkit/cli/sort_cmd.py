@@ -43,9 +43,8 @@ def _strip_images(lat: Any, ids: list[str], rows: list[int], images: Path | None
         stems = {Path(n).stem: i for i, n in enumerate(folder.ids)}
         missing = [ids[r] for r in rows if Path(ids[r]).stem not in stems]
         if missing:
-            raise UserInputError(
-                f"{images} has no image for id {missing[0]!r}", hint="pass the folder that was inverted"
-            )
+            raise UserInputError(f"{images} has no image for id {missing[0]!r}",
+                                 hint="pass the folder that was inverted")
         return folder.images[[stems[Path(ids[r]).stem] for r in rows]]
     g = source.get()
     sub = lat[torch.as_tensor(rows)].to(g.device)
@@ -54,10 +53,8 @@ def _strip_images(lat: Any, ids: list[str], rows: list[int], images: Path | None
             out = g.synthesis_from_styles(sub.tensor.float())
         else:
             if sub.tensor.shape[-1] != g.w_dim:
-                raise UserInputError(
-                    f"latents have w_dim {sub.tensor.shape[-1]}, the generator {g.w_dim}",
-                    hint="pass --backend/--checkpoint of the inverting generator, or --images",
-                )
+                raise UserInputError(f"latents have w_dim {sub.tensor.shape[-1]}, the generator {g.w_dim}",
+                                     hint="pass --backend/--checkpoint of the inverting generator, or --images")
             out = g.synthesis(sub.to_wplus(g.num_ws).tensor.float())
     return np.ascontiguousarray(to_uint8(out.cpu().numpy()))
 
@@ -65,7 +62,7 @@ def _strip_images(lat: Any, ids: list[str], rows: list[int], images: Path | None
 def install(app: typer.Typer) -> None:
     @app.command("sort", epilog=EPILOG)
     def sort_cmd(
-        latents: Annotated[Path, typer.Option(help="Latent file with image ids (from large-tk invert).")],
+        latents: Annotated[Path, typer.Option(help="Latent file (large-tk invert) or LARGE <id>.npy folder.")],
         direction: Annotated[str, typer.Option(help="sefa:3, file:DIRS.safetensors[:INDEX|NAME], ...")],
         backend: Annotated[str, typer.Option(help="Generator backend (finder specs, strip rendering).")] = "stylegan2",
         checkpoint: Annotated[str | None, typer.Option(help="Generator checkpoint (default: bundled demo).")] = None,
@@ -109,22 +106,15 @@ def install(app: typer.Typer) -> None:
         sorted_rows = [
             {"rank": k, "id": ids[r], "distance": float(d[r]), "label": label_of.get(r)} for k, r in enumerate(order)
         ]
-        summary = {
-            "direction": direction,
-            "n_images": len(ids),
-            "descending": descending,
-            "agreement": agreement,
-            "strip_ids": [ids[r] for r in strip_rows],
-            "outputs": [],
-        }
+        summary = {"direction": direction, "n_images": len(ids), "descending": descending,
+                   "agreement": agreement, "strip_ids": [ids[r] for r in strip_rows], "outputs": []}
         if out is not None:
             buf = io.StringIO()
             w = csv.writer(buf)
             w.writerow(["rank", "id", "distance", "label"])
             for row in sorted_rows:
-                w.writerow(
-                    [row["rank"], row["id"], repr(row["distance"]), "" if row["label"] is None else repr(row["label"])]
-                )
+                w.writerow([row["rank"], row["id"], repr(row["distance"]),
+                            "" if row["label"] is None else repr(row["label"])])
             paths = [out / "sorted.csv", out / "sorted.json"]
             write_text_atomic(paths[0], buf.getvalue())
             write_text_atomic(paths[1], json.dumps({**summary, "sorted": sorted_rows}, indent=2) + "\n")
@@ -136,15 +126,11 @@ def install(app: typer.Typer) -> None:
             print_json({**summary, "sorted": sorted_rows if out is None else None})
             return
         shown = sorted_rows if len(sorted_rows) <= 20 else sorted_rows[:10] + sorted_rows[-10:]
-        print_table(
-            f"{len(ids)} images sorted by distance ({'first/last 10' if len(sorted_rows) > 20 else 'all'})",
-            ["rank", "id", "distance", "label"],
-            [(r["rank"], r["id"], f"{r['distance']:.4g}", r["label"]) for r in shown],
-        )
+        print_table(f"{len(ids)} images sorted by distance ({'first/last 10' if len(sorted_rows) > 20 else 'all'})",
+                    ["rank", "id", "distance", "label"],
+                    [(r["rank"], r["id"], f"{r['distance']:.4g}", r["label"]) for r in shown])
         if agreement is not None:
-            print(
-                f"rank agreement with {len(lab[0])} labels: Spearman {agreement['spearman']:+.4f}, "
-                f"Kendall {agreement['kendall']:+.4f}"
-            )
+            print(f"rank agreement with {len(lab[0])} labels: Spearman {agreement['spearman']:+.4f}, "
+                  f"Kendall {agreement['kendall']:+.4f}")
         for p in summary["outputs"]:
             note(f"wrote {p}")

@@ -102,14 +102,11 @@ def check_output_folder(out: str | os.PathLike[str], overwrite: bool) -> Path:
         return path
     if not overwrite:
         raise UserInputError(f"output folder {path} is not empty", hint="pass --overwrite to replace it")
-    foreign = sorted(
-        p.name for p in path.iterdir() if not (p.is_file() and (p.suffix.lower() == ".png" or p.name == LABELS_FILE))
-    )
+    foreign = sorted(p.name for p in path.iterdir() if not (p.is_file() and (p.suffix.lower() == ".png"
+                                                                              or p.name == LABELS_FILE)))
     if foreign:
-        raise UserInputError(
-            f"refusing to overwrite {path}: it holds {foreign[0]!r}, which is not part of an image dataset",
-            hint="choose an empty or new folder",
-        )
+        raise UserInputError(f"refusing to overwrite {path}: it holds {foreign[0]!r}, which is not part of an "
+                             "image dataset", hint="choose an empty or new folder")
     return path
 
 
@@ -129,9 +126,8 @@ def write_image_folder(
     """
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] not in (1, 3, 4):
-        raise UserInputError(
-            f"images must be uint8 NHWC with 1, 3 or 4 channels, got {images.dtype} {tuple(images.shape)}"
-        )
+        raise UserInputError(f"images must be uint8 NHWC with 1, 3 or 4 channels, got {images.dtype} "
+                             f"{tuple(images.shape)}")
     n = images.shape[0]
     ids = default_ids(n) if ids is None else list(ids)
     if len(ids) != n:
@@ -199,10 +195,8 @@ def _parse_value(text: str, where: str, column: str) -> float:
     except ValueError:
         raise UserInputError(f"{where}, column {column!r}: {cell!r} is not a number") from None
     if not math.isfinite(value):
-        raise UserInputError(
-            f"{where}, column {column!r}: {cell!r} is not a finite number",
-            hint="remove NaN / inf labels or drop the row",
-        )
+        raise UserInputError(f"{where}, column {column!r}: {cell!r} is not a finite number",
+                             hint="remove NaN / inf labels or drop the row")
     return value
 
 
@@ -255,9 +249,8 @@ def read_labels_csv(path: str | os.PathLike[str]) -> LabelTable:
 def list_images(folder: Path) -> list[str]:
     """PNG file names in ``folder``, sorted; other image formats are an error, other files ignored."""
     if not folder.is_dir():
-        raise UserInputError(
-            f"image folder {folder} does not exist" if not folder.exists() else f"{folder} is not a folder"
-        )
+        raise UserInputError(f"image folder {folder} does not exist" if not folder.exists()
+                             else f"{folder} is not a folder")
     names: list[str] = []
     for entry in folder.iterdir():
         if entry.name.startswith(".") or not entry.is_file():
@@ -301,20 +294,16 @@ def read_image_folder(
     for i, name in enumerate(names):
         img = _read_image(path / name)
         if img.shape[2] != 3:
-            raise UserInputError(
-                f"image {name} is {_CHANNEL_NAMES.get(img.shape[2], '?')}, expected RGB",
-                hint="convert the folder to 8-bit RGB",
-            )
+            raise UserInputError(f"image {name} is {_CHANNEL_NAMES.get(img.shape[2], '?')}, expected RGB",
+                                 hint="convert the folder to 8-bit RGB")
         if images is None:
             h, w = img.shape[:2]
             if resolution is not None and (h, w) != (resolution, resolution):
                 raise UserInputError(f"image {name} is {w}x{h}, expected {resolution}x{resolution}")
             images = np.empty((len(names), h, w, 3), dtype=np.uint8)
         elif img.shape != images.shape[1:]:
-            raise UserInputError(
-                f"image {name} is {img.shape[1]}x{img.shape[0]}, but {names[0]} is {images.shape[2]}x{images.shape[1]}",
-                hint="all images must have the same size",
-            )
+            raise UserInputError(f"image {name} is {img.shape[1]}x{img.shape[0]}, but {names[0]} is "
+                                 f"{images.shape[2]}x{images.shape[1]}", hint="all images must have the same size")
         images[i] = img
         if progress:
             progress(1)
@@ -334,3 +323,4 @@ def read_image_folder(
     result.labels = table
     result.label_rows = np.asarray(rows, dtype=np.int64)
     return result
+

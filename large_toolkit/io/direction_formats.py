@@ -208,7 +208,10 @@ def load_direction_file(path: str | os.PathLike[str], generator: Generator | Non
         return load_directions(p, generator)
     if fmt == "interfacegan":
         arr = load_npy(p)
-        dirs = _from_vectors(_tensor(arr), p, fmt)
+        # float64 boundaries (InterFaceGAN ships them so) stay float64: distances are computed in float64
+        dirs = _from_vectors(
+            torch.from_numpy(arr.astype(np.float64)) if arr.dtype == np.float64 else _tensor(arr), p, fmt
+        )
     elif fmt == "ganspace-npz":
         with load_npz(p) as d:
             dirs = _ganspace(
