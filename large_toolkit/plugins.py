@@ -20,7 +20,8 @@ Isolation rules (why: one bad third-party package must not take the tool down):
   and dies with the process; anything it registers later is ignored.
 
 Environment:
-  ``LARGE_TK_PLUGINS=a,b``          load only these plugins (entry-point names); empty loads none
+  ``LARGE_TK_PLUGINS=a,b``          load only these plugins (entry-point names); empty loads none;
+                                    ``builtin`` stands for every plugin this project ships (a safe mode)
   ``LARGE_TK_DISABLE_PLUGINS=a,b``  skip these plugins
   ``LARGE_TK_PLUGIN_TIMEOUT=S``     seconds a third-party plugin may take per import or hook (default 20)
 """
@@ -210,7 +211,8 @@ class PluginHost:
     def _load(self, eps: list[metadata.EntryPoint]) -> None:
         only, disabled = _split_env("LARGE_TK_PLUGINS"), _split_env("LARGE_TK_DISABLE_PLUGINS") or set()
         for ep in sorted(eps, key=lambda e: (not is_builtin(e), e.name)):
-            if (only is not None and ep.name not in only) or ep.name in disabled:
+            listed = only is None or ep.name in only or ("builtin" in only and is_builtin(ep))
+            if not listed or ep.name in disabled:
                 continue
             dist = getattr(ep, "dist", None)
             dist_name = dist.metadata["Name"] if dist is not None else None

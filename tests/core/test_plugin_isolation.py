@@ -85,12 +85,13 @@ def broken_site(tmp_path_factory) -> Path:
     return site
 
 
-def _run(site: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(site: Path, *args: str, cwd: Path, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(site), str(ROOT), str(ROOT / "plugins"), env.get("PYTHONPATH", "")])
     env["LARGE_TK_PLUGIN_TIMEOUT"] = PLUGIN_TIMEOUT_S
     for key in ("LARGE_TK_PLUGINS", "LARGE_TK_DISABLE_PLUGINS", "LARGE_TK_DEBUG"):
         env.pop(key, None)
+    env.update(extra or {})
     return subprocess.run(
         [sys.executable, "-m", "large_toolkit", *args],
         capture_output=True,
@@ -175,3 +176,20 @@ def test_keyboard_interrupt_is_not_contained(tmp_path, monkeypatch):
     ep = metadata.EntryPoint(name="tkx_ctrl_c", value="tkx_ctrl_c", group="large_toolkit")
     with pytest.raises(KeyboardInterrupt):
         PluginHost(entry_points=[ep])
+
+
+def test_builtin_only_safe_mode(broken_site, tmp_path):
+    """``LARGE_TK_PLUGINS=builtin`` skips every third-party plugin: nothing to wait for, nothing to warn about."""
+    env_run = _run(broken_site, "plugins", "--json", cwd=tmp_path, extra={"LARGE_TK_PLUGINS": "builtin"})
+    assert env_run.returncode == 0, env_run.stderr
+    data = json.loads(env_run.stdout)
+    assert data["errors"] == [] and "warning" not in env_run.stderr
+    assert {p["name"] for p in data["plugins"]} == {
+        "stylegan2",
+        "stylegan3",
+        "inverters",
+        "sefa",
+        "ganspace",
+        "interfacegan",
+        "voynov",
+    }
