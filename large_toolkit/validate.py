@@ -134,3 +134,25 @@ def check_generate_options(psi: float, seeds: Sequence[int], out: str | os.PathL
     check_finite(psi, "--psi")
     check_count_of(seeds, "--seeds", MAX_GENERATE)
     check_output(out)
+
+
+#: Largest image (width x height) any reader decodes; ``LARGE_TK_MAX_PIXELS`` overrides it.
+DEFAULT_MAX_PIXELS = 64 * 1024 * 1024
+
+
+def max_image_pixels() -> int:
+    """The pixel cap: image readers call this (and Pillow's ``Image.MAX_IMAGE_PIXELS`` is set from it)."""
+    try:
+        return max(int(os.environ.get("LARGE_TK_MAX_PIXELS", DEFAULT_MAX_PIXELS)), 1)
+    except ValueError:
+        return DEFAULT_MAX_PIXELS
+
+
+def check_image_size(width: int, height: int, where: str) -> None:
+    """Refuse an image whose header declares more pixels than the cap, before it is decoded."""
+    cap = max_image_pixels()
+    if width <= 0 or height <= 0 or width * height > cap:
+        raise UserInputError(
+            f"{where} declares {width}x{height} pixels, more than the limit of {cap}",
+            hint="resize it, or raise LARGE_TK_MAX_PIXELS if it is genuine",
+        )

@@ -252,3 +252,13 @@ def test_safetensors_outputs_get_the_same_mode_as_other_outputs(tmp_path):
         handle.write("x")
     modes = {stat.S_IMODE((tmp_path / n).stat().st_mode) for n in ("a.safetensors", "b.txt", "plain.txt")}
     assert len(modes) == 1, modes
+
+
+def test_image_pixel_cap_is_configurable(monkeypatch):
+    from large_toolkit.errors import UserInputError
+    from large_toolkit.validate import check_image_size
+
+    check_image_size(5000, 5000, "big.png")  # 25 MP: under the default cap
+    monkeypatch.setenv("LARGE_TK_MAX_PIXELS", "1000000")
+    with pytest.raises(UserInputError, match=r"big.png declares 5000x5000 pixels, more than the limit of 1000000"):
+        check_image_size(5000, 5000, "big.png")
