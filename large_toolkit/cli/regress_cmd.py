@@ -63,7 +63,7 @@ def install(app: typer.Typer) -> None:
         images: Annotated[Path | None, typer.Option(help="Folder of PNG images to invert and regress.")] = None,
         latents: Annotated[
             Path | None,
-            typer.Option(help="Latent file with image ids (large-tk invert), or a LARGE folder of <id>.npy/.pkl."),
+            typer.Option(help="Latent file (large-tk invert), LARGE folder of <id>.npy/.pkl, or export .npy/.csv."),
         ] = None,
         labels: Annotated[Path | None, typer.Option(help="CSV: image id + value columns.")] = None,
         label: Annotated[list[str] | None, typer.Option("--label", help="IMAGE_ID=VALUE (repeatable).")] = None,
@@ -131,10 +131,10 @@ def install(app: typer.Typer) -> None:
         direction_obj = resolve_direction(direction, generator)
 
         pixels = None
-        if latents is not None and latents.is_dir():
-            from large_toolkit.io.large_latents import read_large_folder
+        if latents is not None and (latents.is_dir() or latents.suffix.lower() in (".npy", ".csv")):
+            from large_toolkit.cli.latent_inputs import load_latent_file
 
-            lat, ids = read_large_folder(latents)
+            lat, ids = load_latent_file(latents)  # LARGE folder or an export; says it has no fingerprint
         elif latents is not None:
             from large_toolkit.io.artifacts import load_latents
 
