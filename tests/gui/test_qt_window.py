@@ -149,9 +149,9 @@ def test_reset_and_edit_strip_and_export(window, qtbot, tmp_path):
     assert window.view.strip.frame.shape == (32, 32 * 5, 3)
     out = tmp_path / "frame.png"
     window.view.export(str(out))
-    from large_toolkit.io.png import read_png
+    from large_toolkit.io.images import read_image
 
-    assert np.array_equal(read_png(out), window.view.frame)
+    assert np.array_equal(read_image(out), window.view.frame)
 
 
 def test_save_and_load_directions(window, qtbot, tmp_path):

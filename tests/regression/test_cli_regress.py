@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from large_toolkit.cli.app import build_app
 from large_toolkit.io.artifacts import save_directions, save_latents
-from large_toolkit.io.png import read_png
+from large_toolkit.io.images import read_image
 from large_toolkit.types import Direction, DirectionSet, Latents, LatentSpace
 
 
@@ -57,7 +57,7 @@ def test_regress_with_label_file_writes_outputs(inputs):
     assert data["coef"][0] == pytest.approx(10.0)
     pred = (out / "predictions.csv").read_text().splitlines()
     assert pred[0] == "id,distance,prediction,label" and len(pred) == 301
-    assert read_png(out / "scatter.png").shape == (360, 480, 3)
+    assert read_image(out / "scatter.png").shape == (360, 480, 3)
 
 
 def test_regress_with_explicit_pairs_predicts_the_rest(inputs):

@@ -137,13 +137,13 @@ class ImageView(QGroupBox):
 
     def export(self, path: str, strip: bool = False) -> None:
         """Write the current frame (or the strip) with the core's PNG writer."""
-        from large_toolkit.io.png import write_png
+        from large_toolkit.io.images import write_image
 
         frame = self.strip.frame if strip else self.frame
         if frame is None:
             self.info.setText("nothing to export yet")
             return
-        write_png(path, frame)
+        write_image(path, frame)
         self.info.setText(f"wrote {path}")
 
 
