@@ -17,6 +17,7 @@ SYNTH_EPILOG = (
     "  large-tk data synth --n 10000 --out demo32\n\n"
     "  large-tk data synth --n 1000 --out test_set --seed 1\n\n"
     "  large-tk data synth --n 500 --out demo64 --resolution 64 --json\n\n"
+    "  large-tk data synth --n 200 --out synth200 --format jpg\n\n"
     "Factors (labels.csv columns; px@32 = pixels of the 32x32 reference canvas):\n\n"
     + "\n\n".join(f"  {f.name}  ({f.unit}, {f.low:g} to {f.high:g})" for f in FACTORS)
 )
@@ -38,6 +39,7 @@ def install(app: typer.Typer) -> None:
         overwrite: Annotated[
             bool, typer.Option("--overwrite", help="Replace an existing dataset folder (PNGs + labels.csv only).")
         ] = False,
+        image_format: Annotated[str, typer.Option("--format", help="Image files: png (lossless) or jpg.")] = "png",
         json_out: Annotated[bool, typer.Option("--json", help="Machine-readable summary on stdout.")] = False,
     ) -> None:
         """Render a procedural portrait dataset with known ground truth: PNGs + labels.csv.
@@ -52,6 +54,8 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.data.synthetic import generate
         from large_toolkit.errors import UserInputError
 
+        if image_format not in ("png", "jpg"):
+            raise UserInputError(f"--format must be png or jpg, got {image_format!r}")
         if resolution not in _RESOLUTIONS:
             raise UserInputError(f"--resolution must be one of {', '.join(map(str, _RESOLUTIONS))}, got {resolution}")
         check_output_folder(out, overwrite)
@@ -60,9 +64,9 @@ def install(app: typer.Typer) -> None:
             task = bar.add_task("rendering", total=n)
             dataset = generate(n, seed=seed, resolution=resolution, progress=lambda k: bar.advance(task, k))
             t_render = time.perf_counter() - t0
-            task = bar.add_task("writing PNGs", total=n)
+            task = bar.add_task(f"writing {image_format.upper()}s", total=n)
             write_image_folder(out, dataset.images, dataset.labels, overwrite=overwrite,
-                               progress=lambda k: bar.advance(task, k))
+                               progress=lambda k: bar.advance(task, k), image_format=image_format)
             t_total = time.perf_counter() - t0
         summary = {
             "out": str(out),

@@ -26,8 +26,7 @@ def install(app: typer.Typer) -> None:
     def predict_cmd(
         model: Annotated[Path, typer.Option(help="regressor.safetensors (or the regress -o folder holding it).")],
         latents: Annotated[Path | None, typer.Option(help="Latent file with image ids (large-tk invert).")] = None,
-        images: Annotated[list[str] | None, opts.images("Images to invert and score (folder, files, globs).")
-                          ] = None,
+        images: Annotated[list[str] | None, opts.images("Images to invert and score (folder, files, globs).")] = None,
         backend: Annotated[str, opts.backend("Generator backend for --images.")] = "stylegan2",
         checkpoint: Annotated[str | None, opts.checkpoint()] = None,
         inverter: Annotated[str, typer.Option(help="Inverter for --images (encoder, e4e, psp, optim).")] = "encoder",
@@ -63,25 +62,37 @@ def install(app: typer.Typer) -> None:
 
             generator = source.get()
             check_fingerprint(saved, generator.fingerprint(), "the images (inverted with this --backend/--checkpoint)")
-            folder = read_image_folder(list(images or []), find_labels=False, resolution=generator.resolution,
-                                       resize=resize)
+            folder = read_image_folder(
+                list(images or []), find_labels=False, resolution=generator.resolution, resize=resize
+            )
             if folder.note:
                 note(folder.note)
-            inv = get_host().inverter(inverter).create(generator, checkpoint=inverter_checkpoint,
-                                                       device=str(generator.device))
-            lat, _ = invert_images(folder.images, generator, inv, "wplus",
-                                   Runner(device=generator.device, batch_size=batch_size))
+            inv = (
+                get_host()
+                .inverter(inverter)
+                .create(generator, checkpoint=inverter_checkpoint, device=str(generator.device))
+            )
+            lat, _ = invert_images(
+                folder.images, generator, inv, "wplus", Runner(device=generator.device, batch_size=batch_size)
+            )
             ids = folder.ids
         distances, predictions = predict(saved, lat, generator)
         write_text_atomic(out, predictions_csv(ids, distances, predictions))
         column = saved.label_column + (f" ({saved.meta['units']})" if saved.meta.get("units") else "")
-        summary = {"model": str(model), "label_column": saved.label_column, "units": saved.meta.get("units"),
-                   "direction": saved.meta.get("direction"), "n_images": len(ids), "out": str(out)}
+        summary = {
+            "model": str(model),
+            "label_column": saved.label_column,
+            "units": saved.meta.get("units"),
+            "direction": saved.meta.get("direction"),
+            "n_images": len(ids),
+            "out": str(out),
+        }
         if json_out:
             print_json(summary)
             return
-        print_table(f"predicted {column} for {len(ids)} images" + (" (first 20)" if len(ids) > 20 else ""),
-                    ["id", "distance", "prediction"],
-                    [(i, f"{d:.4g}", f"{p:.4g}") for i, d, p in list(zip(ids, distances, predictions,
-                                                                              strict=True))[:20]])
+        print_table(
+            f"predicted {column} for {len(ids)} images" + (" (first 20)" if len(ids) > 20 else ""),
+            ["id", "distance", "prediction"],
+            [(i, f"{d:.4g}", f"{p:.4g}") for i, d, p in list(zip(ids, distances, predictions, strict=True))[:20]],
+        )
         note(f"wrote {out}")

@@ -240,11 +240,12 @@ def _split_rows(text: str) -> list[list[str]]:
     return list(csv.reader(lines, delimiter=delim)) if delim else [ln.split() for ln in lines]
 
 
-def read_labels_csv(path: str | os.PathLike[str]) -> LabelTable:
+def read_labels_csv(path: str | os.PathLike[str], ignore: Sequence[str] = ()) -> LabelTable:
     """The one label reader: an id column plus numeric, finite label columns, validated.
 
     The id column is ``image`` when the header has one, else the first column (as the released annotation
-    files).  Comma, tab, semicolon and whitespace separated files are read alike.
+    files).  Comma, tab, semicolon and whitespace separated files are read alike.  Columns in ``ignore``
+    (e.g. a text group column) are skipped.
     """
     p = Path(path)
     try:
@@ -263,7 +264,8 @@ def read_labels_csv(path: str | os.PathLike[str]) -> LabelTable:
     if dupes:
         raise UserInputError(f"{p}: header repeats column {dupes[0]!r}")
     key = header.index(IMAGE_COLUMN) if IMAGE_COLUMN in header else 0
-    columns = [c for i, c in enumerate(header) if i != key]
+    skip = {key} | {i for i, c in enumerate(header) if c in ignore}
+    columns = [c for i, c in enumerate(header) if i not in skip]
     if not columns:
         raise UserInputError(f"{p} has no label columns", hint=f"add value columns after {header[key]!r}")
     ids: list[str] = []
@@ -281,7 +283,7 @@ def read_labels_csv(path: str | os.PathLike[str]) -> LabelTable:
             raise UserInputError(f"{where}: duplicate image id {image_id!r} (first on line {first})")
         first_line[id_key(image_id)] = lineno
         ids.append(image_id)
-        values.append([_parse_value(c, where, header[i]) for i, c in enumerate(row) if i != key])
+        values.append([_parse_value(c, where, header[i]) for i, c in enumerate(row) if i not in skip])
     if not ids:
         raise UserInputError(f"{p} has a header but no label rows")
     return LabelTable(ids=ids, columns=columns, values=np.asarray(values, dtype=np.float64))

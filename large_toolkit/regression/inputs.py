@@ -14,7 +14,9 @@ from pathlib import Path
 from large_toolkit.errors import UserInputError
 
 
-def read_label_column(path: str | Path, label_column: str | None = None) -> tuple[str, dict[str, float]]:
+def read_label_column(
+    path: str | Path, label_column: str | None = None, ignore: Sequence[str] = ()
+) -> tuple[str, dict[str, float]]:
     """``(column used, id -> value)`` from a label table, through the project's one label reader.
 
     A table with several value columns needs ``label_column``: guessing one silently is how a run regresses
@@ -22,7 +24,7 @@ def read_label_column(path: str | Path, label_column: str | None = None) -> tupl
     """
     from large_toolkit.data.folders import read_labels_csv
 
-    table = read_labels_csv(path)
+    table = read_labels_csv(path, ignore)
     column, values = table.pick(label_column, Path(path).name)
     return column, dict(zip(table.ids, values.tolist(), strict=True))
 

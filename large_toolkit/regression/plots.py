@@ -63,8 +63,16 @@ def scatter_chart(
         metrics.append(f"MAE {mae:.3g}")
     if r2 is not None:
         metrics.append(f"R² {r2:.3f}")
-    ax.scatter(x[mark], y[mark], s=30, c="#d62728", edgecolors="black", linewidths=0.5, zorder=3,
-               label=f"labelled (n={int(mark.sum())})" + (f": {', '.join(metrics)}" if metrics else ""))
+    ax.scatter(
+        x[mark],
+        y[mark],
+        s=30,
+        c="#d62728",
+        edgecolors="black",
+        linewidths=0.5,
+        zorder=3,
+        label=f"labelled (n={int(mark.sum())})" + (f": {', '.join(metrics)}" if metrics else ""),
+    )
     if line is not None:
         xs = np.linspace(x.min(), x.max(), 100)
         a, b = line

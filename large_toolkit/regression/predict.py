@@ -47,8 +47,10 @@ def load_model(path: str | Path) -> SavedModel:
     _, meta = load_tensors(p, REGRESSOR_FORMAT)
     direction_file = p.parent / str(meta.get("direction_file") or "")
     if not meta.get("direction_file") or not direction_file.is_file():
-        raise UserInputError(f"{p} has no saved direction beside it ({direction_file.name or 'none recorded'})",
-                             hint="re-run regress -o DIR with this version to save the model with its direction")
+        raise UserInputError(
+            f"{p} has no saved direction beside it ({direction_file.name or 'none recorded'})",
+            hint="re-run regress -o DIR with this version to save the model with its direction",
+        )
     features = meta.get("features") or {}
     spec = FeatureSpec(**{k: v for k, v in features.items() if k in FeatureSpec.__dataclass_fields__})
     return SavedModel(LatentRegressor.load(p), load_directions(direction_file)[0], spec, meta)

@@ -57,19 +57,21 @@ def _groups(labels: Path, group_column: str, ids: Sequence[str], rows: Sequence[
     return [by_id[id_key(ids[r])] for r in rows]
 
 
-def _label_rows(ids: list[str], labels: Path | None, pairs: list[str] | None, table: Any, label_column: str | None,
-                group_column: str | None, source: str) -> tuple[list[int], list[float], str]:
+def _label_rows(
+    ids: list[str],
+    labels: Path | None,
+    pairs: list[str] | None,
+    table: Any,
+    label_column: str | None,
+    group_column: str | None,
+    source: str,
+) -> tuple[list[int], list[float], str]:
     from large_toolkit.regression.inputs import match_labels, parse_label_pairs, read_label_column
 
     if labels is not None and pairs:
         raise UserInputError("give either --labels FILE or --label ID=VALUE pairs, not both")
     if labels is not None:
-        if group_column is not None and label_column is None:
-            from large_toolkit.data.folders import read_labels_csv
-
-            others = [c for c in read_labels_csv(labels).columns if c != group_column]
-            label_column = others[0] if len(others) == 1 else None
-        column, values = read_label_column(labels, label_column)
+        column, values = read_label_column(labels, label_column, [group_column] if group_column else [])
         rows, vals = match_labels(ids, values, labels.name)
     elif pairs:
         column, (rows, vals) = label_column or "label", match_labels(ids, parse_label_pairs(pairs), "--label")
@@ -149,13 +151,20 @@ def gather_inputs(
         else:
             from large_toolkit.data.folders import read_image_folder
 
-            folder = read_image_folder(list(images or []), find_labels=labels is None and not label_pairs,
-                                       resolution=generator.resolution, resize=resize)
+            folder = read_image_folder(
+                list(images or []),
+                find_labels=labels is None and not label_pairs,
+                resolution=generator.resolution,
+                resize=resize,
+            )
             pixels, ids, table = folder.images, folder.ids, folder.labels
             if folder.note:
                 notes.append(folder.note)
-        inv = get_host().inverter(inverter).create(generator, checkpoint=inverter_checkpoint,
-                                                   device=str(generator.device))
+        inv = (
+            get_host()
+            .inverter(inverter)
+            .create(generator, checkpoint=inverter_checkpoint, device=str(generator.device))
+        )
         runner = Runner(device=generator.device, batch_size=batch_size)
         lat, info["latents_cached"] = invert_images(pixels, generator, inv, space, runner, use_cache)
         fingerprint = generator.fingerprint()
@@ -167,12 +176,29 @@ def gather_inputs(
         scalar = distance_features(lat, dv, spec, generator)[:, 0]
         factor, rho, rhos = tracked_factor(scalar, table)
         info.update(factor=factor, spearman=rho, spearman_all=rhos)
-        return RegressionInputs(lat, list(ids), dv, list(range(len(ids))), table.column(factor).tolist(), factor,
-                                generator, fingerprint, pixels, None, DEMO_TRAIN, True, info, notes)
+        return RegressionInputs(
+            lat,
+            list(ids),
+            dv,
+            list(range(len(ids))),
+            table.column(factor).tolist(),
+            factor,
+            generator,
+            fingerprint,
+            pixels,
+            None,
+            DEMO_TRAIN,
+            True,
+            info,
+            notes,
+        )
     where = str(images[0]) if images else str(latents)
     rows, values, column = _label_rows(list(ids), labels, label_pairs, table, label_column, group_column, where)
     groups = _groups(labels, group_column, ids, rows) if group_column and labels is not None else None
-    notes.append(f"labels: column '{column}' ({len(rows)} labelled of {len(ids)} images)"
-                 + (f", grouped by '{group_column}' ({len(set(groups or []))} groups)" if groups else ""))
-    return RegressionInputs(lat, list(ids), dv, rows, values, column, generator, fingerprint, pixels, groups,
-                            None, False, info, notes)
+    notes.append(
+        f"labels: column '{column}' ({len(rows)} labelled of {len(ids)} images)"
+        + (f", grouped by '{group_column}' ({len(set(groups or []))} groups)" if groups else "")
+    )
+    return RegressionInputs(
+        lat, list(ids), dv, rows, values, column, generator, fingerprint, pixels, groups, None, False, info, notes
+    )
