@@ -143,6 +143,7 @@ def gather_inputs(
         from large_toolkit.runner import Runner
 
         generator = source.get()
+        dv = resolve_direction(direction, generator)  # a bad spec fails before any image is read
         if demo:
             from large_toolkit.demo import demo_set
 
@@ -168,7 +169,6 @@ def gather_inputs(
         runner = Runner(device=generator.device, batch_size=batch_size)
         lat, info["latents_cached"] = invert_images(pixels, generator, inv, space, runner, use_cache)
         fingerprint = generator.fingerprint()
-        dv = resolve_direction(direction, generator)
     if demo:
         from large_toolkit.demo import DEMO_TRAIN, tracked_factor
         from large_toolkit.regression.features import distance_features
