@@ -97,14 +97,15 @@ def sorted_order(distances: np.ndarray) -> np.ndarray:
 
 
 def read_labels_csv(path: str, column: str | None = None) -> dict[str, float]:
-    """``id -> value`` through the core's label-table reader (same rules as ``large-tk regress --labels``).
+    """``id -> value`` (ids without extension) through the core's one label reader, as ``regress --labels``.
 
-    ``column`` is the value column (``--label-column``); None takes the second
-    column, as the CLI does.
+    ``column`` is the value column (``--label-column``); like the CLI, a table with several columns needs
+    one (the panel always passes its column choice).
     """
+    from large_toolkit.data.folders import id_key
     from large_toolkit.regression.inputs import read_label_table
 
-    return read_label_table(path, column)
+    return {id_key(k): v for k, v in read_label_table(path, column).items()}
 
 
 def label_columns(path: str) -> list[str]:

@@ -9,6 +9,7 @@ from large_gui.edits import apply_edits, layer_mask, style_delta
 from large_gui.regression_model import fit_summary, label_columns, read_labels_csv, suggest_next
 from large_gui.state import ExplorerState
 
+from large_toolkit.errors import UserInputError
 from large_toolkit.testing import ToyGenerator
 from large_toolkit.types import Direction, DirectionSet, LatentSpace
 
@@ -142,7 +143,8 @@ def test_label_columns_match_what_the_core_reader_accepts(tmp_path):
     comma.write_text("image,head_size,light_intensity\na.png,7.0,0.8\nb.png,9.0,1.1\n")
     assert label_columns(str(comma)) == ["head_size", "light_intensity"]
     assert read_labels_csv(str(comma), "light_intensity") == {"a": 0.8, "b": 1.1}
-    assert read_labels_csv(str(comma)) == {"a": 7.0, "b": 9.0}  # no column: the second, as the CLI
+    with pytest.raises(UserInputError, match="2 label columns"):  # no column: an error, as the CLI
+        read_labels_csv(str(comma))
     spaced = tmp_path / "labels.txt"
     spaced.write_text("id age\na 3\n")
     assert label_columns(str(spaced)) == ["age"]
