@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from large_toolkit.cli import options as opts
 from large_toolkit.cli.output import print_json, print_table
 from large_toolkit.data.factors import FACTORS
 from large_toolkit.progress import make_progress
@@ -32,15 +33,15 @@ def install(app: typer.Typer) -> None:
 
     @data_app.command("synth", epilog=SYNTH_EPILOG)
     def synth(
-        out: Annotated[Path, typer.Option("--out", help="Output folder (created; must be empty or new).")],
+        out: Annotated[Path, opts.out("Output folder (created; must be empty or new).")],
         n: Annotated[int, typer.Option("--n", min=1, help="Number of images.")] = 10000,
-        seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same bytes.")] = 0,
+        seed: Annotated[int, opts.seed("Random seed: same seed, same bytes.")] = 0,
         resolution: Annotated[int, typer.Option("--resolution", help="Image size: 16, 32, 64, 128 or 256.")] = 32,
         overwrite: Annotated[
             bool, typer.Option("--overwrite", help="Replace an existing dataset folder (PNGs + labels.csv only).")
         ] = False,
         image_format: Annotated[str, typer.Option("--format", help="Image files: png (lossless) or jpg.")] = "png",
-        json_out: Annotated[bool, typer.Option("--json", help="Machine-readable summary on stdout.")] = False,
+        json_out: Annotated[bool, opts.json_output("Machine-readable summary on stdout.")] = False,
     ) -> None:
         """Render a procedural portrait dataset with known ground truth: PNGs + labels.csv.
 

@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from large_toolkit.cli import options as opts
 from large_toolkit.cli.output import note, print_json, print_table
 
 EPILOG = (
@@ -39,18 +40,18 @@ def install(app: typer.Typer) -> None:
         descending: Annotated[bool, typer.Option(help="Unsupervised: class 0 = largest distance.")] = False,
         method: Annotated[str, typer.Option(help="Few-shot cut points: midpoint, linear or logistic.")] = "midpoint",
         labels: Annotated[Path | None, typer.Option(help="CSV of labels: evaluate (and fit on all).")] = None,
-        label_column: Annotated[str | None, typer.Option(help="Value column in --labels (default: 2nd).")] = None,
+        label_column: Annotated[str | None, typer.Option(help="Value column in --labels (if several).")] = None,
         label: Annotated[list[str] | None, typer.Option("--label", help="IMAGE_ID=CLASS (repeatable).")] = None,
         n_labels: Annotated[str, typer.Option(help="Few-shot label counts to evaluate.")] = "2,5,10",
         repeats: Annotated[int, typer.Option(help="Random draws per label count.", min=1)] = 200,
-        seed: Annotated[int, typer.Option(help="Seed of the draws.")] = 2,
-        backend: Annotated[str, typer.Option(help="Generator backend (finder specs).")] = "stylegan2",
-        checkpoint: Annotated[str | None, typer.Option(help="Generator checkpoint (default: bundled demo).")] = None,
+        seed: Annotated[int, opts.seed("Seed of the draws.")] = 2,
+        backend: Annotated[str, opts.backend("Generator backend (finder specs).")] = "stylegan2",
+        checkpoint: Annotated[str | None, opts.checkpoint("Generator checkpoint (default: bundled demo).")] = None,
         layers: Annotated[str | None, typer.Option(help="Layer subset: all, 3, 2-5,8.")] = None,
         layer_weights: Annotated[Path | None, typer.Option(help="Per-layer weights (large-tk layers).")] = None,
         combine: Annotated[str, typer.Option(help="auto, mean, weighted or sum.")] = "auto",
-        out: Annotated[Path | None, typer.Option(help="Folder for classes.csv and ordinal.json.")] = None,
-        json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")] = False,
+        out: Annotated[Path | None, opts.out("Folder for classes.csv and ordinal.json.")] = None,
+        json_out: Annotated[bool, opts.json_output("Machine-readable output on stdout.")] = False,
     ) -> None:
         """Ordinal regression: put every image into one of K ordered classes by its latent distance."""
         import numpy as np

@@ -56,6 +56,34 @@ def _strip(path: Path, images: Any, distances: Any, labels: dict[int, float], di
                 title=f"{len(rows)} of {len(distances)} images sorted by distance along {direction}")
 
 
+def _compare(outcome: Any, data: Any, ns: list[int | str], repeats: int, seed: int) -> dict[str, Any]:
+    """Baselines on the same uniform draws as LARGE's line (see :mod:`large_toolkit.regression.baselines`)."""
+    import numpy as np
+
+    from large_toolkit.errors import UserInputError
+    from large_toolkit.regression.baselines import compare
+
+    if outcome.protocol is None:
+        raise UserInputError("--compare needs at least 4 labels (a training pool and a test set)")
+    rows = np.asarray(data.rows)
+    codes = data.latents.tensor.double().reshape(len(data.ids), -1).numpy()[rows]
+    pixels = data.pixels.reshape(len(data.ids), -1)[rows] if data.pixels is not None else None
+    pool, test = outcome.protocol.train_index, outcome.protocol.test_index
+    counts = [int(n) for n in ns if n != "all"] + [len(pool)]
+    maes = compare(outcome.features[rows, 0], np.asarray(data.values), pool, test, codes, pixels,
+                   sorted(set(counts)), min(repeats, 200), seed)
+    return {"draws": "uniform random subsets of the pool, the same for every method", "repeats": min(repeats, 200),
+            "mae": {m: {str(n): v for n, v in per.items()} for m, per in maes.items()}}
+
+
+def _print_compare(result: dict[str, Any], column: str) -> None:
+    maes = result["mae"]
+    ns = list(next(iter(maes.values())).keys())
+    print_table(f"test MAE of {column}: LARGE vs baselines ({result['repeats']} uniform draws per n, the same for "
+                "every method; last column: the whole pool)", ["method", *[f"n={n}" for n in ns]],
+                [(m, *(f"{per[n]:.4g}" for n in ns)) for m, per in maes.items()])
+
+
 def _print_report(outcome: Any, ids: list[str], demo: bool, repeats: int) -> None:
     from large_toolkit.cli.output import note
 
@@ -92,7 +120,8 @@ def _print_report(outcome: Any, ids: list[str], demo: bool, repeats: int) -> Non
 def install(app: typer.Typer) -> None:
     @app.command("regress", epilog=EPILOG)
     def regress_cmd(
-        direction: Annotated[str, typer.Option(help="sefa:3, interfacegan:smile, file:DIRS[:INDEX] or a file.")],
+        direction: Annotated[str, typer.Option(help="sefa:3, interfacegan:smile, file:DIRS[:INDEX], a file; or "
+                                               "auto / a set (sefa:0-9, a,b) chosen by leave-one-out on the labels.")],
         backend: Annotated[str | None, opts.backend("Generator backend (default: stylegan2; with --latents only "
                                                     "needed for finder directions).")] = None,
         checkpoint: Annotated[str | None, opts.checkpoint()] = None,
@@ -126,6 +155,8 @@ def install(app: typer.Typer) -> None:
         exact: Annotated[bool, typer.Option(help="Reproduce the released script's draws (slow).")] = False,
         batch_size: Annotated[int, opts.batch_size("Inversion batch size.")] = 64,
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-invert even if cached latents exist.")] = False,
+        compare: Annotated[bool, typer.Option(help="Also run baselines (mean label, ridge on pixels / latent "
+                                              "code, k-NN) on the same draws and print them beside LARGE.")] = False,
         scale: Annotated[int, typer.Option(help="Upsample images in strip.png this many times.", min=1)] = 4,
         out: Annotated[Path | None, opts.out("Folder for predictions.csv, results.json, the model and charts.")
                        ] = None,
@@ -154,19 +185,25 @@ def install(app: typer.Typer) -> None:
             train_size=train_size or data.train_size, seed=seed, mode="exact" if exact else "vectorised",
             generator=data.generator, groups=data.groups,
         )
-        outcome.info.update(data.info, direction=direction, label_column=data.column, units=units)
+        if compare:
+            outcome.info["compare"] = _compare(outcome, data, _parse_ns(n_labels), repeats, seed)
+        chosen = data.info.get("direction_chosen")
+        outcome.info.update(data.info, direction=chosen or direction, label_column=data.column, units=units)
         out = out or (Path("large-tk-demo") if data.demo else None)
         written = []
         if out is not None:
             written = write_outputs(outcome, out, data.direction, spec, data.fingerprint)
             if data.pixels is not None:
-                _strip(out / "strip.png", data.pixels, outcome.features[:, 0], outcome.labels, direction, scale)
+                name = outcome.info["direction"]
+                _strip(out / "strip.png", data.pixels, outcome.features[:, 0], outcome.labels, name, scale)
                 written.append(out / "strip.png")
         outcome.info["seconds"] = round(time.perf_counter() - start, 2)
         if json_out:
             print_json({**outcome.summary(), "outputs": [str(p) for p in written]})
             return
         _print_report(outcome, data.ids, data.demo, repeats)
+        if compare:
+            _print_compare(outcome.info["compare"], data.column)
         for p in written:
             print(f"wrote {p}")
         note(f"done in {outcome.info['seconds']} s")

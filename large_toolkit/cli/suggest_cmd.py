@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from large_toolkit.cli import options as opts
 from large_toolkit.cli.output import note, print_json, print_table
 
 EPILOG = (
@@ -33,15 +34,15 @@ def install(app: typer.Typer) -> None:
         k: Annotated[int, typer.Option("--k", help="How many images to suggest.", min=1)] = 2,
         edge: Annotated[float, typer.Option(help="Skip this quantile at each end (inversion outliers).")] = 0.05,
         labels: Annotated[Path | None, typer.Option(help="CSV of labels you already have.")] = None,
-        label_column: Annotated[str | None, typer.Option(help="Value column in --labels (default: 2nd).")] = None,
+        label_column: Annotated[str | None, typer.Option(help="Value column in --labels (if several).")] = None,
         label: Annotated[list[str] | None, typer.Option("--label", help="IMAGE_ID=VALUE already labelled.")] = None,
-        backend: Annotated[str, typer.Option(help="Generator backend (finder specs).")] = "stylegan2",
-        checkpoint: Annotated[str | None, typer.Option(help="Generator checkpoint (default: bundled demo).")] = None,
+        backend: Annotated[str, opts.backend("Generator backend (finder specs).")] = "stylegan2",
+        checkpoint: Annotated[str | None, opts.checkpoint("Generator checkpoint (default: bundled demo).")] = None,
         layers: Annotated[str | None, typer.Option(help="Layer subset: all, 3, 2-5,8.")] = None,
         layer_weights: Annotated[Path | None, typer.Option(help="Per-layer weights (large-tk layers).")] = None,
         combine: Annotated[str, typer.Option(help="auto, mean, weighted or sum.")] = "auto",
-        out: Annotated[Path | None, typer.Option(help="Write suggestions.json here.")] = None,
-        json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")] = False,
+        out: Annotated[Path | None, opts.out("Write suggestions.json here.")] = None,
+        json_out: Annotated[bool, opts.json_output("Machine-readable output on stdout.")] = False,
     ) -> None:
         """Suggest which images to label first (and which direction fits best)."""
         import json

@@ -57,6 +57,41 @@ def _groups(labels: Path, group_column: str, ids: Sequence[str], rows: Sequence[
     return [by_id[id_key(ids[r])] for r in rows]
 
 
+AUTO_CANDIDATES = "sefa:0-9"
+
+
+def is_direction_set(direction: str) -> bool:
+    """``auto``, a range (``sefa:0-9``) or a comma list name several candidates to choose from."""
+    from large_toolkit.cli.latent_inputs import expand_specs
+
+    return direction == "auto" or "," in direction or len(expand_specs([direction])) > 1
+
+
+def choose_direction(
+    direction: str,
+    latents: Any,
+    generator: Any,
+    spec: FeatureSpec | None,
+    rows: Sequence[int],
+    values: Sequence[float],
+) -> tuple[Any, str, list[dict[str, Any]]]:
+    """The candidate whose distances predict the labels best by leave-one-out; ``(direction, name, ranking)``."""
+    from large_toolkit.cli.latent_inputs import expand_specs
+    from large_toolkit.directions import resolve_direction
+    from large_toolkit.regression.advice import rank_directions
+    from large_toolkit.regression.features import distance_features, layer_distances
+
+    if len(rows) < 3:
+        raise UserInputError(f"--direction {direction} chooses by leave-one-out and needs 3 labels, got {len(rows)}")
+    names = expand_specs([AUTO_CANDIDATES] if direction == "auto" else direction.split(","))
+    dirs = [resolve_direction(n, generator) for n in names]
+    scalars = [distance_features(latents, d, spec, generator)[:, 0] for d in dirs]
+    per = [layer_distances(latents, d, generator) for d in dirs]
+    scores = rank_directions(names, per, scalars, label_rows=rows, label_values=values)
+    best = names.index(scores[0].name)
+    return dirs[best], names[best], [sc.to_dict() for sc in scores]
+
+
 def _label_rows(
     ids: list[str],
     labels: Path | None,
@@ -127,7 +162,8 @@ def gather_inputs(
         recorded = ((load_latents(latents)[2].get("generator")) or {}).get("fingerprint")
         if LatentSpace.parse(space) is not lat.space and space != "wplus":
             raise UserInputError(f"{latents} holds {lat.space.value} latents, not {space}")
-        parsed = parse_spec(direction)
+        choose = is_direction_set(direction)
+        parsed = parse_spec(AUTO_CANDIDATES if direction == "auto" else direction.split(",")[0])
         needs_g = not parsed.is_file or lat.space is LatentSpace.S
         generator = source.get() if needs_g or backend is not None else None
         if generator is not None and recorded and recorded != generator.fingerprint():
@@ -136,14 +172,16 @@ def gather_inputs(
                 hint="pass the --backend/--checkpoint the latents were made with",
             )
         fingerprint = recorded or (generator.fingerprint() if generator is not None else None)
-        dv = resolve_direction(parsed, generator)
+        dv = None if choose else resolve_direction(parsed, generator)
     else:
         from large_toolkit.latent_cache import invert_images
         from large_toolkit.plugins import get_host
         from large_toolkit.runner import Runner
 
         generator = source.get()
-        dv = resolve_direction(direction, generator)  # a bad spec fails before any image is read
+        choose = is_direction_set(direction)
+        # a bad spec fails before any image is read
+        dv = None if choose else resolve_direction(direction, generator)
         if demo:
             from large_toolkit.demo import demo_set
 
@@ -169,6 +207,8 @@ def gather_inputs(
         runner = Runner(device=generator.device, batch_size=batch_size)
         lat, info["latents_cached"] = invert_images(pixels, generator, inv, space, runner, use_cache)
         fingerprint = generator.fingerprint()
+    if demo and choose:
+        raise UserInputError("--direction auto needs your labels", hint="the demo takes one direction, e.g. sefa:3")
     if demo:
         from large_toolkit.demo import DEMO_TRAIN, tracked_factor
         from large_toolkit.regression.features import distance_features
@@ -195,6 +235,16 @@ def gather_inputs(
     where = str(images[0]) if images else str(latents)
     rows, values, column = _label_rows(list(ids), labels, label_pairs, table, label_column, group_column, where)
     groups = _groups(labels, group_column, ids, rows) if group_column and labels is not None else None
+    if choose:
+        dv, name, ranking = choose_direction(direction, lat, generator, spec, rows, values)
+        top = ranking[0]
+        info.update(direction_chosen=name, direction_ranking=ranking)
+        notes.append(
+            f"direction: {name} chosen from {len(ranking)} candidates by leave-one-out MAE "
+            f"{top['loo_mae']:.4g} (next: {ranking[1]['name']} {ranking[1]['loo_mae']:.4g})"
+            if len(ranking) > 1
+            else f"direction: {name}"
+        )
     notes.append(
         f"labels: column '{column}' ({len(rows)} labelled of {len(ids)} images)"
         + (f", grouped by '{group_column}' ({len(set(groups or []))} groups)" if groups else "")

@@ -199,3 +199,35 @@ def test_shared_vocabulary(tmp_path: Path, command: str, flags: list[str]) -> No
     for flag in flags:
         assert flag in text, f"{command} --help lacks {flag}"
     assert "--device" not in text.replace("large-tk --device", "")
+
+
+def test_compare_and_auto_direction(tour: Path) -> None:
+    proc = _run(
+        [
+            "regress",
+            "--direction",
+            "sefa:0-5",
+            "--images",
+            "synth",
+            "--label-column",
+            "light_intensity",
+            "--repeats",
+            "10",
+            "--compare",
+            "--json",
+        ],
+        tour,
+    )
+    result = json.loads(proc.stdout)
+    assert result["direction"] == result["direction_chosen"] and result["direction_chosen"].startswith("sefa:")
+    assert len(result["direction_ranking"]) == 6
+    assert f"direction: {result['direction_chosen']} chosen from 6 candidates by leave-one-out" in proc.stderr
+    maes = result["compare"]["mae"]
+    assert set(maes) == {
+        "LARGE (distance line)",
+        "mean of labels",
+        "ridge on pixels",
+        "ridge on latent code",
+        "k-NN on latent code",
+    }
+    assert all(len(per) == len(maes["mean of labels"]) for per in maes.values())
