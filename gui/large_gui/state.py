@@ -184,10 +184,10 @@ class ExplorerState:
     # -- directions -------------------------------------------------------------------------
 
     def set_directions(self, dirs: DirectionSet) -> None:
-        """Replace the list; the first direction gets a slider so a fresh list is usable at once."""
+        """Replace the list; nothing is ticked (the user picks which directions get a slider)."""
         scores = None if dirs.scores is None else [float(s) for s in torch.as_tensor(dirs.scores).flatten()]
         self.entries = [
-            DirectionEntry(d, None if scores is None else scores[i], selected=(i == 0))
+            DirectionEntry(d, None if scores is None else scores[i], selected=False)
             for i, d in enumerate(dirs.directions)
         ]
         self.score_name = dirs.score_name

@@ -31,12 +31,15 @@ def window(qtbot, toy_host, toy_gen):
     QThreadPool.globalInstance().waitForDone(WAIT)
 
 
-def _compute(qtbot, win, finder: str = "toy", options: str = "") -> None:
+def _compute(qtbot, win, finder: str = "toy", options: str = "", tick: bool = True) -> None:
+    """Compute directions through the UI; ``tick`` then ticks the first one, as a user would."""
     panel = win.directions_panel
     panel.finder.setCurrentText(finder)
     panel.options.setText(options)
     qtbot.mouseClick(panel.compute_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.list.count() > 0, timeout=WAIT)
+    if tick:
+        panel.list.item(0).setCheckState(Qt.CheckState.Checked)
 
 
 def test_window_opens_with_a_generator(window, tmp_path, qtbot):
@@ -56,11 +59,24 @@ def test_model_panel_loads_from_the_registry(qtbot, toy_host):
 
 
 def test_computing_directions_populates_the_list(window, qtbot):
-    _compute(qtbot, window)
+    _compute(qtbot, window, tick=False)
     panel = window.directions_panel
     assert panel.list.count() == 5
     assert panel.list.item(0).text().startswith("toy_0")
-    assert len(panel.sliders) == 1  # the first direction gets a slider at once
+    assert len(panel.sliders) == 0  # nothing is ticked for the user
+    assert not any(e.selected for e in window.state.entries)
+    panel.list.item(2).setCheckState(Qt.CheckState.Checked)
+    assert len(panel.sliders) == 1
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    slider = panel.sliders[0]
+    top_left = slider.mapTo(window, slider.rect().topLeft())
+    bottom = top_left.y() + slider.height()
+    assert top_left.y() >= 0 and bottom <= window.height()  # in view without scrolling at 1280x720
+    viewport = window.sliders_area.viewport()
+    inside = slider.mapTo(viewport, QPoint(0, 0))
+    assert inside.y() >= 0 and inside.y() + slider.height() <= viewport.height()  # not scrolled away
     qtbot.waitUntil(lambda: window.state.importance is not None, timeout=WAIT)
     assert len(window.state.importance) == window.state.num_ws
 

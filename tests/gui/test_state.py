@@ -50,6 +50,7 @@ def test_change_callbacks_carry_topics(state):
 
 def test_w_mode_edits_every_layer(state):
     state.set_directions(_dirs(state.generator))
+    state.set_selected(0, True)  # nothing is ticked after a compute
     state.set_alpha(0, 2.0)
     ws, offset = state.edited_ws()
     d = state.entries[0].direction.vector
@@ -59,6 +60,7 @@ def test_w_mode_edits_every_layer(state):
 
 def test_layer_range_restricts_the_edit_and_switches_to_wplus(state):
     state.set_directions(_dirs(state.generator))
+    state.set_selected(0, True)  # nothing is ticked after a compute
     state.set_selected(1, True)
     state.set_alpha(0, 2.0)
     state.set_alpha(1, -1.0)
@@ -74,6 +76,7 @@ def test_layer_range_restricts_the_edit_and_switches_to_wplus(state):
 
 def test_unselecting_a_direction_drops_its_slider_value(state):
     state.set_directions(_dirs(state.generator))
+    state.set_selected(0, True)  # nothing is ticked after a compute
     state.set_alpha(0, 3.0)
     state.set_selected(0, False)
     assert state.entries[0].alpha == 0.0

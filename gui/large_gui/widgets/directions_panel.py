@@ -84,6 +84,9 @@ class DirectionSlider(QWidget):
         self.value.setText(f"{alpha:+.1f}")
 
 
+DEFAULT_FINDER = "sefa"
+
+
 class DirectionsPanel(QGroupBox):
     """Finder → Compute (worker, progress, cancel) → checkable list → one slider per checked direction."""
 
@@ -160,6 +163,8 @@ class DirectionsPanel(QGroupBox):
         for name, reg in sorted(get_host().registries["direction_finder"].items()):
             self.finder.addItem(name)
             self.finder.setItemData(self.finder.count() - 1, reg.description, Qt.ItemDataRole.ToolTipRole)
+        if self.finder.findText(DEFAULT_FINDER) >= 0:
+            self.finder.setCurrentText(DEFAULT_FINDER)  # closed form, no training: the right first try
 
     def compute(self) -> None:
         """Run the chosen finder (through the core's cache) in a worker."""
