@@ -328,5 +328,5 @@ class ExplorerState:
                 reg.fit = fit_summary(reg.ids, reg.distances, reg.labelled, reg.truth)
             except ValueError as exc:
                 reg.error = str(exc)
-            reg.suggestions = suggest_next(reg.ids, reg.distances, reg.labelled)
+            reg.suggestions = suggest_next(reg.ids, reg.distances, reg.labelled, k=3)  # = suggest-labels --k 3
         self.changed.emit("regression")

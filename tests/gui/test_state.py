@@ -114,7 +114,7 @@ def test_regression_refits_when_a_label_is_entered(state):
     distances = np.array([-2.0, -1.0, 0.0, 1.0, 2.0, 3.0])
     truth = {k: 2.0 * d + 1.0 for k, d in zip(ids, distances, strict=True)}
     state.set_regression_data(ids, distances, truth)
-    assert state.regression.fit is None and state.regression.suggestions[0] == "img0"
+    assert state.regression.fit is None and state.regression.suggestions == ["img1", "img2", "img4"]  # the core's
     state.set_label("img0", truth["img0"])
     assert state.regression.error and "2 labels" in state.regression.error
     state.set_label("img5", truth["img5"])
@@ -134,11 +134,14 @@ def test_fit_summary_scores_only_unlabelled_images():
     assert fit.mae == pytest.approx((0.5 + 0.0) / 2)
 
 
-def test_suggestions_spread_along_the_distance_axis():
-    ids = list("abcde")
-    distances = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
-    assert suggest_next(ids, distances, {}, k=3) == ["a", "e", "c"]
-    assert suggest_next(ids, distances, {"a": 1.0}, k=1) == ["e"]
+def test_suggestions_are_the_cores():
+    from large_toolkit.regression.advice import suggest_labels
+
+    ids = [f"i{j}" for j in range(40)]
+    distances = np.random.default_rng(0).normal(size=40)
+    core = suggest_labels(distances, 2, [3]).rows.tolist()
+    assert suggest_next(ids, distances, {"i3": 1.0}, k=2) == [ids[j] for j in core]
+    assert suggest_next(ids, distances, {}, k=3) == [ids[j] for j in suggest_labels(distances, 3).rows.tolist()]
 
 
 def test_label_columns_match_what_the_core_reader_accepts(tmp_path):
