@@ -83,6 +83,8 @@ def test_computing_directions_populates_the_list(window, qtbot):
 
 def test_moving_a_slider_rerenders(window, qtbot):
     _compute(qtbot, window)
+    qtbot.waitUntil(lambda: window.view.original.frame is not None, timeout=WAIT)
+    original = window.view.original.frame.copy()
     before = window.view.frame.copy()
     pixmap_before = window.view.image.pixmap().toImage()
     with qtbot.waitSignal(window.renderer.rendered, timeout=WAIT):
@@ -91,6 +93,8 @@ def test_moving_a_slider_rerenders(window, qtbot):
     assert window.state.entries[0].alpha == pytest.approx(6.0)
     assert not np.array_equal(before, window.view.frame)
     assert window.view.image.pixmap().toImage() != pixmap_before
+    assert np.array_equal(window.view.original.frame, original)  # the original stays beside the edit
+    assert not np.array_equal(window.view.original.frame, window.view.frame)
 
 
 def test_ticking_a_direction_adds_a_slider(window, qtbot):
