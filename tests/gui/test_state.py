@@ -155,3 +155,20 @@ def test_label_columns_match_what_the_core_reader_accepts(tmp_path):
     spaced.write_text("id age\na 3\n")
     assert label_columns(str(spaced)) == ["age"]
     assert label_columns(str(tmp_path / "missing.csv")) == []
+
+
+def test_a_direction_can_have_its_own_layer_range(state):
+    state.set_directions(_dirs(state.generator))
+    state.set_selected(0, True)
+    state.set_selected(1, True)
+    state.set_alpha(0, 2.0)
+    state.set_alpha(1, -1.0)
+    state.set_entry_layers(1, "2-3")
+    ws, _ = state.edited_ws()
+    delta = ws - state.base_ws
+    d0, d1 = (state.entries[i].direction.vector.float() for i in (0, 1))
+    for row in range(state.num_ws):
+        expected = 2.0 * d0 + (-1.0 * d1 if row in (2, 3) else 0.0)
+        assert torch.allclose(delta[row], expected, atol=1e-5)
+    state.set_entry_layers(1, "")
+    assert state.entries[1].layers is None

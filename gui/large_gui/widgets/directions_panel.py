@@ -50,8 +50,16 @@ def parse_options(text: str) -> dict[str, Any]:
     return options
 
 
+def _span_text(rows: list[int] | None) -> str:
+    if not rows:
+        return ""
+    return f"{rows[0]}-{rows[-1]}" if rows == list(range(rows[0], rows[-1] + 1)) and len(rows) > 1 else ",".join(
+        map(str, rows)
+    )
+
+
 class DirectionSlider(QWidget):
-    """One row: name, a ±10 slider in 0.1 steps, and the current alpha."""
+    """One row: name, a ±10 slider in 0.1 steps, the current alpha, and this direction's own w layers."""
 
     def __init__(self, state: ExplorerState, index: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,11 +73,27 @@ class DirectionSlider(QWidget):
         self.value = QLabel(f"{entry.alpha:+.1f}")
         self.value.setMinimumWidth(40)
         self.slider.valueChanged.connect(self._moved)
+        self.layers = QLineEdit(_span_text(entry.layers))
+        self.layers.setPlaceholderText("layers")
+        self.layers.setToolTip("w layers this direction edits, e.g. 2-5 or 0,3 (empty: the panel's range)")
+        self.layers.setMaximumWidth(70)
+        self.layers.editingFinished.connect(self._layers_changed)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.name)
         row.addWidget(self.slider, 1)
         row.addWidget(self.value)
+        row.addWidget(self.layers)
+
+    def _layers_changed(self) -> None:
+        from large_toolkit.errors import UserInputError
+
+        try:
+            self.state.set_entry_layers(self.index, self.layers.text())
+            self.layers.setStyleSheet("")
+        except UserInputError as exc:
+            self.layers.setStyleSheet("color: #b00020")
+            self.layers.setToolTip(exc.one_line())
 
     def _moved(self, value: int) -> None:
         alpha = value / SLIDER_STEPS
