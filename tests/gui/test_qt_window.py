@@ -64,6 +64,10 @@ def test_computing_directions_populates_the_list(window, qtbot):
     assert panel.list.count() == 5
     assert panel.list.item(0).text().startswith("toy_0")
     assert len(panel.sliders) == 0  # nothing is ticked for the user
+    qtbot.waitUntil(lambda: len(panel.thumbnails) == 5, timeout=WAIT)  # a strip per direction in the list
+    assert not panel.list.item(4).icon().isNull()
+    strip = panel.thumbnails[0]
+    assert strip.shape[1] == 3 * strip.shape[0]  # three frames: -3, 0, +3
     assert not any(e.selected for e in window.state.entries)
     panel.list.item(2).setCheckState(Qt.CheckState.Checked)
     assert len(panel.sliders) == 1

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -109,6 +110,8 @@ class DirectionSlider(QWidget):
 
 
 DEFAULT_FINDER = "sefa"
+THUMBNAIL_STEPS = (-3.0, 0.0, 3.0)
+THUMBNAIL_LIMIT = 32
 
 
 class DirectionsPanel(QGroupBox):
@@ -132,7 +135,10 @@ class DirectionsPanel(QGroupBox):
         self.progress.setMaximumHeight(10)
         self.status = QLabel("")
         self.list = QListWidget()
-        self.list.setMaximumHeight(140)
+        self.list.setMaximumHeight(160)
+        self.list.setIconSize(QSize(72, 24))  # a 3-frame strip per direction
+        self.thumb_job: Job | None = None
+        self.thumbnails: list[Any] = []
         self.list.itemChanged.connect(self._item_changed)
         self.list.currentRowChanged.connect(self._row_changed)
         self.sliders_box = QWidget()
@@ -242,6 +248,42 @@ class DirectionsPanel(QGroupBox):
         self.state.set_directions(dirs)
         self.status.setText(f"{len(dirs)} directions ({dirs.score_name})")
 
+    def render_thumbnails(self) -> None:
+        """A small strip per direction in the list (the start code at -step, 0, +step), rendered in a worker."""
+        generator, base = self.state.generator, self.state.base_ws
+        directions = [e.direction for e in self.state.entries[:THUMBNAIL_LIMIT]]
+        if generator is None or base is None or not directions:
+            return
+        if self.thumb_job is not None:
+            self.thumb_job.cancel()
+        base = base.clone()
+
+        def work(_progress: Any, token: Any) -> list[Any]:
+            from large_gui.render import render_strip
+
+            strips = []
+            for direction in directions:
+                if token.cancelled:
+                    break
+                strips.append(render_strip(generator, base, direction, None, THUMBNAIL_STEPS))
+            return strips
+
+        self.thumb_job = Job(work)
+        self.thumb_job.signals.result.connect(self._thumbnails)
+        start_job(self.thumb_job)
+
+    @Slot(object)
+    def _thumbnails(self, strips: list[Any]) -> None:
+        from large_gui.qimage import to_pixmap
+
+        height = self.list.iconSize().height()
+        for row, strip in enumerate(strips):
+            item = self.list.item(row)
+            if item is not None:
+                pixmap = to_pixmap(strip)
+                item.setIcon(QIcon(pixmap.scaledToHeight(height)))
+        self.thumbnails = strips
+
     @Slot(str)
     def _failed(self, message: str) -> None:
         self.status.setText(f"error: {message}")
@@ -306,6 +348,8 @@ class DirectionsPanel(QGroupBox):
         self.layer_start.setToolTip("" if wplus else "W mode edits every layer; choosing a range switches to W+")
 
     def _on_state(self, topic: str) -> None:
+        if topic in ("directions", "latent"):
+            self.render_thumbnails()
         if topic in ("directions", "generator"):
             self._rebuild_list()
             self._rebuild_sliders()
