@@ -235,9 +235,10 @@ def save_importance(result: ImportanceResult, out_dir: str | Any) -> list[Any]:
     save_tensors(paths[2], {"channel_weights": torch.from_numpy(np.ascontiguousarray(result.channel_weights))}, meta)
     write_text_atomic(paths[3], json.dumps(result.to_dict(), indent=2) + "\n")
     modules = {int(k): v for k, v in (result.settings.get("layer_modules") or {}).items()}
-    bar_chart(paths[4], result.layer_weights, layer_labels(result.layer_names, modules),
+    share = result.layer_weights / max(float(result.layer_weights.sum()), np.finfo(np.float64).tiny)
+    bar_chart(paths[4], share, layer_labels(result.layer_names, modules),
               title=f"layer importance of {result.settings.get('direction')} ({result.space}, gradient study)",
-              ylabel="importance (share of the total)")
+              ylabel="share of the total importance", fmt="{:.1%}")
     return paths
 
 

@@ -44,16 +44,19 @@ def _parse_ns(text: str) -> list[int | str]:
     return ns
 
 
-def _strip(path: Path, images: Any, distances: Any, labels: dict[int, float], direction: str, scale: int) -> None:
+def _strip(
+    path: Path, images: Any, distances: Any, labels: dict[int, float], direction: str, column: str, scale: int
+) -> None:
     """16 images evenly spaced along the sorted distances, each captioned with its distance (and label)."""
     from large_toolkit.regression.plots import strip_chart
     from large_toolkit.regression.sorting import sort_order, strip_positions
 
     order = sort_order(distances)
     rows = order[strip_positions(len(order), 16)]
-    captions = [f"d={distances[r]:+.3g}" + (f"\nlabel {labels[r]:.3g}" if r in labels else "") for r in rows]
+    captions = [f"d={distances[r]:+.3g}" + (f"\n{labels[r]:.3g}" if r in labels else "") for r in rows]
     strip_chart(path, images[rows], captions, scale=scale,
-                title=f"{len(rows)} of {len(distances)} images sorted by distance along {direction}")
+                title=f"{len(rows)} of {len(distances)} images sorted by distance d along {direction}"
+                + (f" (below: d and {column})" if labels else " (below: d)"))
 
 
 def _compare(outcome: Any, data: Any, ns: list[int | str], repeats: int, seed: int) -> dict[str, Any]:
@@ -188,6 +191,10 @@ def install(app: typer.Typer) -> None:
         if compare:
             outcome.info["compare"] = _compare(outcome, data, _parse_ns(n_labels), repeats, seed)
         chosen = data.info.get("direction_chosen")
+        if data.demo and units is None:
+            from large_toolkit.data.factors import FACTORS
+
+            units = next((f.unit for f in FACTORS if f.name == data.column), None)
         outcome.info.update(data.info, direction=chosen or direction, label_column=data.column, units=units)
         out = out or (Path("large-tk-demo") if data.demo else None)
         written = []
@@ -195,7 +202,7 @@ def install(app: typer.Typer) -> None:
             written = write_outputs(outcome, out, data.direction, spec, data.fingerprint)
             if data.pixels is not None:
                 name = outcome.info["direction"]
-                _strip(out / "strip.png", data.pixels, outcome.features[:, 0], outcome.labels, name, scale)
+                _strip(out / "strip.png", data.pixels, outcome.features[:, 0], outcome.labels, name, data.column, scale)
                 written.append(out / "strip.png")
         outcome.info["seconds"] = round(time.perf_counter() - start, 2)
         if json_out:

@@ -51,6 +51,7 @@ def scatter_chart(
     units: str | None = None,
     mae: float | None = None,
     r2: float | None = None,
+    metrics_on: str = "test set",
 ) -> None:
     """Label vs distance along the direction: labelled points (red) at their labels, the others (blue) at
     their predictions on the fit line; the legend gives the equation, MAE, R² and n."""
@@ -58,11 +59,6 @@ def scatter_chart(
     x, y, mark = np.asarray(distance, float), np.asarray(values, float), np.asarray(labelled, bool)
     if (~mark).any():
         ax.scatter(x[~mark], y[~mark], s=12, c="#3a6fd8", alpha=0.6, label=f"predicted (n={int((~mark).sum())})")
-    metrics = []
-    if mae is not None:
-        metrics.append(f"MAE {mae:.3g}")
-    if r2 is not None:
-        metrics.append(f"R² {r2:.3f}")
     ax.scatter(
         x[mark],
         y[mark],
@@ -71,12 +67,15 @@ def scatter_chart(
         edgecolors="black",
         linewidths=0.5,
         zorder=3,
-        label=f"labelled (n={int(mark.sum())})" + (f": {', '.join(metrics)}" if metrics else ""),
+        label=f"labelled (n={int(mark.sum())})",
     )
     if line is not None:
         xs = np.linspace(x.min(), x.max(), 100)
         a, b = line
         ax.plot(xs, a * xs + b, c="#2ca02c", lw=1.5, label=f"fit: {column} = {a:.4g} · distance {b:+.4g}")
+    metrics = ([f"MAE {mae:.3g}"] if mae is not None else []) + ([f"R² {r2:.3f}"] if r2 is not None else [])
+    if metrics:
+        ax.plot([], [], " ", label=f"{', '.join(metrics)} ({metrics_on})")
     ax.set_xlabel(f"signed distance along {direction}")
     ax.set_ylabel(_axis_name(column, units))
     ax.set_title(f"{column} vs distance along {direction}")
@@ -134,7 +133,7 @@ def strip_chart(
     """A row of NHWC uint8 images (e.g. sorted by distance), each captioned (distance, label, seed ...)."""
     imgs = _upsample(np.asarray(images, np.uint8), scale)
     n, h, w = imgs.shape[:3]
-    fig = _figure(max(4.0, n * w / 100 + 0.5), h / 100 + 1.2)[0]
+    fig = _figure(max(4.0, n * (w / 100 + 0.1)), h / 100 + 0.8)[0]
     fig.clear()
     axes = fig.subplots(1, n, squeeze=False)[0]
     for ax, img, cap in zip(axes, imgs, captions, strict=True):

@@ -135,7 +135,11 @@ def write_outputs(
     units = outcome.info.get("units")
     direction_name = str(outcome.info.get("direction") or direction.name)
     full = outcome.protocol.rows[-1] if outcome.protocol is not None and outcome.protocol.rows else None
-    metrics = {"mae": full.mae_mean, "r2": full.r2_mean} if full is not None else {}
+    metrics: dict[str, Any] = {}
+    if full is not None and outcome.protocol is not None:
+        settings = outcome.protocol.settings
+        metrics = {"mae": full.mae_mean, "r2": full.r2_mean,
+                   "metrics_on": f"test set of {settings['test_size']}, fit on a pool of {settings['train_size']}"}
     if outcome.features.shape[1] == 1:
         y = outcome.predictions.copy()
         y[rows] = [outcome.labels[r] for r in rows]
