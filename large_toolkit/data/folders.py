@@ -244,7 +244,8 @@ def read_labels_csv(path: str | os.PathLike[str], ignore: Sequence[str] = ()) ->
     """The one label reader: an id column plus numeric, finite label columns, validated.
 
     The id column is ``image`` when the header has one, else the first column (as the released annotation
-    files).  Comma, tab, semicolon and whitespace separated files are read alike.  Columns in ``ignore``
+    files; a header one field short, the CelebA layout, names only the value columns).  Comma, tab,
+    semicolon and whitespace separated files are read alike.  Columns in ``ignore``
     (e.g. a text group column) are skipped.
     """
     p = Path(path)
@@ -258,6 +259,10 @@ def read_labels_csv(path: str | os.PathLike[str], ignore: Sequence[str] = ()) ->
     if not rows or not any(c.strip() for c in rows[0]):
         raise UserInputError(f"{p} is empty", hint=f"first line must be a header: {IMAGE_COLUMN},<label>,...")
     header = [c.strip() for c in rows[0]]
+    if len(rows) > 1 and all(len(row) == len(header) + 1 for row in rows[1:]):
+        # a header one field shorter than every row names only the value columns (the CelebA / pandas-index
+        # layout the released train_regression_model.py reads): the rows' first field is the id
+        header = ["id", *header]
     if "" in header:
         raise UserInputError(f"{p}: header column {header.index('') + 1} has no name")
     dupes = sorted({c for c in header if header.count(c) > 1})

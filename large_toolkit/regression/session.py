@@ -159,7 +159,7 @@ def gather_inputs(
         from large_toolkit.io.artifacts import load_latents
 
         lat, ids = load_latent_file(latents)
-        recorded = ((load_latents(latents)[2].get("generator")) or {}).get("fingerprint")
+        recorded = None if latents.is_dir() else ((load_latents(latents)[2].get("generator")) or {}).get("fingerprint")
         if LatentSpace.parse(space) is not lat.space and space != "wplus":
             raise UserInputError(f"{latents} holds {lat.space.value} latents, not {space}")
         choose = is_direction_set(direction)
