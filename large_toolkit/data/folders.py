@@ -259,7 +259,7 @@ def read_labels_csv(path: str | os.PathLike[str], ignore: Sequence[str] = ()) ->
     if not rows or not any(c.strip() for c in rows[0]):
         raise UserInputError(f"{p} is empty", hint=f"first line must be a header: {IMAGE_COLUMN},<label>,...")
     header = [c.strip() for c in rows[0]]
-    if len(rows) > 1 and all(len(row) == len(header) + 1 for row in rows[1:]):
+    if IMAGE_COLUMN not in header and len(rows) > 1 and all(len(row) == len(header) + 1 for row in rows[1:]):
         # a header one field shorter than every row names only the value columns (the CelebA / pandas-index
         # layout the released train_regression_model.py reads): the rows' first field is the id
         header = ["id", *header]

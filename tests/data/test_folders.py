@@ -96,7 +96,7 @@ def test_grey_and_rgba_are_read_as_rgb_and_sizes_must_agree(dataset) -> None:
     assert back.images.shape == (14, 32, 32, 3)
     assert (back.images[-2] == 7).all() and (back.images[-1] == 255).all()
     write_image(out / "zzzz.png", np.zeros((16, 32, 3), np.uint8))
-    with pytest.raises(UserInputError, match="is 32x16, but 000000.png is 32x32"):
+    with pytest.raises(UserInputError, match=r"is 32x16, but 000000\.png is 32x32"):
         read_image_folder(out)
     fitted = read_image_folder(out, resolution=32)  # at a resolution: center-cropped, with one note
     assert fitted.images.shape == (15, 32, 32, 3)
