@@ -28,7 +28,7 @@ EPILOG = (
 )
 
 
-def _strip_images(lat: Any, ids: list[str], rows: list[int], images: Path | None, source: Any) -> Any:
+def _strip_images(lat: Any, ids: list[str], rows: list[int], images: list[str] | None, source: Any) -> Any:
     """Strip images: read from the folder that was inverted, or rendered from the latents."""
     import numpy as np
     import torch
@@ -37,16 +37,15 @@ def _strip_images(lat: Any, ids: list[str], rows: list[int], images: Path | None
     from large_toolkit.io.images import to_uint8
     from large_toolkit.types import LatentSpace
 
-    if images is not None:
-        from large_toolkit.data.folders import read_image_folder
+    if images:
+        from large_toolkit.data.folders import match_ids, read_image_folder
 
         folder = read_image_folder(images, find_labels=False)
-        stems = {Path(n).stem: i for i, n in enumerate(folder.ids)}
-        missing = [ids[r] for r in rows if Path(ids[r]).stem not in stems]
-        if missing:
-            raise UserInputError(f"{images} has no image for id {missing[0]!r}",
-                                 hint="pass the folder that was inverted")
-        return folder.images[[stems[Path(ids[r]).stem] for r in rows]]
+        try:
+            return folder.images[match_ids(folder.ids, [ids[r] for r in rows], "the strip")]
+        except UserInputError:
+            raise UserInputError(f"{', '.join(images)} has no image for some sorted ids",
+                                 hint="pass the folder that was inverted") from None
     g = source.get()
     sub = lat[torch.as_tensor(rows)].to(g.device)
     with torch.no_grad():
@@ -78,7 +77,8 @@ def install(app: typer.Typer) -> None:
                                                          "several).")] = None,
         strip: Annotated[int, typer.Option(help="Images in the strip PNG (0: none).", min=0)] = 10,
         weighted_edges: Annotated[bool, typer.Option(help="A third of the strip from each 10% tail.")] = False,
-        images: Annotated[Path | None, typer.Option(help="Image folder for the strip (else rendered).")] = None,
+        images: Annotated[list[str] | None, opts.images("Images for the strip: folder, files or globs (else "
+                                                        "rendered).")] = None,
         scale: Annotated[int, typer.Option(help="Upsample strip images this many times.", min=1)] = 4,
         out: Annotated[Path | None, opts.out("Folder for sorted.csv, sorted.json, strip.png.")] = None,
         json_out: Annotated[bool, opts.json_output()] = False,
