@@ -50,7 +50,8 @@ def install(app: typer.Typer) -> None:
         layers: Annotated[str | None, typer.Option(help="Layer subset: all, 3, 2-5,8.")] = None,
         layer_weights: Annotated[Path | None, typer.Option(help="Per-layer weights (large-tk layers).")] = None,
         combine: Annotated[str, typer.Option(help="auto, mean, weighted or sum.")] = "auto",
-        out: Annotated[Path | None, opts.out("Folder for classes.csv and ordinal.json.")] = None,
+        out: Annotated[Path | None, opts.out("Folder for classes.csv, ordinal.json and the model (for predict).")
+                       ] = None,
         json_out: Annotated[bool, opts.json_output("Machine-readable output on stdout.")] = False,
     ) -> None:
         """Ordinal regression: put every image into one of K ordered classes by its latent distance."""
@@ -80,7 +81,8 @@ def install(app: typer.Typer) -> None:
         spec = feature_spec(layers, layer_weights, False, combine)
         lab = labels_by_row(ids, labels, label_column, label)
         od.parse_priors(priors, classes)  # validate before any work
-        d = distances_for(lat, resolve_one(direction, source), spec, source)
+        dv = resolve_one(direction, source)
+        d = distances_for(lat, dv, spec, source)
         unsup = od.quantile_thresholds(d, classes, priors, descending)
         result: dict = {"direction": direction, "classes": classes, "n_images": len(ids),
                         "unsupervised": unsup.to_dict()}
@@ -114,6 +116,10 @@ def install(app: typer.Typer) -> None:
             paths = [out / "classes.csv", out / "ordinal.json"]
             write_text_atomic(paths[0], buf.getvalue())
             write_text_atomic(paths[1], json.dumps(result, indent=2) + "\n")
+            from large_toolkit.regression.predict import latent_fingerprint, save_ordinal
+
+            paths += save_ordinal(out, model, dv, spec, {"direction": direction, "classes": classes,
+                                                         "generator_fingerprint": latent_fingerprint(latents)})
         result["outputs"] = [str(p) for p in paths]
         if json_out:
             print_json(result)

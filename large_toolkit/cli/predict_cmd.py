@@ -1,4 +1,5 @@
-"""``large-tk predict``: apply a regressor saved by ``regress -o DIR`` to new images or latents.
+"""``large-tk predict``: apply a regressor saved by ``regress -o DIR`` (or an ordinal model saved by
+``ordinal -o DIR``) to new images or latents.
 
 The model records its direction, feature settings, label column and units, and the generator's fingerprint;
 latents from another generator are refused with one line.  Writes ``predictions.csv`` atomically.
@@ -17,14 +18,20 @@ from large_toolkit.cli.output import note, print_json, print_table
 EPILOG = (
     "Examples:\n\n"
     "  large-tk predict --model runs/age --latents new.safetensors -o new_ages.csv\n\n"
-    "  large-tk predict --model runs/age/regressor.safetensors --images new_photos/ -o new_ages.csv --json"
+    "  large-tk predict --model runs/age/regressor.safetensors --images new_photos/ -o new_ages.csv --json\n\n"
+    "  large-tk predict --model runs/ord --latents new.safetensors -o classes.csv      (an ordinal model)"
 )
 
 
 def install(app: typer.Typer) -> None:
     @app.command("predict", epilog=EPILOG)
     def predict_cmd(
-        model: Annotated[Path, typer.Option(help="regressor.safetensors (or the regress -o folder holding it).")],
+        model: Annotated[
+            Path,
+            typer.Option(
+                help="regressor.safetensors or ordinal_model.json (or the regress / ordinal -o folder holding it)."
+            ),
+        ],
         latents: Annotated[Path | None, typer.Option(help="Latent file with image ids (large-tk invert).")] = None,
         images: Annotated[list[str] | None, opts.images("Images to invert and score (folder, files, globs).")] = None,
         backend: Annotated[str, opts.backend("Generator backend for --images.")] = "stylegan2",
@@ -49,11 +56,10 @@ def install(app: typer.Typer) -> None:
         source = GeneratorSource(backend, checkpoint)
         generator = None
         if latents is not None:
-            from large_toolkit.io.artifacts import load_latents
+            from large_toolkit.regression.predict import latent_fingerprint
 
             lat, ids = load_latent_file(latents)
-            recorded = (load_latents(latents)[2].get("generator") or {}).get("fingerprint")
-            check_fingerprint(saved, recorded, f"the latents in {latents}")
+            check_fingerprint(saved, latent_fingerprint(latents), f"the latents in {latents}")
         else:
             from large_toolkit.data.folders import read_image_folder
             from large_toolkit.latent_cache import invert_images
@@ -77,7 +83,17 @@ def install(app: typer.Typer) -> None:
             )
             ids = folder.ids
         distances, predictions = predict(saved, lat, generator)
-        write_text_atomic(out, predictions_csv(ids, distances, predictions))
+        if saved.is_ordinal:
+            import csv
+            import io
+
+            buf = io.StringIO()
+            writer = csv.writer(buf)
+            writer.writerow(["id", "distance", "class"])
+            writer.writerows([i, repr(float(d)), int(c)] for i, d, c in zip(ids, distances, predictions, strict=True))
+            write_text_atomic(out, buf.getvalue())
+        else:
+            write_text_atomic(out, predictions_csv(ids, distances, predictions))
         column = saved.label_column + (f" ({saved.meta['units']})" if saved.meta.get("units") else "")
         summary = {
             "model": str(model),

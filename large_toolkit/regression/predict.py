@@ -25,25 +25,35 @@ from large_toolkit.types import Direction, Latents
 class SavedModel:
     """A regressor with the settings it was fitted under."""
 
-    regressor: LatentRegressor
+    regressor: Any  # a LatentRegressor, or an OrdinalModel (predicts classes)
     direction: Direction
     spec: FeatureSpec
     meta: dict[str, Any]
 
     @property
     def label_column(self) -> str:
-        return str(self.meta.get("label_column") or "label")
+        return "class" if self.is_ordinal else str(self.meta.get("label_column") or "label")
+
+    @property
+    def is_ordinal(self) -> bool:
+        return self.meta.get("format") == ORDINAL_FORMAT
 
 
 def load_model(path: str | Path) -> SavedModel:
     """Read ``regressor.safetensors`` and the direction saved beside it."""
     from large_toolkit.io.artifacts import load_directions, load_tensors
 
+    ordinal = load_ordinal(Path(path))
+    if ordinal is not None:
+        return ordinal
     p = Path(path)
     if p.is_dir():
         p = p / "regressor.safetensors"
     if not p.is_file():
-        raise UserInputError(f"model file not found: {p}", hint="regress -o DIR writes DIR/regressor.safetensors")
+        raise UserInputError(
+            f"model file not found: {p}",
+            hint="regress -o DIR writes DIR/regressor.safetensors, ordinal -o DIR ordinal_model.json",
+        )
     _, meta = load_tensors(p, REGRESSOR_FORMAT)
     direction_file = p.parent / str(meta.get("direction_file") or "")
     if not meta.get("direction_file") or not direction_file.is_file():
@@ -54,6 +64,67 @@ def load_model(path: str | Path) -> SavedModel:
     features = meta.get("features") or {}
     spec = FeatureSpec(**{k: v for k, v in features.items() if k in FeatureSpec.__dataclass_fields__})
     return SavedModel(LatentRegressor.load(p), load_directions(direction_file)[0], spec, meta)
+
+
+ORDINAL_FORMAT = "large-tk/ordinal-model"
+ORDINAL_FILE = "ordinal_model.json"
+
+
+def latent_fingerprint(path: Path) -> str | None:
+    """The generator fingerprint a latents file records (None for a LARGE folder or an old file)."""
+    from large_toolkit.io.artifacts import load_latents
+
+    if Path(path).is_dir():
+        return None
+    return ((load_latents(path)[2].get("generator")) or {}).get("fingerprint")
+
+
+def save_ordinal(out: Path, model: Any, direction: Direction, spec: FeatureSpec, meta: dict[str, Any]) -> list[Path]:
+    """``ordinal_model.json`` (cut points, direction, feature settings, generator) + ``direction.safetensors``."""
+    import json
+    from dataclasses import asdict
+
+    from large_toolkit.io.artifacts import save_directions
+    from large_toolkit.io.atomic import write_text_atomic
+    from large_toolkit.types import DirectionSet
+
+    paths = [out / ORDINAL_FILE, out / "direction.safetensors"]
+    record = {
+        "format": ORDINAL_FORMAT,
+        "thresholds": model.thresholds.tolist(),
+        "sign": model.sign,
+        "method": model.method,
+        "direction_file": paths[1].name,
+        "features": asdict(spec),
+        **meta,
+    }
+    write_text_atomic(paths[0], json.dumps(record, indent=2) + "\n")
+    save_directions(paths[1], DirectionSet([direction]))
+    return paths
+
+
+def load_ordinal(path: Path) -> SavedModel | None:
+    """An ordinal model saved by ``ordinal -o DIR`` (its file or folder); None when ``path`` is not one."""
+    import json
+
+    from large_toolkit.io.artifacts import load_directions
+    from large_toolkit.regression.ordinal import OrdinalModel
+
+    p = Path(path)
+    if p.is_dir() and not (p / "regressor.safetensors").is_file():
+        p = p / ORDINAL_FILE
+    if p.suffix != ".json" or not p.is_file():
+        return None
+    try:
+        meta = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserInputError(f"cannot read {p}: {exc}") from None
+    if meta.get("format") != ORDINAL_FORMAT:
+        raise UserInputError(f"{p} is not an ordinal model", hint="ordinal -o DIR writes DIR/ordinal_model.json")
+    model = OrdinalModel(np.asarray(meta["thresholds"], dtype=np.float64), float(meta["sign"]), meta["method"])
+    features = meta.get("features") or {}
+    spec = FeatureSpec(**{k: v for k, v in features.items() if k in FeatureSpec.__dataclass_fields__})
+    return SavedModel(model, load_directions(p.parent / meta["direction_file"])[0], spec, meta)
 
 
 def check_fingerprint(model: SavedModel, fingerprint: str | None, what: str) -> None:
@@ -71,4 +142,6 @@ def predict(model: SavedModel, latents: Latents, generator: Generator | None = N
     feats = distance_features(latents, model.direction, model.spec, generator)
     if not np.isfinite(feats).all():
         raise UserInputError("distances contain NaN or inf", hint="check the latents")
+    if model.is_ordinal:
+        return feats[:, 0], model.regressor.predict(feats[:, 0])
     return feats[:, 0], model.regressor.predict(feats)

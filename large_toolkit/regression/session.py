@@ -156,10 +156,10 @@ def gather_inputs(
     pixels = table = None
     if latents is not None:
         from large_toolkit.cli.latent_inputs import load_latent_file
-        from large_toolkit.io.artifacts import load_latents
+        from large_toolkit.regression.predict import latent_fingerprint
 
         lat, ids = load_latent_file(latents)
-        recorded = None if latents.is_dir() else ((load_latents(latents)[2].get("generator")) or {}).get("fingerprint")
+        recorded = latent_fingerprint(latents)
         if LatentSpace.parse(space) is not lat.space and space != "wplus":
             raise UserInputError(f"{latents} holds {lat.space.value} latents, not {space}")
         choose = is_direction_set(direction)

@@ -93,8 +93,16 @@ def test_progress_lines_off_a_terminal(tour: Path) -> None:
     assert "inverting: 40/40" in (tour / "regress.stderr").read_text()
 
 
-def test_latents_need_no_backend_and_predict_reproduces(tour: Path) -> None:
-    _run(["invert", "--images", "synth", "-o", "lat.safetensors", "--batch-size", "16", "--no-report"], tour)
+@pytest.fixture(scope="module")
+def latents(tour: Path) -> Path:
+    """``invert`` with no --inverter / --backend: the bundled encoder of the demo model, progress off a terminal."""
+    proc = _run(["invert", "--images", "synth", "-o", "lat.safetensors", "--batch-size", "16", "--no-report"], tour)
+    assert "inverter: encoder (the bundled encoder of the demo generator)" in proc.stderr
+    assert "inverting (encoder): 40/40" in proc.stderr
+    return tour / "lat.safetensors"
+
+
+def test_latents_need_no_backend_and_predict_reproduces(tour: Path, latents: Path) -> None:
     labels = tour / "synth" / "labels.csv"
     _run(
         [
@@ -231,3 +239,33 @@ def test_compare_and_auto_direction(tour: Path) -> None:
         "k-NN on latent code",
     }
     assert all(len(per) == len(maes["mean of labels"]) for per in maes.values())
+
+
+def test_predict_applies_an_ordinal_model(tour: Path, latents: Path) -> None:
+    labels = tour / "synth" / "labels.csv"
+    _run(
+        [
+            "ordinal",
+            "--latents",
+            "lat.safetensors",
+            "--direction",
+            "sefa:3",
+            "--classes",
+            "3",
+            "--labels",
+            str(labels),
+            "--label-column",
+            "light_intensity",
+            "--repeats",
+            "5",
+            "-o",
+            "ord",
+        ],
+        tour,
+    )
+    _run(["predict", "--model", "ord", "--latents", "lat.safetensors", "-o", "cls.csv"], tour)
+    with (tour / "ord" / "classes.csv").open() as f:
+        fitted = {r["id"]: r["class"] for r in csv.DictReader(f)}
+    with (tour / "cls.csv").open() as f:
+        again = {r["id"]: r["class"] for r in csv.DictReader(f)}
+    assert again == fitted and set(again.values()) == {"0", "1", "2"}
