@@ -144,6 +144,7 @@ def test_demo_sefa_slider_and_regression_match_the_core(demo_window, qtbot, tmp_
     _select_and_type(qtbot, panel, second, reg.truth[second])
     assert reg.labelled == {first: reg.truth[first], second: reg.truth[second]}
     assert reg.fit is not None and reg.fit.n_labels == 2
+    assert panel_d.sliders and all(s.isVisible() for s in panel_d.sliders)  # rebuilt rows are shown
 
     # The core on the same latents and labels.
     rows = [reg.ids.index(first), reg.ids.index(second)]

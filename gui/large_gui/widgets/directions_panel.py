@@ -144,6 +144,7 @@ class DirectionsPanel(QGroupBox):
         self.sliders_box = QWidget()
         self.sliders_layout = QVBoxLayout(self.sliders_box)
         self.sliders_layout.setContentsMargins(0, 0, 0, 0)
+        self.sliders_layout.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.sliders: list[DirectionSlider] = []
         self.layer_start, self.layer_end = QSpinBox(), QSpinBox()
         self.layer_start.valueChanged.connect(self._range_changed)
@@ -318,6 +319,7 @@ class DirectionsPanel(QGroupBox):
         self.sliders = [DirectionSlider(self.state, i, self.sliders_box) for i in self.state.selected_indices()]
         for slider in self.sliders:
             self.sliders_layout.addWidget(slider)
+            slider.show()  # a child added to a visible parent stays hidden until shown
 
     def _item_changed(self, item: QListWidgetItem) -> None:
         self.state.set_selected(self.list.row(item), item.checkState() == Qt.CheckState.Checked)
