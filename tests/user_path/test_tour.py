@@ -200,10 +200,13 @@ def test_grouped_split_never_mixes_a_group(tour: Path) -> None:
         ("sort", ["-o", "--out"]),
         ("predict", ["-o", "--out", "--batch-size"]),
         ("train-encoder", ["-o", "--out", "--batch-size"]),
+        ("ordinal", ["-o", "--out"]),
+        ("suggest-labels", ["-o", "--out"]),
+        ("data synth", ["-o", "--out"]),
     ],
 )
 def test_shared_vocabulary(tmp_path: Path, command: str, flags: list[str]) -> None:
-    text = _run([command, "--help"], tmp_path).stdout
+    text = _run([*command.split(), "--help"], tmp_path).stdout
     for flag in flags:
         assert flag in text, f"{command} --help lacks {flag}"
     assert "--device" not in text.replace("large-tk --device", "")
@@ -269,3 +272,33 @@ def test_predict_applies_an_ordinal_model(tour: Path, latents: Path) -> None:
     with (tour / "cls.csv").open() as f:
         again = {r["id"]: r["class"] for r in csv.DictReader(f)}
     assert again == fitted and set(again.values()) == {"0", "1", "2"}
+
+
+def test_layers_takes_the_shared_flags_and_reports_progress(tour: Path, latents: Path) -> None:
+    proc = _run(
+        [
+            "layers",
+            "--direction",
+            "sefa:3",
+            "--random-samples",
+            "4",
+            "--edit-samples",
+            "4",
+            "--batch-size",
+            "4",
+            "--psi",
+            "0.7",
+            "--latents",
+            "lat.safetensors",
+            "--labels",
+            "synth/labels.csv",
+            "--label-column",
+            "light_intensity",
+            "-o",
+            "layers",
+        ],
+        tour,
+    )
+    assert "gradient pairs: 8/8" in proc.stderr
+    assert (tour / "layers" / "importance.png").is_file() and (tour / "layers" / "linearity.png").is_file()
+    assert json.loads((tour / "layers" / "importance.json").read_text())["settings"]["truncation"] == 0.7
