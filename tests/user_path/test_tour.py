@@ -302,3 +302,14 @@ def test_layers_takes_the_shared_flags_and_reports_progress(tour: Path, latents:
     assert "gradient pairs: 8/8" in proc.stderr
     assert (tour / "layers" / "importance.png").is_file() and (tour / "layers" / "linearity.png").is_file()
     assert json.loads((tour / "layers" / "importance.json").read_text())["settings"]["truncation"] == 0.7
+
+
+def test_images_take_several_files_after_one_flag(tour: Path) -> None:
+    """The help's own example: ``invert --images a.png b.png`` (what a shell glob expands to)."""
+    from large_toolkit.cli.options import spread_multi_values
+
+    assert spread_multi_values(["invert", "--images", "a", "b", "-o", "x", "--images", "c"]) == [
+        "invert", "--images", "a", "--images", "b", "-o", "x", "--images", "c"]  # fmt: skip
+    proc = _run(["invert", "--images", "synth/000000.jpg", "synth/000001.jpg", "-o", "two.safetensors",
+                 "--no-report", "--json"], tour)  # fmt: skip
+    assert json.loads(proc.stdout)["images"] == 2
