@@ -246,6 +246,9 @@ class DirectionsPanel(QGroupBox):
 
     @Slot(object)
     def _computed(self, dirs: Any) -> None:
+        job = self.job
+        if job is not None and job.token.cancelled:
+            return  # finished before Cancel reached it, but the user has cancelled: discard
         self.state.set_directions(dirs)
         self.status.setText(f"{len(dirs)} directions ({dirs.score_name})")
 
