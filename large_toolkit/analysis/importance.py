@@ -110,8 +110,10 @@ def gradient_importance(
     """The released gradient-based importance (see the module docstring); deterministic for a seed."""
     space = LatentSpace.parse(space)
     if space not in (LatentSpace.WPLUS, LatentSpace.S):
-        raise UserInputError(f"importance is measured in W+ or S, not {space.value}",
-                             hint="the released W path is broken; use wplus (default) or s")
+        raise UserInputError(
+            f"importance is measured in W+ or S, not {space.value}",
+            hint="the released W path is broken; use wplus (default) or s",
+        )
     if random_samples < 1 or edit_samples < 1 or batch_size < 1:
         raise UserInputError("sample counts and batch size must be positive")
     device = generator.device
@@ -226,19 +228,33 @@ def save_importance(result: ImportanceResult, out_dir: str | Any) -> list[Any]:
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    meta = {"format": "large-tk/layer-weights", "space": result.space, "layers": result.layer_names,
-            **{k: v for k, v in result.settings.items() if isinstance(v, (int, float, str))}}
-    paths = [out / "layer_weights.txt", out / "layer_weights.safetensors", out / "channel_weights.safetensors",
-             out / "importance.json", out / "importance.png"]
+    meta = {
+        "format": "large-tk/layer-weights",
+        "space": result.space,
+        "layers": result.layer_names,
+        **{k: v for k, v in result.settings.items() if isinstance(v, (int, float, str))},
+    }
+    paths = [
+        out / "layer_weights.txt",
+        out / "layer_weights.safetensors",
+        out / "channel_weights.safetensors",
+        out / "importance.json",
+        out / "importance.png",
+    ]
     write_text_atomic(paths[0], "".join(f"{v!r}\n" for v in result.layer_weights.tolist()))
     save_tensors(paths[1], {"layer_weights": torch.from_numpy(result.layer_weights.copy())}, meta)
     save_tensors(paths[2], {"channel_weights": torch.from_numpy(np.ascontiguousarray(result.channel_weights))}, meta)
     write_text_atomic(paths[3], json.dumps(result.to_dict(), indent=2) + "\n")
     modules = {int(k): v for k, v in (result.settings.get("layer_modules") or {}).items()}
     share = result.layer_weights / max(float(result.layer_weights.sum()), np.finfo(np.float64).tiny)
-    bar_chart(paths[4], share, layer_labels(result.layer_names, modules),
-              title=f"layer importance of {result.settings.get('direction')} ({result.space}, gradient study)",
-              ylabel="share of the total importance", fmt="{:.1%}")
+    bar_chart(
+        paths[4],
+        share,
+        layer_labels(result.layer_names, modules),
+        title=f"layer importance of {result.settings.get('direction')} ({result.space}, gradient study)",
+        ylabel="share of the total importance",
+        fmt="{:.1%}",
+    )
     return paths
 
 

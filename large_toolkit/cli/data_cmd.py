@@ -27,8 +27,9 @@ _RESOLUTIONS = (16, 32, 64, 128, 256)
 
 
 def install(app: typer.Typer) -> None:
-    data_app = typer.Typer(help="Datasets: write the procedural demo set, read image folders with labels.",
-                           no_args_is_help=True)
+    data_app = typer.Typer(
+        help="Datasets: write the procedural demo set, read image folders with labels.", no_args_is_help=True
+    )
     app.add_typer(data_app, name="data")
 
     @data_app.command("synth", epilog=SYNTH_EPILOG)
@@ -66,8 +67,14 @@ def install(app: typer.Typer) -> None:
             dataset = generate(n, seed=seed, resolution=resolution, progress=lambda k: bar.advance(task, k))
             t_render = time.perf_counter() - t0
             task = bar.add_task(f"writing {image_format.upper()}s", total=n)
-            write_image_folder(out, dataset.images, dataset.labels, overwrite=overwrite,
-                               progress=lambda k: bar.advance(task, k), image_format=image_format)
+            write_image_folder(
+                out,
+                dataset.images,
+                dataset.labels,
+                overwrite=overwrite,
+                progress=lambda k: bar.advance(task, k),
+                image_format=image_format,
+            )
             t_total = time.perf_counter() - t0
         summary = {
             "out": str(out),
@@ -86,8 +93,19 @@ def install(app: typer.Typer) -> None:
         print_table(
             f"wrote {n} images ({resolution}x{resolution}, seed {seed}) to {out}",
             ["factor", "unit", "low", "high", "min seen", "max seen"],
-            [(f.name, f.unit, f"{f.low:g}", f"{f.high:g}", f"{dataset.labels[f.name].min():.3g}",
-              f"{dataset.labels[f.name].max():.3g}") for f in dataset.factors],
+            [
+                (
+                    f.name,
+                    f.unit,
+                    f"{f.low:g}",
+                    f"{f.high:g}",
+                    f"{dataset.labels[f.name].min():.3g}",
+                    f"{dataset.labels[f.name].max():.3g}",
+                )
+                for f in dataset.factors
+            ],
         )
-        print(f"render {summary['render_images_per_second']:.0f} img/s; total {t_total:.1f} s; "
-              f"labels in {summary['labels']}")
+        print(
+            f"render {summary['render_images_per_second']:.0f} img/s; total {t_total:.1f} s; "
+            f"labels in {summary['labels']}"
+        )

@@ -43,8 +43,9 @@ def install(app: typer.Typer) -> None:
         skip_importance: Annotated[bool, typer.Option(help="Only the per-layer R² study.")] = False,
         latents: Annotated[Path | None, typer.Option(help="Latents for the per-layer R² study.")] = None,
         labels: Annotated[Path | None, typer.Option(help="Labels CSV for the per-layer R² study.")] = None,
-        label_column: Annotated[str | None, typer.Option(help="Value column in --labels (needed when it has "
-                                                         "several).")] = None,
+        label_column: Annotated[
+            str | None, typer.Option(help="Value column in --labels (needed when it has several).")
+        ] = None,
         out: Annotated[Path | None, opts.out("Folder for weights, JSON and PNG charts.")] = None,
         json_out: Annotated[bool, opts.json_output()] = False,
     ) -> None:
@@ -84,9 +85,18 @@ def install(app: typer.Typer) -> None:
             g = source.get()
             with progress_bar() as bar:
                 task = bar.add_task("gradient pairs", total=random_samples + edit_samples)
-                imp = gradient_importance(g, dv, space=space, random_samples=random_samples,
-                                          edit_samples=edit_samples, max_step=max_step, truncation=truncation,
-                                          seed=seed, batch_size=batch_size, progress=lambda k: bar.advance(task, k))
+                imp = gradient_importance(
+                    g,
+                    dv,
+                    space=space,
+                    random_samples=random_samples,
+                    edit_samples=edit_samples,
+                    max_step=max_step,
+                    truncation=truncation,
+                    seed=seed,
+                    batch_size=batch_size,
+                    progress=lambda k: bar.advance(task, k),
+                )
             result["importance"] = imp.to_dict()
         lin = None
         if lat is not None and lab is not None:
@@ -94,8 +104,13 @@ def install(app: typer.Typer) -> None:
             per = layer_distances(lat, dv, source.get() if need_g else None)
             lin = layer_linearity(per[lab[0]], lab[1])
             names = layer_names(lat, dv)
-            result["linearity"] = {"layers": names, "r2": lin["r2"].tolist(), "r": lin["r"].tolist(),
-                                   "best_layer": names[int(np.argmax(lin["r2"]))], "n_labels": int(lab[0].size)}
+            result["linearity"] = {
+                "layers": names,
+                "r2": lin["r2"].tolist(),
+                "r": lin["r"].tolist(),
+                "best_layer": names[int(np.argmax(lin["r2"]))],
+                "n_labels": int(lab[0].size),
+            }
         paths: list[Path] = []
         if out is not None:
             if imp is not None:
@@ -105,23 +120,30 @@ def install(app: typer.Typer) -> None:
                 paths += [out / "linearity.json", out / "linearity.png"]
                 write_text_atomic(paths[-2], json.dumps(result["linearity"], indent=2) + "\n")
                 modules = module_map(source.get()) if dv.space is not LatentSpace.S else None
-                bar_chart(paths[-1], lin["r2"], layer_labels(result["linearity"]["layers"], modules),
-                          title=f"per-layer linearity of {direction} ({result['linearity']['n_labels']} labels)",
-                          ylabel="R² of label vs the layer's distance")
+                bar_chart(
+                    paths[-1],
+                    lin["r2"],
+                    layer_labels(result["linearity"]["layers"], modules),
+                    title=f"per-layer linearity of {direction} ({result['linearity']['n_labels']} labels)",
+                    ylabel="R² of label vs the layer's distance",
+                )
         result["outputs"] = [str(p) for p in paths]
         if json_out:
             print_json(result)
             return
         if imp is not None:
             total = float(imp.layer_weights.sum())
-            print_table(f"layer importance of {direction} ({imp.space}, {random_samples}+{edit_samples} pairs)",
-                        ["layer", "weight", "normalised"],
-                        [(n, f"{w:.4g}", f"{w / total:.3f}") for n, w in zip(imp.layer_names, imp.layer_weights,
-                                                                              strict=True)])
+            print_table(
+                f"layer importance of {direction} ({imp.space}, {random_samples}+{edit_samples} pairs)",
+                ["layer", "weight", "normalised"],
+                [(n, f"{w:.4g}", f"{w / total:.3f}") for n, w in zip(imp.layer_names, imp.layer_weights, strict=True)],
+            )
         if lin is not None:
             ln = result["linearity"]
-            print_table(f"per-layer linearity ({ln['n_labels']} labels)", ["layer", "R²", "r"],
-                        [(n, f"{r2:.3f}", f"{r:+.3f}") for n, r2, r in zip(ln["layers"], ln["r2"], ln["r"],
-                                                                           strict=True)])
+            print_table(
+                f"per-layer linearity ({ln['n_labels']} labels)",
+                ["layer", "R²", "r"],
+                [(n, f"{r2:.3f}", f"{r:+.3f}") for n, r2, r in zip(ln["layers"], ln["r2"], ln["r"], strict=True)],
+            )
         for p in paths:
             note(f"wrote {p}")

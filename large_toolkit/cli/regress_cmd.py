@@ -56,9 +56,14 @@ def _strip(
     order = sort_order(distances)
     rows = order[strip_positions(len(order), 16)]
     captions = [f"d={distances[r]:+.3g}" + (f"\n{labels[r]:.3g}" if r in labels else "") for r in rows]
-    strip_chart(path, images[rows], captions, scale=scale,
-                title=f"{len(rows)} of {len(distances)} images sorted by distance d along {direction}"
-                + (f" (below: d and {column})" if labels else " (below: d)"))
+    strip_chart(
+        path,
+        images[rows],
+        captions,
+        scale=scale,
+        title=f"{len(rows)} of {len(distances)} images sorted by distance d along {direction}"
+        + (f" (below: d and {column})" if labels else " (below: d)"),
+    )
 
 
 def _compare(outcome: Any, data: Any, ns: list[int | str], repeats: int, seed: int) -> dict[str, Any]:
@@ -75,18 +80,33 @@ def _compare(outcome: Any, data: Any, ns: list[int | str], repeats: int, seed: i
     pixels = data.pixels.reshape(len(data.ids), -1)[rows] if data.pixels is not None else None
     pool, test = outcome.protocol.train_index, outcome.protocol.test_index
     counts = [int(n) for n in ns if n != "all"] + [len(pool)]
-    maes = compare(outcome.features[rows, 0], np.asarray(data.values), pool, test, codes, pixels,
-                   sorted(set(counts)), min(repeats, 200), seed)
-    return {"draws": "uniform random subsets of the pool, the same for every method", "repeats": min(repeats, 200),
-            "mae": {m: {str(n): v for n, v in per.items()} for m, per in maes.items()}}
+    maes = compare(
+        outcome.features[rows, 0],
+        np.asarray(data.values),
+        pool,
+        test,
+        codes,
+        pixels,
+        sorted(set(counts)),
+        min(repeats, 200),
+        seed,
+    )
+    return {
+        "draws": "uniform random subsets of the pool, the same for every method",
+        "repeats": min(repeats, 200),
+        "mae": {m: {str(n): v for n, v in per.items()} for m, per in maes.items()},
+    }
 
 
 def _print_compare(result: dict[str, Any], column: str) -> None:
     maes = result["mae"]
     ns = list(next(iter(maes.values())).keys())
-    print_table(f"test MAE of {column}: LARGE vs baselines ({result['repeats']} uniform draws per n, the same for "
-                "every method; last column: the whole pool)", ["method", *[f"n={n}" for n in ns]],
-                [(m, *(f"{per[n]:.4g}" for n in ns)) for m, per in maes.items()])
+    print_table(
+        f"test MAE of {column}: LARGE vs baselines ({result['repeats']} uniform draws per n, the same for "
+        "every method; last column: the whole pool)",
+        ["method", *[f"n={n}" for n in ns]],
+        [(m, *(f"{per[n]:.4g}" for n in ns)) for m, per in maes.items()],
+    )
 
 
 def _print_report(outcome: Any, ids: list[str], demo: bool, repeats: int) -> None:
@@ -94,8 +114,10 @@ def _print_report(outcome: Any, ids: list[str], demo: bool, repeats: int) -> Non
 
     info = outcome.info
     if demo:
-        print(f"demo: {len(ids)} procedural faces, direction {info['direction']} tracks '{info['factor']}' "
-              f"(Spearman {info['spearman']:+.3f})" + ("; latents from cache" if info.get("latents_cached") else ""))
+        print(
+            f"demo: {len(ids)} procedural faces, direction {info['direction']} tracks '{info['factor']}' "
+            f"(Spearman {info['spearman']:+.3f})" + ("; latents from cache" if info.get("latents_cached") else "")
+        )
     if outcome.protocol is not None:
         settings = outcome.protocol.settings
         split = "grouped split, " if settings.get("grouped") else ""
@@ -103,8 +125,10 @@ def _print_report(outcome: Any, ids: list[str], demo: bool, repeats: int) -> Non
             f"few-shot MAE of {info['label_column']} over {repeats} draws ({split}training pool "
             f"{settings['train_size']}, test set {settings['test_size']} images)",
             ["n labels", "MAE mean", "MAE std", "MAE max", "R² mean"],
-            [(r.n, f"{r.mae_mean:.4g}", f"{r.mae_std:.3g}", f"{r.mae_max:.4g}", f"{r.r2_mean:.3f}")
-             for r in outcome.protocol.rows],
+            [
+                (r.n, f"{r.mae_mean:.4g}", f"{r.mae_std:.3g}", f"{r.mae_max:.4g}", f"{r.r2_mean:.3f}")
+                for r in outcome.protocol.rows
+            ],
         )
         for line in settings.get("warnings", []):
             note(f"warning: {line}")
@@ -118,36 +142,52 @@ def _print_report(outcome: Any, ids: list[str], demo: bool, repeats: int) -> Non
                 [(ids[i], f"{outcome.features[i, 0]:.4g}", f"{outcome.predictions[i]:.4g}") for i in unl[:20]],
             )
         else:
-            print(f"all {len(ids)} images are labelled: no unlabelled image to predict (predictions.csv has the "
-                  "fitted values)")
+            print(
+                f"all {len(ids)} images are labelled: no unlabelled image to predict (predictions.csv has the "
+                "fitted values)"
+            )
 
 
 def install(app: typer.Typer) -> None:
     @app.command("regress", epilog=EPILOG)
     def regress_cmd(
-        direction: Annotated[str, typer.Option(help="sefa:3, interfacegan:smile, file:DIRS[:INDEX], a file; or "
-                                               "auto / a set (sefa:0-9, a,b) chosen by leave-one-out on the labels.")],
-        backend: Annotated[str | None, opts.backend("Generator backend (default: stylegan2; with --latents only "
-                                                    "needed for finder directions).")] = None,
+        direction: Annotated[
+            str,
+            typer.Option(
+                help="sefa:3, interfacegan:smile, file:DIRS[:INDEX], a file; or "
+                "auto / a set (sefa:0-9, a,b) chosen by leave-one-out on the labels."
+            ),
+        ],
+        backend: Annotated[
+            str | None,
+            opts.backend("Generator backend (default: stylegan2; with --latents only needed for finder directions)."),
+        ] = None,
         checkpoint: Annotated[str | None, opts.checkpoint()] = None,
-        images: Annotated[list[str] | None, opts.images("Images to invert and regress: a folder, files or globs "
-                                                        "(JPEG, PNG, WebP, ...).")] = None,
+        images: Annotated[
+            list[str] | None,
+            opts.images("Images to invert and regress: a folder, files or globs (JPEG, PNG, WebP, ...)."),
+        ] = None,
         latents: Annotated[
             Path | None,
             typer.Option(help="Latent file with image ids (large-tk invert), or a LARGE folder of <id>.npy/.pkl."),
         ] = None,
-        labels: Annotated[Path | None, typer.Option(help="CSV: image id (with or without extension) + values.")
-                          ] = None,
+        labels: Annotated[Path | None, typer.Option(help="CSV: image id (with or without extension) + values.")] = None,
         label: Annotated[list[str] | None, typer.Option("--label", help="IMAGE_ID=VALUE (repeatable).")] = None,
-        label_column: Annotated[str | None, typer.Option(help="Value column (required when the table has "
-                                                         "several).")] = None,
+        label_column: Annotated[
+            str | None, typer.Option(help="Value column (required when the table has several).")
+        ] = None,
         units: Annotated[str | None, typer.Option(help="Units of the label, for charts (e.g. years).")] = None,
-        group_column: Annotated[str | None, typer.Option(help="Column of --labels naming groups (subject, "
-                                                         "session): each group wholly in train or test.")] = None,
+        group_column: Annotated[
+            str | None,
+            typer.Option(
+                help="Column of --labels naming groups (subject, session): each group wholly in train or test."
+            ),
+        ] = None,
         inverter: Annotated[str, typer.Option(help="Inverter for --images (encoder, e4e, psp, optim).")] = "encoder",
         inverter_checkpoint: Annotated[str | None, typer.Option(help="Encoder weights for the inverter.")] = None,
-        resize: Annotated[str, typer.Option(help="Images not at the generator's size: center-crop, fit or error.")
-                          ] = "center-crop",
+        resize: Annotated[
+            str, typer.Option(help="Images not at the generator's size: center-crop, fit or error.")
+        ] = "center-crop",
         space: Annotated[str, typer.Option(help="Latent space: w, wplus or s.")] = "wplus",
         n_labels: Annotated[str, typer.Option(help="Label counts to evaluate, e.g. 2,5,10,20,all.")] = "2,5,10,20,all",
         layers: Annotated[str | None, typer.Option(help="Layer subset: all, 3, 2-5,8.")] = None,
@@ -171,11 +211,15 @@ def install(app: typer.Typer) -> None:
         ] = False,
         batch_size: Annotated[int, opts.batch_size("Inversion batch size.")] = 64,
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Re-invert even if cached latents exist.")] = False,
-        compare: Annotated[bool, typer.Option(help="Also run baselines (mean label, ridge on pixels / latent "
-                                              "code, k-NN) on the same draws and print them beside LARGE.")] = False,
+        compare: Annotated[
+            bool,
+            typer.Option(
+                help="Also run baselines (mean label, ridge on pixels / latent "
+                "code, k-NN) on the same draws and print them beside LARGE."
+            ),
+        ] = False,
         scale: Annotated[int, typer.Option(help="Upsample images in strip.png this many times.", min=1)] = 4,
-        out: Annotated[Path | None, opts.out("Folder for predictions.csv, results.json, the model and charts.")
-                       ] = None,
+        out: Annotated[Path | None, opts.out("Folder for predictions.csv, results.json, the model and charts.")] = None,
         json_out: Annotated[bool, opts.json_output()] = False,
     ) -> None:
         """Few-shot regression: calibrate latent distances to real values with a handful of labels."""
@@ -190,18 +234,42 @@ def install(app: typer.Typer) -> None:
             combine = "multi"  # the released script fits every selected layer's distance as its own feature
         spec = feature_spec(layers, layer_weights, normalize_weights, combine, distance)
         data = gather_inputs(
-            direction=direction, backend=backend, checkpoint=checkpoint, images=images, latents=latents,
-            labels=labels, label_pairs=label, label_column=label_column, group_column=group_column,
-            inverter=inverter, inverter_checkpoint=inverter_checkpoint, resize=resize, space=space,
-            batch_size=batch_size, use_cache=not no_cache, spec=spec,
+            direction=direction,
+            backend=backend,
+            checkpoint=checkpoint,
+            images=images,
+            latents=latents,
+            labels=labels,
+            label_pairs=label,
+            label_column=label_column,
+            group_column=group_column,
+            inverter=inverter,
+            inverter_checkpoint=inverter_checkpoint,
+            resize=resize,
+            space=space,
+            batch_size=batch_size,
+            use_cache=not no_cache,
+            spec=spec,
         )
         for line in data.notes:
             note(line)
         outcome = regress(
-            data.latents, data.ids, data.direction, data.rows, data.values, spec=spec, model=model, trim_ratio=trim,
-            evaluate=len(data.rows) >= 4, ns=_parse_ns(n_labels), repeats=repeats,
-            train_size=train_size or data.train_size, seed=seed, mode="exact" if exact else "vectorised",
-            generator=data.generator, groups=data.groups,
+            data.latents,
+            data.ids,
+            data.direction,
+            data.rows,
+            data.values,
+            spec=spec,
+            model=model,
+            trim_ratio=trim,
+            evaluate=len(data.rows) >= 4,
+            ns=_parse_ns(n_labels),
+            repeats=repeats,
+            train_size=train_size or data.train_size,
+            seed=seed,
+            mode="exact" if exact else "vectorised",
+            generator=data.generator,
+            groups=data.groups,
         )
         if compare:
             outcome.info["compare"] = _compare(outcome, data, _parse_ns(n_labels), repeats, seed)

@@ -44,8 +44,9 @@ def _strip_images(lat: Any, ids: list[str], rows: list[int], images: list[str] |
         try:
             return folder.images[match_ids(folder.ids, [ids[r] for r in rows], "the strip")]
         except UserInputError:
-            raise UserInputError(f"{', '.join(images)} has no image for some sorted ids",
-                                 hint="pass the folder that was inverted") from None
+            raise UserInputError(
+                f"{', '.join(images)} has no image for some sorted ids", hint="pass the folder that was inverted"
+            ) from None
     g = source.get()
     sub = lat[torch.as_tensor(rows)].to(g.device)
     with torch.no_grad():
@@ -53,8 +54,10 @@ def _strip_images(lat: Any, ids: list[str], rows: list[int], images: list[str] |
             out = g.synthesis_from_styles(sub.tensor.float())
         else:
             if sub.tensor.shape[-1] != g.w_dim:
-                raise UserInputError(f"latents have w_dim {sub.tensor.shape[-1]}, the generator {g.w_dim}",
-                                     hint="pass --backend/--checkpoint of the inverting generator, or --images")
+                raise UserInputError(
+                    f"latents have w_dim {sub.tensor.shape[-1]}, the generator {g.w_dim}",
+                    hint="pass --backend/--checkpoint of the inverting generator, or --images",
+                )
             out = g.synthesis(sub.to_wplus(g.num_ws).tensor.float())
     return np.ascontiguousarray(to_uint8(out.cpu().numpy()))
 
@@ -73,12 +76,14 @@ def install(app: typer.Typer) -> None:
         distance: Annotated[str, typer.Option(help="per_layer or euclidean.")] = "per_layer",
         descending: Annotated[bool, typer.Option(help="Largest distance first.")] = False,
         labels: Annotated[Path | None, typer.Option(help="CSV of labels: report rank agreement.")] = None,
-        label_column: Annotated[str | None, typer.Option(help="Value column in --labels (needed when it has "
-                                                         "several).")] = None,
+        label_column: Annotated[
+            str | None, typer.Option(help="Value column in --labels (needed when it has several).")
+        ] = None,
         strip: Annotated[int, typer.Option(help="Images in the strip PNG (0: none).", min=0)] = 10,
         weighted_edges: Annotated[bool, typer.Option(help="A third of the strip from each 10% tail.")] = False,
-        images: Annotated[list[str] | None, opts.images("Images for the strip: folder, files or globs (else "
-                                                        "rendered).")] = None,
+        images: Annotated[
+            list[str] | None, opts.images("Images for the strip: folder, files or globs (else rendered).")
+        ] = None,
         scale: Annotated[int, typer.Option(help="Upsample strip images this many times.", min=1)] = 4,
         out: Annotated[Path | None, opts.out("Folder for sorted.csv, sorted.json, strip.png.")] = None,
         json_out: Annotated[bool, opts.json_output()] = False,
@@ -109,33 +114,49 @@ def install(app: typer.Typer) -> None:
         sorted_rows = [
             {"rank": k, "id": ids[r], "distance": float(d[r]), "label": label_of.get(r)} for k, r in enumerate(order)
         ]
-        summary = {"direction": direction, "n_images": len(ids), "descending": descending,
-                   "agreement": agreement, "strip_ids": [ids[r] for r in strip_rows], "outputs": []}
+        summary = {
+            "direction": direction,
+            "n_images": len(ids),
+            "descending": descending,
+            "agreement": agreement,
+            "strip_ids": [ids[r] for r in strip_rows],
+            "outputs": [],
+        }
         if out is not None:
             buf = io.StringIO()
             w = csv.writer(buf)
             w.writerow(["rank", "id", "distance", "label"])
             for row in sorted_rows:
-                w.writerow([row["rank"], row["id"], repr(row["distance"]),
-                            "" if row["label"] is None else repr(row["label"])])
+                w.writerow(
+                    [row["rank"], row["id"], repr(row["distance"]), "" if row["label"] is None else repr(row["label"])]
+                )
             paths = [out / "sorted.csv", out / "sorted.json"]
             write_text_atomic(paths[0], buf.getvalue())
             write_text_atomic(paths[1], json.dumps({**summary, "sorted": sorted_rows}, indent=2) + "\n")
             if strip_img is not None:
                 paths.append(out / "strip.png")
                 captions = [f"d={d[r]:+.3g}" + (f"\n{label_of[r]:.3g}" if r in label_of else "") for r in strip_rows]
-                strip_chart(paths[2], strip_img, captions, scale=scale,
-                            title=f"{len(strip_rows)} of {len(ids)} images sorted by distance along {direction}")
+                strip_chart(
+                    paths[2],
+                    strip_img,
+                    captions,
+                    scale=scale,
+                    title=f"{len(strip_rows)} of {len(ids)} images sorted by distance along {direction}",
+                )
             summary["outputs"] = [str(p) for p in paths]
         if json_out:
             print_json({**summary, "sorted": sorted_rows if out is None else None})
             return
         shown = sorted_rows if len(sorted_rows) <= 20 else sorted_rows[:10] + sorted_rows[-10:]
-        print_table(f"{len(ids)} images sorted by distance ({'first/last 10' if len(sorted_rows) > 20 else 'all'})",
-                    ["rank", "id", "distance", "label"],
-                    [(r["rank"], r["id"], f"{r['distance']:.4g}", r["label"]) for r in shown])
+        print_table(
+            f"{len(ids)} images sorted by distance ({'first/last 10' if len(sorted_rows) > 20 else 'all'})",
+            ["rank", "id", "distance", "label"],
+            [(r["rank"], r["id"], f"{r['distance']:.4g}", r["label"]) for r in shown],
+        )
         if agreement is not None:
-            print(f"rank agreement with {len(lab[0])} labels: Spearman {agreement['spearman']:+.4f}, "
-                  f"Kendall {agreement['kendall']:+.4f}")
+            print(
+                f"rank agreement with {len(lab[0])} labels: Spearman {agreement['spearman']:+.4f}, "
+                f"Kendall {agreement['kendall']:+.4f}"
+            )
         for p in summary["outputs"]:
             note(f"wrote {p}")

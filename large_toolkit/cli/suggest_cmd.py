@@ -86,15 +86,20 @@ def install(app: typer.Typer) -> None:
                 mean_codes = (t.mean(1) if t.ndim == 3 else t).numpy()
                 vecs = [dv.vector.double().numpy() for dv in dirs]
             use = lab is not None and lab[0].size >= 3
-            scores = rank_directions(specs, per, scalars, mean_codes, vecs,
-                                     lab[0] if use else None, lab[1] if use else None)
+            scores = rank_directions(
+                specs, per, scalars, mean_codes, vecs, lab[0] if use else None, lab[1] if use else None
+            )
             ranking = [s.to_dict() for s in scores]
             best = specs.index(scores[0].name)
         advice = suggest_labels(scalars[best], k, lab[0].tolist() if lab is not None else None, edge)
-        result = {"direction": specs[best], "ranking": ranking,
-                  "ranked_by": None if ranking is None else ("loo_mae" if ranking[0]["loo_mae"] is not None
-                                                             else "spread x layer_agreement"),
-                  "suggestions": advice.to_dict(ids)}
+        result = {
+            "direction": specs[best],
+            "ranking": ranking,
+            "ranked_by": None
+            if ranking is None
+            else ("loo_mae" if ranking[0]["loo_mae"] is not None else "spread x layer_agreement"),
+            "suggestions": advice.to_dict(ids),
+        }
         paths: list[Path] = []
         if out is not None:
             paths = [out / "suggestions.json"]
@@ -104,16 +109,26 @@ def install(app: typer.Typer) -> None:
             print_json(result)
             return
         if ranking is not None:
+
             def f(v):
                 return "-" if v is None or not np.isfinite(v) else f"{v:.4g}"
 
-            print_table(f"directions ranked by {result['ranked_by']}",
-                        ["direction", "LOO MAE", "spread", "layer agreement", "bimodality"],
-                        [(r["name"], f(r["loo_mae"]), f(r["spread"]), f(r["layer_agreement"]), f(r["bimodality"]))
-                         for r in ranking])
-        print_table(f"label these {k} images next ({specs[best]})", ["id", "distance", "quantile"],
-                    [(ids[r], f"{dd:.4g}", f"{q:.2f}")
-                     for r, dd, q in zip(advice.rows.tolist(), advice.distances, advice.quantiles, strict=True)])
+            print_table(
+                f"directions ranked by {result['ranked_by']}",
+                ["direction", "LOO MAE", "spread", "layer agreement", "bimodality"],
+                [
+                    (r["name"], f(r["loo_mae"]), f(r["spread"]), f(r["layer_agreement"]), f(r["bimodality"]))
+                    for r in ranking
+                ],
+            )
+        print_table(
+            f"label these {k} images next ({specs[best]})",
+            ["id", "distance", "quantile"],
+            [
+                (ids[r], f"{dd:.4g}", f"{q:.2f}")
+                for r, dd, q in zip(advice.rows.tolist(), advice.distances, advice.quantiles, strict=True)
+            ],
+        )
         print(f"slope variance vs random picks: {1 / advice.efficiency:.3g}x (S_xx {advice.efficiency:.3g}x larger)")
         for p in paths:
             note(f"wrote {p}")

@@ -125,10 +125,10 @@ def write_outputs(
     from large_toolkit.types import DirectionSet
 
     out = Path(out_dir)
-    paths = [out / "predictions.csv", out / "results.json", out / "scatter.png", out / MODEL_FILE,
-             out / DIRECTION_FILE]
-    write_text_atomic(paths[0], predictions_csv(outcome.ids, outcome.features[:, 0], outcome.predictions,
-                                                outcome.labels))
+    paths = [out / "predictions.csv", out / "results.json", out / "scatter.png", out / MODEL_FILE, out / DIRECTION_FILE]
+    write_text_atomic(
+        paths[0], predictions_csv(outcome.ids, outcome.features[:, 0], outcome.predictions, outcome.labels)
+    )
     write_text_atomic(paths[1], json.dumps(outcome.summary(), indent=2, default=str) + "\n")
     rows = np.array(sorted(outcome.labels))
     column = str(outcome.info.get("label_column") or "label")
@@ -138,41 +138,66 @@ def write_outputs(
     metrics: dict[str, Any] = {}
     if full is not None and outcome.protocol is not None:
         settings = outcome.protocol.settings
-        metrics = {"mae": full.mae_mean, "r2": full.r2_mean,
-                   "metrics_on": f"test set of {settings['test_size']}, fit on a pool of {settings['train_size']}"}
+        metrics = {
+            "mae": full.mae_mean,
+            "r2": full.r2_mean,
+            "metrics_on": f"test set of {settings['test_size']}, fit on a pool of {settings['train_size']}",
+        }
     if outcome.features.shape[1] == 1:
         y = outcome.predictions.copy()
         y[rows] = [outcome.labels[r] for r in rows]
         mark = np.zeros(len(y), bool)
         mark[rows] = True
         line = (float(outcome.regressor.coef_[0]), outcome.regressor.intercept_)
-        scatter_chart(paths[2], outcome.features[:, 0], y, mark, line=line, direction=direction_name,
-                      column=column, units=units, **metrics)
+        scatter_chart(
+            paths[2],
+            outcome.features[:, 0],
+            y,
+            mark,
+            line=line,
+            direction=direction_name,
+            column=column,
+            units=units,
+            **metrics,
+        )
     else:
         x = outcome.predictions[rows]
-        scatter_chart(paths[2], x, np.array([outcome.labels[r] for r in rows]), np.ones(len(rows), bool),
-                      line=(1.0, 0.0), direction=f"{direction_name} (prediction, {outcome.features.shape[1]} "
-                      "features)", column=column, units=units, **metrics)
-    outcome.regressor.save(paths[3], {
-        "direction": direction_name,
-        "direction_file": DIRECTION_FILE,
-        "features": asdict(spec) if spec is not None else None,
-        "label_column": column,
-        "units": units,
-        "generator_fingerprint": generator_fingerprint,
-    })
+        scatter_chart(
+            paths[2],
+            x,
+            np.array([outcome.labels[r] for r in rows]),
+            np.ones(len(rows), bool),
+            line=(1.0, 0.0),
+            direction=f"{direction_name} (prediction, {outcome.features.shape[1]} features)",
+            column=column,
+            units=units,
+            **metrics,
+        )
+    outcome.regressor.save(
+        paths[3],
+        {
+            "direction": direction_name,
+            "direction_file": DIRECTION_FILE,
+            "features": asdict(spec) if spec is not None else None,
+            "label_column": column,
+            "units": units,
+            "generator_fingerprint": generator_fingerprint,
+        },
+    )
     save_directions(paths[4], DirectionSet([direction]))
     return paths
 
 
-def predictions_csv(ids: Sequence[str], distances: np.ndarray, predictions: np.ndarray,
-                    labels: dict[int, float] | None = None) -> str:
+def predictions_csv(
+    ids: Sequence[str], distances: np.ndarray, predictions: np.ndarray, labels: dict[int, float] | None = None
+) -> str:
     """The ``predictions.csv`` text: id, distance, prediction, label (blank when unlabelled)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["id", "distance", "prediction", "label"])
     for i, name in enumerate(ids):
         label = (labels or {}).get(i)
-        writer.writerow([name, repr(float(distances[i])), repr(float(predictions[i])),
-                         "" if label is None else repr(label)])
+        writer.writerow(
+            [name, repr(float(distances[i])), repr(float(predictions[i])), "" if label is None else repr(label)]
+        )
     return buf.getvalue()

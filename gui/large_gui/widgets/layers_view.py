@@ -131,8 +131,11 @@ class LayersView(QGroupBox):
     def _computed(self, values: list[float]) -> None:
         self.state.set_importance(values)
         name = self.state.current_direction.name if self.state.current_direction is not None else ""
-        what = ("pixel change per w index (mean |Δpixel|; press Importance for the layer importance)"
-                if self.method == "edit" else "layer importance (gradient study, as large-tk layers)")
+        what = (
+            "pixel change per w index (mean |Δpixel|; press Importance for the layer importance)"
+            if self.method == "edit"
+            else "layer importance (gradient study, as large-tk layers)"
+        )
         self.status.setText(f"{name}: {what}")
 
     @Slot(str)

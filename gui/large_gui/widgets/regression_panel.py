@@ -185,8 +185,10 @@ class RegressionPanel(QGroupBox):
             frames = list(read.images)
             truth = read_labels_csv(labels_path, column) if labels_path else {}
             batch = torch.from_numpy(read.images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
-            inverter = get_host().inverter(name).create(
-                generator=generator, checkpoint=None, device=str(resolve_device(device))
+            inverter = (
+                get_host()
+                .inverter(name)
+                .create(generator=generator, checkpoint=None, device=str(resolve_device(device)))
             )
             progress(0, 1)
             latents = inverter.invert(batch.to(generator.device), generator, LatentSpace.WPLUS).latents
@@ -281,9 +283,7 @@ class RegressionPanel(QGroupBox):
             )
             # full precision on hover, so the numbers can be copied and compared with ``large-tk regress``
             self.metrics.setToolTip(f"MAE {fit.mae!r}\nR² {fit.r2!r}\nslope {fit.slope!r}\nintercept {fit.intercept!r}")
-        self.suggestions.setText(
-            "Label these next: " + ", ".join(reg.suggestions) if reg.suggestions else ""
-        )
+        self.suggestions.setText("Label these next: " + ", ".join(reg.suggestions) if reg.suggestions else "")
         self._fill_strip()
 
     def _fill_strip(self) -> None:
