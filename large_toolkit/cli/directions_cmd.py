@@ -248,7 +248,7 @@ def install(app: typer.Typer) -> None:
         import torch
 
         from large_toolkit.directions import edit_layers, edit_ws, resolve_direction, step_scale
-        from large_toolkit.io.png import write_png
+        from large_toolkit.io.images import write_image
         from large_toolkit.runner import parse_seeds
 
         seed_list, amounts = parse_seeds(seeds), parse_steps(steps)
@@ -268,7 +268,7 @@ def install(app: typer.Typer) -> None:
                 rows.append(torch.cat(list(imgs), dim=2))  # [C, H, W*steps]
         grid = torch.cat(rows, dim=1)
         arr = ((grid.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
-        write_png(out, np.ascontiguousarray(arr))
+        write_image(out, np.ascontiguousarray(arr))
         info = {
             "out": out,
             "direction": direction,

@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from large_inverters.images import check_images, load_batch
+from large_inverters.images import DEFAULT_RESIZE, check_images, load_batch
 from large_inverters.losses import pixel_mse, ssim
 from large_toolkit.errors import UserInputError
 from large_toolkit.interfaces import Generator, Inverter
@@ -50,10 +50,11 @@ class InvertJob:
     generator: Generator
     space: LatentSpace
     batch_size: int = 16
-    resize: str = "none"
+    resize: str = DEFAULT_RESIZE
     shard: str = "0/1"
     report: bool = True
     progress: Callable[[int, int], None] | None = None
+    note: Callable[[str], None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -189,7 +190,9 @@ def _run_locked(job: InvertJob, restart: bool, engine: ChunkEngine | None) -> di
                 "resumed_skipped": len(job.ids),
                 "already_complete": True,
             }
-    check_images(job.paths, job.generator.resolution, job.resize)
+    resize_note = check_images(job.paths, job.generator.resolution, job.resize)
+    if resize_note is not None and job.note is not None:
+        job.note(resize_note)
     _prepare(job, restart)
     parts = job.parts_dir
     done = _read_chunks(parts)
@@ -260,7 +263,7 @@ def _write_report(
     job: InvertJob, latents: Latents, mse: torch.Tensor, ssim_values: torch.Tensor, losses: torch.Tensor | None
 ) -> dict[str, Any]:
     """Per-image MSE/SSIM (and final loss) as JSON, plus a preview grid: inputs on top, reconstructions below."""
-    from large_toolkit.io.png import make_grid, to_uint8, write_png
+    from large_toolkit.io.images import make_grid, to_uint8, write_image
 
     stem = job.out.with_suffix("")
     per_image = [
@@ -286,5 +289,5 @@ def _write_report(
     recon = _decode(job.generator, latents[:n])
     grid = make_grid(to_uint8(torch.cat([originals, recon]).numpy()), columns=n)
     preview_path = Path(f"{stem}.preview.png")
-    write_png(preview_path, grid)
+    write_image(preview_path, grid)
     return {"report": str(report_path), "preview": str(preview_path)}

@@ -36,7 +36,7 @@ def _write_outputs(images: Any, seeds: list[int], out: Path) -> list[str]:
     import numpy as np
 
     from large_toolkit.io.atomic import atomic_path
-    from large_toolkit.io.png import make_grid, to_uint8, write_png
+    from large_toolkit.io.images import make_grid, to_uint8, write_image
 
     suffix = out.suffix.lower()
     if suffix == ".npy":
@@ -45,7 +45,7 @@ def _write_outputs(images: Any, seeds: list[int], out: Path) -> list[str]:
         return [str(out)]
     pixels = to_uint8(images)
     if suffix == ".png":
-        write_png(out, make_grid(pixels))
+        write_image(out, make_grid(pixels))
         return [str(out)]
     if out.suffix:
         from large_toolkit.errors import UserInputError
@@ -56,7 +56,7 @@ def _write_outputs(images: Any, seeds: list[int], out: Path) -> list[str]:
     written = []
     for seed, img in zip(seeds, pixels, strict=True):
         path = out / f"seed{seed:04d}.png"
-        write_png(path, img)
+        write_image(path, img)
         written.append(str(path))
     return written
 
