@@ -23,6 +23,7 @@ import numpy as np
 
 from large_toolkit.errors import ArtifactMismatchError, UserInputError
 from large_toolkit.regression.features import FeatureSpec
+from large_toolkit.validate import check_not_constant
 
 
 @dataclass
@@ -234,6 +235,7 @@ def gather_inputs(
         )
     where = str(images[0]) if images else str(latents)
     rows, values, column = _label_rows(list(ids), labels, label_pairs, table, label_column, group_column, where)
+    check_not_constant(values)
     groups = _groups(labels, group_column, ids, rows) if group_column and labels is not None else None
     if choose:
         dv, name, ranking = choose_direction(direction, lat, generator, spec, rows, values)

@@ -212,7 +212,7 @@ def test_npy_header_lie_is_refused_before_reading(tmp_path):
 
 
 def test_discriminator_without_d_weight_is_refused(app, capsys, tmp_path):
-    from large_toolkit.io.png import write_png
+    from large_toolkit.io.images import write_image as write_png
 
     write_png(tmp_path / "a.png", np.zeros((32, 32, 3), dtype=np.uint8))
     d = tmp_path / "snap.pkl"

@@ -15,7 +15,8 @@ from large_inverters import job as job_module
 from large_inverters.job import InvertJob, run_job
 
 from large_toolkit.io.artifacts import load_latents
-from large_toolkit.io.png import to_uint8, write_png
+from large_toolkit.io.images import to_uint8
+from large_toolkit.io.images import write_image as write_png
 from large_toolkit.plugins import get_host
 from large_toolkit.testing import ToyGenerator
 from large_toolkit.types import LatentSpace
