@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from large_toolkit.analysis.fid_extractors import RotationExtractor, real_statistics
+from large_toolkit.analysis.fid_extractors import RotationExtractor, generator_batches, real_statistics
 from large_toolkit.analysis.frechet import (
     FeatureExtractor,
     GaussianStats,
@@ -56,8 +56,16 @@ class SnapshotFD:
         return self.extractor.fingerprint
 
     def __call__(self, G: Any, class_weights: np.ndarray | None = None, seed: int = 0) -> float:
-        """FD of G's samples (fixed z seed; classes drawn in the training set's proportions when conditional)."""
-        z = torch.randn(self.n, G.z_dim, generator=torch.Generator().manual_seed(seed))
+        """FD of G's samples (fixed z seed; classes drawn in the training set's proportions when conditional).
+
+        Unconditional runs draw exactly what ``large-tk fid --n N --seed 0`` draws, so that command on the
+        run's ``G_ema`` and the training folder reproduces the last snapshot's number.
+        """
+        if not G.c_dim:
+            return frechet_distance(
+                feature_statistics(self.extractor, generator_batches(G, self.n, seed), self.device), self.real
+            )
+        z = G.sample_z(self.n, seed)
         c = None
         if G.c_dim:
             probs = torch.as_tensor(
