@@ -76,8 +76,8 @@ def test_each_transform_applies_with_probability_p():
 
 
 def test_integer_translation_and_flip_resample_exactly():
-    from large_stylegan2.trainer import augment as A
     from kornia.geometry.transform import warp_affine
+    from large_stylegan2.trainer import augment as A
 
     x = torch.randn(1, 3, 16, 16)
     centre = A._translate(7.5, 7.5, 1)
