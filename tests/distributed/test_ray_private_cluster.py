@@ -8,6 +8,7 @@ session is involved.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -90,6 +91,8 @@ def foreign_cluster():
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):  # what of that group remains (gcs_server, raylet) goes too
+            os.killpg(proc.pid, signal.SIGKILL)
         shutil.rmtree(temp, ignore_errors=True)
 
 
