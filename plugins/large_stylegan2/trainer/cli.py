@@ -91,6 +91,8 @@ def install(app: typer.Typer) -> None:
         Under ``torchrun --nproc_per_node N`` the ranks split --batch-size and average gradients; only
         rank 0 shows progress and writes the run folder.
         """
+        import shutil
+
         import torch
 
         from large_stylegan2.trainer.loop import Trainer, TrainOptions
@@ -113,48 +115,59 @@ def install(app: typer.Typer) -> None:
                 f"nothing to resume: {out}/training-state.safetensors does not exist",
                 hint="start a run without --resume",
             )
-        images_np, ids = _load_images(data, resolution, n_synthetic, seed)
+        if data != "synthetic" and not Path(data).is_dir():
+            raise UserInputError(f"--data {data!r} is not a folder", hint="pass an image folder or 'synthetic'")
         from large_toolkit.distributed import init_distributed, shutdown
 
         dist = init_distributed(resolve_device(OPTIONS.device))
         device = dist.device
         say = note if dist.is_main else (lambda _msg: None)
-        class_idx = None
-        if labels is not None and not resume:
-            class_idx = _classes(images_np, ids, labels, label_column, label_bins, seed, out, say)
-        images = torch.from_numpy(images_np)
-        if resume:
-            trainer = Trainer.resume(images, out, device, kimg=kimg, dist=dist)
-        else:
-            if augment is None:
-                augment = "ada" if len(images) < ADA_DEFAULT_BELOW else "none"
-                say(f"--augment {augment} ({len(images)} images; ADA is the default below {ADA_DEFAULT_BELOW})")
-            opts = TrainOptions(
-                resolution=resolution,
-                z_dim=z_dim,
-                w_dim=w_dim,
-                mapping_layers=mapping_layers,
-                channel_base=channel_base,
-                channel_max=channel_max,
-                batch=batch_size,
-                kimg=kimg,
-                r1_gamma=gamma,
-                rotation_loss=rotation_loss or class_idx is not None,
-                seed=seed,
-                snapshot_kimg=snapshot_kimg,
-                augment=augment,
-                augment_p=augment_p,
-                ada_target=ada_target,
-                ada_kimg=ada_kimg,
-                cutout=cutout,
-                mirror=mirror,
-                c_dim=0 if class_idx is None else int(class_idx.max()) + 1,
-                fd_n=fd_n,
-                inception_weights=inception_weights,
-            )
-            trainer = Trainer(
-                images, opts, out, device, dist, None if class_idx is None else torch.from_numpy(class_idx)
-            )
+        created = not out.exists()
+        if dist.is_main:  # the run folder and its log exist from the first second (a job under nohup shows up)
+            out.mkdir(parents=True, exist_ok=True)
+            _log(out, f"large-tk train: reading {data}")
+        try:
+            images_np, ids = _load_images(data, resolution, n_synthetic, seed)
+            class_idx = None
+            if labels is not None and not resume:
+                class_idx = _classes(images_np, ids, labels, label_column, label_bins, seed, out, say)
+            images = torch.from_numpy(images_np)
+            if resume:
+                trainer = Trainer.resume(images, out, device, kimg=kimg, dist=dist)
+            else:
+                if augment is None:
+                    augment = "ada" if len(images) < ADA_DEFAULT_BELOW else "none"
+                    say(f"--augment {augment} ({len(images)} images; ADA is the default below {ADA_DEFAULT_BELOW})")
+                opts = TrainOptions(
+                    resolution=resolution,
+                    z_dim=z_dim,
+                    w_dim=w_dim,
+                    mapping_layers=mapping_layers,
+                    channel_base=channel_base,
+                    channel_max=channel_max,
+                    batch=batch_size,
+                    kimg=kimg,
+                    r1_gamma=gamma,
+                    rotation_loss=rotation_loss or class_idx is not None,
+                    seed=seed,
+                    snapshot_kimg=snapshot_kimg,
+                    augment=augment,
+                    augment_p=augment_p,
+                    ada_target=ada_target,
+                    ada_kimg=ada_kimg,
+                    cutout=cutout,
+                    mirror=mirror,
+                    c_dim=0 if class_idx is None else int(class_idx.max()) + 1,
+                    fd_n=fd_n,
+                    inception_weights=inception_weights,
+                )
+                trainer = Trainer(
+                    images, opts, out, device, dist, None if class_idx is None else torch.from_numpy(class_idx)
+                )
+        except UserInputError:
+            if created:  # bad input found before training: leave no half-made run folder
+                shutil.rmtree(out, ignore_errors=True)
+            raise
         trainer.start_log()
         say(f"run folder {out} (log.txt, metrics.jsonl); {len(images)} images, augment {trainer.opts.augment}")
         total_kimg = trainer.opts.kimg
@@ -176,6 +189,13 @@ def install(app: typer.Typer) -> None:
         if not dist.is_main:
             return
         note(f"trained to {trainer.nimg / 1000:g} kimg on {device}; generator: {path}")
+
+
+def _log(out: Path, message: str) -> None:
+    import time
+
+    with (out / "log.txt").open("a") as f:
+        f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
 
 
 def _load_images(data: str, resolution: int, n_synthetic: int, seed: int):
