@@ -27,8 +27,9 @@ MODEL = ["--resolution", "32", "--channel-max", "32", "--z-dim", "32", "--w-dim"
 
 
 def large_tk(*args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, "-m", "large_toolkit", "--device", "cpu", *args], text=True,
-                            capture_output=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "large_toolkit", "--device", "cpu", *args], text=True, capture_output=True
+    )
     if result.returncode:
         raise SystemExit(result.stderr)
     return result
@@ -52,8 +53,22 @@ def main() -> None:
     edges = np.quantile(values, np.linspace(0, 1, args.bins + 1)[1:-1])
     truth = np.searchsorted(edges, values, side="right")
     order = np.random.default_rng(0).permutation(len(rows))
-    common = ["train", "--data", str(data), *MODEL, "--kimg", str(args.kimg), "--snapshot-kimg", str(args.kimg),
-              "--fd-n", str(args.fd_n), "--threads", str(args.threads), "--seed", "0"]
+    common = [
+        "train",
+        "--data",
+        str(data),
+        *MODEL,
+        "--kimg",
+        str(args.kimg),
+        "--snapshot-kimg",
+        str(args.kimg / 2),
+        "--fd-n",
+        str(args.fd_n),
+        "--threads",
+        str(args.threads),
+        "--seed",
+        "0",
+    ]
     table = []
     for name, frac in (("unconditional", None), ("5 %", 0.05), ("20 %", 0.2), ("100 %", 1.0)):
         run = args.out / name.replace(" %", "pct")
@@ -78,8 +93,13 @@ def main() -> None:
             used = list(csv.DictReader((run / "labels-used.csv").open()))
             inferred = [i for i, u in enumerate(used) if u["given"] == "0"]
             acc = float(np.mean([int(used[i]["class"]) == truth[i] for i in inferred])) if inferred else None
-            row.update(labelled=report["n_labelled"], holdout=report["holdout_accuracy"],
-                       holdout_n=report["holdout_n"], inferred_acc=acc, n_inferred=len(inferred))
+            row.update(
+                labelled=report["n_labelled"],
+                holdout=report["holdout_accuracy"],
+                holdout_n=report["holdout_n"],
+                inferred_acc=acc,
+                n_inferred=len(inferred),
+            )
         table.append(row)
         print(json.dumps(row), flush=True)
     (args.out / "fewer_labels.json").write_text(json.dumps(table, indent=1))
