@@ -19,6 +19,7 @@ from large_toolkit.cli.state import OPTIONS
 CORE_COMMAND_MODULES = (
     "large_toolkit.cli.plugins_cmd",
     "large_toolkit.cli.regress_cmd",
+    "large_toolkit.cli.predict_cmd",
     "large_toolkit.cli.sort_cmd",
     "large_toolkit.cli.ordinal_cmd",
     "large_toolkit.cli.suggest_cmd",

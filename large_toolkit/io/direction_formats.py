@@ -30,6 +30,7 @@ import torch
 
 from large_toolkit.errors import ArtifactMismatchError, CheckpointError, UserInputError
 from large_toolkit.io.atomic import atomic_path
+from large_toolkit.io.numpy_files import load_npy, load_npz
 from large_toolkit.types import Direction, DirectionSet, LatentSpace
 
 if TYPE_CHECKING:
@@ -165,7 +166,7 @@ def detect_format(path: str | os.PathLike[str]) -> str:
     if suffix == ".npy":
         return "interfacegan"
     if suffix == ".npz":
-        with np.load(p, allow_pickle=False) as data:
+        with load_npz(p) as data:
             keys = set(data.files)
         if "lat_comp" in keys:
             return "ganspace-npz"
@@ -190,13 +191,9 @@ def detect_format(path: str | os.PathLike[str]) -> str:
 
 
 def _torch_load(p: Path) -> Any:
-    try:
-        return torch.load(str(p), weights_only=True, map_location="cpu")
-    except Exception as exc:  # unsafe or corrupt pickles end in one line
-        raise CheckpointError(
-            f"{p}: cannot read as a weights-only torch file ({type(exc).__name__})",
-            hint="only tensors/dicts of tensors are accepted",
-        ) from None
+    from large_toolkit.io.checkpoint import read_torch_checkpoint
+
+    return read_torch_checkpoint(p)  # weights-only, size-checked, one-line errors
 
 
 def load_direction_file(path: str | os.PathLike[str], generator: Generator | None = None) -> DirectionSet:
@@ -210,16 +207,13 @@ def load_direction_file(path: str | os.PathLike[str], generator: Generator | Non
 
         return load_directions(p, generator)
     if fmt == "interfacegan":
-        try:
-            arr = np.load(p, allow_pickle=False)
-        except ValueError as exc:
-            raise CheckpointError(f"{p}: not a plain numeric .npy ({exc})") from None
+        arr = load_npy(p)
         # float64 boundaries (InterFaceGAN ships them so) stay float64: distances are computed in float64
         dirs = _from_vectors(
             torch.from_numpy(arr.astype(np.float64)) if arr.dtype == np.float64 else _tensor(arr), p, fmt
         )
     elif fmt == "ganspace-npz":
-        with np.load(p, allow_pickle=False) as d:
+        with load_npz(p) as d:
             dirs = _ganspace(
                 _tensor(d["lat_comp"]),
                 _tensor(d["lat_mean"]),
@@ -229,7 +223,7 @@ def load_direction_file(path: str | os.PathLike[str], generator: Generator | Non
                 _tensor(d["var_ratio"]) if "var_ratio" in d.files else None,
             )
     elif fmt == "sefa-npz":
-        with np.load(p, allow_pickle=False) as d:
+        with load_npz(p) as d:
             rows = _tensor(d["boundaries"])
             values = _tensor(d["values"]).double() if "values" in d.files else None
             layers = [int(x) for x in np.asarray(d["layers"]).reshape(-1)] if "layers" in d.files else None

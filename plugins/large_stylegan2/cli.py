@@ -36,7 +36,7 @@ def _write_outputs(images: Any, seeds: list[int], out: Path) -> list[str]:
     import numpy as np
 
     from large_toolkit.io.atomic import atomic_path
-    from large_toolkit.io.png import make_grid, to_uint8, write_png
+    from large_toolkit.io.images import make_grid, to_uint8, write_image
 
     suffix = out.suffix.lower()
     if suffix == ".npy":
@@ -45,7 +45,7 @@ def _write_outputs(images: Any, seeds: list[int], out: Path) -> list[str]:
         return [str(out)]
     pixels = to_uint8(images)
     if suffix == ".png":
-        write_png(out, make_grid(pixels))
+        write_image(out, make_grid(pixels))
         return [str(out)]
     if out.suffix:
         from large_toolkit.errors import UserInputError
@@ -56,7 +56,7 @@ def _write_outputs(images: Any, seeds: list[int], out: Path) -> list[str]:
     written = []
     for seed, img in zip(seeds, pixels, strict=True):
         path = out / f"seed{seed:04d}.png"
-        write_png(path, img)
+        write_image(path, img)
         written.append(str(path))
     return written
 
@@ -93,7 +93,9 @@ def install(app: typer.Typer) -> None:
         trunc_cutoff: Annotated[
             int | None, typer.Option("--trunc-cutoff", help="Truncate only the first K W+ rows.")
         ] = None,
-        noise_mode: Annotated[str, typer.Option("--noise-mode", help="const, none or random.")] = "const",
+        noise_mode: Annotated[
+            str, typer.Option("--noise-mode", help="const, none or random (seeded from each batch's first seed).")
+        ] = "const",
         class_idx: Annotated[
             int | None, typer.Option("--class-idx", help="Class label for conditional models.")
         ] = None,
@@ -115,8 +117,10 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.errors import UserInputError
         from large_toolkit.plugins import load_generator
         from large_toolkit.runner import parse_seeds
+        from large_toolkit.validate import check_generate_options
 
         seed_list = parse_seeds(seeds)
+        check_generate_options(trunc, seed_list, out)
         if noise_mode not in ("const", "none", "random"):
             raise UserInputError(f"unknown noise mode {noise_mode!r}", hint="use const, none or random")
         if batch_size < 1:
@@ -148,6 +152,7 @@ def install(app: typer.Typer) -> None:
                 z = z_all[i : i + batch_size].to(gen.device)
                 cc = None if c is None else c.repeat(z.shape[0], 1).to(gen.device)
                 ws = gen.mapping(z, cc, psi=trunc, trunc_cutoff=trunc_cutoff)
+                torch.manual_seed(seed_list[i])  # --noise-mode random: same seeds + batch size, same images
                 chunks.append(gen.synthesis(ws, noise_mode=noise_mode).float().cpu())
         images = torch.cat(chunks).numpy()
         written = _write_outputs(images, seed_list, out)

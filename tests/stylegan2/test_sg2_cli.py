@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from large_toolkit.cli.app import build_app
-from large_toolkit.io.png import read_png
+from large_toolkit.io.images import read_image
 
 
 def _run(*args: str):
@@ -25,7 +25,7 @@ def test_generate_grid_folder_and_npy(shared_fixtures: Path, tmp_path: Path) -> 
         "generate", "--checkpoint", ckpt, "--seeds", "0-7", "--trunc", "0.7", "--out", str(tmp_path / "grid.png")
     )
     assert res.exit_code == 0, res.output
-    assert read_png(tmp_path / "grid.png").shape == (96, 96, 3)
+    assert read_image(tmp_path / "grid.png").shape == (96, 96, 3)
     res = _run("generate", "-c", ckpt, "--seeds", "1,5", "--noise-mode", "none", "--out", str(tmp_path / "frames"))
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == ["seed0001.png", "seed0005.png"]
@@ -124,4 +124,4 @@ def test_real_subprocess_generate(shared_fixtures: Path, tmp_path: Path) -> None
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert read_png(out).shape == (64, 64, 3)
+    assert read_image(out).shape == (64, 64, 3)

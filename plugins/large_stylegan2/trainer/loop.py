@@ -50,7 +50,7 @@ from large_toolkit.distributed import DistContext, average_gradients, average_sc
 from large_toolkit.errors import CheckpointError, UserInputError
 from large_toolkit.io.artifacts import load_tensors, save_tensors
 from large_toolkit.io.atomic import atomic_path
-from large_toolkit.io.png import make_grid, to_uint8, write_png
+from large_toolkit.io.images import make_grid, to_uint8, write_image
 
 STATE_FORMAT = "large-tk/stylegan2-training-state"
 G_BUFFERS = ("w_avg", "resample_filter", "noise_const")
@@ -424,7 +424,7 @@ class Trainer:
                 c = F.one_hot((torch.arange(rows * rows) // rows) % self.opts.c_dim, self.opts.c_dim).float()
                 c = c.to(self.device)
             img = self.G_ema.synthesis(self.G_ema.mapping(z, c), noise_mode="const")
-        write_png(path, make_grid(to_uint8(img.cpu().numpy()), columns=rows))
+        write_image(path, make_grid(to_uint8(img.cpu().numpy()), columns=rows))
 
     @classmethod
     def resume(
