@@ -5,11 +5,21 @@ Ray is missing (one line naming the ``distributed`` extra), probe a HOST:PORT ad
 timeout instead of letting ``ray.init`` retry for minutes, and leave an already-initialised Ray
 (a test fixture, a notebook) alone.  Ray itself is imported lazily, so importing this module never
 needs the extra.
+
+Which cluster: ``local`` (and no address) ALWAYS starts a private cluster for this process -- Ray's
+``address="local"``, in a fresh temporary directory -- and never joins one that someone else started on
+the machine, even when ``RAY_ADDRESS`` is set or ``/tmp/ray`` names a running cluster (plain
+``ray.init()`` would join either).  An existing cluster is used only when named: ``auto`` (Ray's
+discovery: ``RAY_ADDRESS`` or the cluster started on this machine) or ``HOST:PORT`` / ``ray://...``.
 """
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
 import socket
+import tempfile
 from typing import Any
 
 from large_toolkit.errors import UserInputError
@@ -58,7 +68,7 @@ def probe(
 def connect(
     address: str | None = None, timeout: float = CONNECT_TIMEOUT_S, what: str = "--engine ray", data: bool = True
 ) -> bool:
-    """Join the cluster at ``address`` (``auto``, ``HOST:PORT``) or start a local one when None.
+    """Join the cluster at ``address`` (``auto``, ``HOST:PORT``) or start a private local one (None, ``local``).
 
     Returns True when this call started/joined Ray (so the caller should shut it down), False when
     Ray was already initialised in this process (a test fixture, a notebook) and is left alone.
@@ -69,10 +79,12 @@ def connect(
     if address and address not in ("auto", "local"):
         _check_reachable(address, timeout)
     kwargs: dict[str, Any] = {"log_to_driver": False, "logging_level": "WARNING"}
-    if address in (None, "local"):
+    private = address in (None, "local")
+    if private:
         kwargs["include_dashboard"] = False
+        kwargs["_temp_dir"] = _private_temp_dir()
     try:
-        ray.init(address=None if address == "local" else address, **kwargs)
+        ray.init(address="local" if private else address, **kwargs)
     except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserInputError(
@@ -80,3 +92,14 @@ def connect(
             hint="start a cluster with `ray start --head`, or omit --ray-address for a local one",
         ) from None
     return True
+
+
+def _private_temp_dir() -> str:
+    """A fresh, short Ray temp dir (socket paths must stay under ~107 bytes), removed at exit.
+
+    Sharing ``/tmp/ray`` with a foreign cluster would overwrite its ``session_latest`` link and make a
+    later ``ray.init(address="auto")`` on the machine find our private cluster instead of theirs.
+    """
+    path = tempfile.mkdtemp(prefix="ltk-ray-", dir="/tmp" if os.path.isdir("/tmp") else None)
+    atexit.register(shutil.rmtree, path, True)
+    return path

@@ -44,6 +44,9 @@ EXTRACTORS = ("rotation", "inception")
 ROTATION_FORMAT = "large-tk/fid-rotation"
 STATS_FORMAT = "large-tk/fid-stats"
 DEFAULT_ROTATION_EPOCHS = 4
+EXTRACTOR_SEED = 0
+"""The rotation extractor's seed is fixed (not the run's ``--seed``): it belongs to the real set, so two
+``fid`` runs, and every snapshot of ``train``, measure with the same network and their numbers compare."""
 MAX_ROTATION_TRAIN = 10000
 """Training images for the rotation net: 4 epochs over 10k 32x32 images is ~1 min on 2 cores."""
 
@@ -123,10 +126,25 @@ class RotationExtractor:
                 pass
         extractor = cls.train(images, seed, epochs, width, progress)
         path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {"format": ROTATION_FORMAT, "width": width, "resolution": extractor.resolution, "seed": seed,
-                "epochs": epochs, "accuracy": extractor.accuracy, "fingerprint": extractor.fingerprint}
+        meta = {
+            "format": ROTATION_FORMAT,
+            "dataset": images_hash(images),
+            "width": width,
+            "resolution": extractor.resolution,
+            "seed": seed,
+            "epochs": epochs,
+            "accuracy": extractor.accuracy,
+            "fingerprint": extractor.fingerprint,
+        }
         save_tensors(path, extractor.net.state_dict(), meta)
         return extractor, False
+
+    @classmethod
+    def for_dataset(
+        cls, images: np.ndarray, cache: Path | None = None, progress: Callable[[int], None] | None = None
+    ) -> tuple[RotationExtractor, bool]:
+        """THE extractor of a real set: trained once (fixed settings), stored, reused by ``fid`` and ``train``."""
+        return cls.cached(images, EXTRACTOR_SEED, DEFAULT_ROTATION_EPOCHS, 16, cache, progress)
 
     def to(self, device: torch.device | str) -> RotationExtractor:
         self.net.to(device)
@@ -137,8 +155,9 @@ class RotationExtractor:
         device = next(self.net.parameters()).device
         x = images.to(device, torch.float32)
         if x.shape[-1] != self.resolution or x.shape[-2] != self.resolution:
-            x = F.interpolate(x, size=(self.resolution, self.resolution), mode="bilinear",
-                              align_corners=False, antialias=True)
+            x = F.interpolate(
+                x, size=(self.resolution, self.resolution), mode="bilinear", align_corners=False, antialias=True
+            )
         with torch.no_grad():
             return self.net.features(x)
 
@@ -162,9 +181,11 @@ def real_statistics(
             pass
     stats = feature_statistics(extractor, image_batches(images, batch_size), device, progress)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_tensors(path, {"mean": torch.from_numpy(stats.mean), "cov": torch.from_numpy(stats.cov)},
-                 {"format": STATS_FORMAT, "n": stats.n, "extractor": extractor.name,
-                  "fingerprint": extractor.fingerprint})
+    save_tensors(
+        path,
+        {"mean": torch.from_numpy(stats.mean), "cov": torch.from_numpy(stats.cov)},
+        {"format": STATS_FORMAT, "n": stats.n, "extractor": extractor.name, "fingerprint": extractor.fingerprint},
+    )
     return stats, False
 
 

@@ -1,7 +1,9 @@
 """``large-tk fid``: Fréchet distance between a generator's samples and a real image set.
 
-The default extractor is a rotation-prediction network trained on the real images (no download;
-cached by their content hash), so the number compares models on the same real set, not with papers.
+The default extractor is a rotation-prediction network trained ONCE per real set (no download; stored
+in the cache under the set's content hash, with a fixed seed that ``--seed`` does not change) and reused
+by every later run and by ``large-tk train``'s snapshots.  The result states the extractor's weight
+fingerprint, the real set's fingerprint and both n: two results compare when those agree.
 ``--extractor inception --inception-weights FILE`` uses torchvision's Inception-v3 weights instead.
 """
 
@@ -12,15 +14,19 @@ from typing import Annotated, Any
 
 import typer
 
+from large_toolkit.analysis.fid_extractors import DEFAULT_ROTATION_EPOCHS
 from large_toolkit.cli.output import note, print_json, print_table
+
+SYNTHETIC_REAL_N = 5000
 
 FID_EPILOG = (
     "Examples:\n\n"
     "  large-tk fid --backend stylegan2 --real synthetic\n\n"
     "  large-tk fid --backend stylegan2 --checkpoint G.safetensors --real faces/ --n 10000 --json\n\n"
     "  large-tk fid --real faces/ --extractor inception --inception-weights inception_v3.pth\n\n"
-    "--real synthetic renders --n-real procedural demo images with --real-seed (default 1: held out "
-    "from the seed-0 set the demo generator was trained on)."
+    "--real synthetic renders --n-real procedural demo images (default 5000, whatever --n) with --real-seed "
+    "(default 1: held out from the seed-0 set the demo generator was trained on).  Results compare when they "
+    "name the same extractor fingerprint and real set."
 )
 
 
@@ -34,8 +40,8 @@ def install(app: typer.Typer) -> None:
         ] = None,
         n: Annotated[int, typer.Option("--n", min=2, help="Generated images.")] = 5000,
         n_real: Annotated[
-            int | None, typer.Option("--n-real", min=2, help="Real images for --real synthetic (default: --n).")
-        ] = None,
+            int, typer.Option("--n-real", min=2, help="Real images for --real synthetic (fixed, so runs compare).")
+        ] = SYNTHETIC_REAL_N,
         real_seed: Annotated[int, typer.Option("--real-seed", help="Seed of the --real synthetic set.")] = 1,
         extractor: Annotated[str, typer.Option("--extractor", help="rotation (default) or inception.")] = "rotation",
         inception_weights: Annotated[
@@ -43,10 +49,16 @@ def install(app: typer.Typer) -> None:
             typer.Option("--inception-weights", help="torch.save'd torchvision inception_v3 state dict (no download)."),
         ] = None,
         psi: Annotated[float, typer.Option("--psi", help="Truncation psi (1 = none).")] = 1.0,
-        seed: Annotated[int, typer.Option("--seed", help="Seed for the generated z and the rotation net.")] = 0,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of the generated z (not of the extractor).")] = 0,
         rotation_epochs: Annotated[
-            int, typer.Option("--rotation-epochs", min=1, help="Training epochs of the rotation extractor.")
-        ] = 4,
+            int,
+            typer.Option(
+                "--rotation-epochs",
+                min=1,
+                help="Training epochs of the rotation extractor (default: the "
+                "stored one of the real set; another value trains and stores another extractor).",
+            ),
+        ] = DEFAULT_ROTATION_EPOCHS,
         batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Images per forward pass.")] = 250,
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the FID cache.")] = False,
         json_out: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,
@@ -56,24 +68,29 @@ def install(app: typer.Typer) -> None:
         from pathlib import Path
 
         from large_toolkit.analysis.fid_extractors import (
+            EXTRACTOR_SEED,
             EXTRACTORS,
             MAX_ROTATION_TRAIN,
             RotationExtractor,
             generator_batches,
+            images_hash,
             real_statistics,
         )
         from large_toolkit.analysis.frechet import feature_statistics, frechet_distance
         from large_toolkit.cli.state import OPTIONS
         from large_toolkit.errors import UserInputError
-        from large_toolkit.runner import make_progress, resolve_device
+        from large_toolkit.progress import make_progress
+        from large_toolkit.runner import resolve_device
         from large_toolkit.validate import check_finite
 
         check_finite(psi, "--psi")
         if extractor not in EXTRACTORS:
             raise UserInputError(f"unknown extractor {extractor!r}", hint=f"use {' or '.join(EXTRACTORS)}")
         if extractor == "inception" and not inception_weights:
-            raise UserInputError("--extractor inception needs --inception-weights FILE",
-                                 hint="large-tk never downloads weights; save torchvision's inception_v3 state dict")
+            raise UserInputError(
+                "--extractor inception needs --inception-weights FILE",
+                hint="large-tk never downloads weights; save torchvision's inception_v3 state dict",
+            )
         if inception_weights and extractor != "inception":
             raise UserInputError("--inception-weights is only used with --extractor inception")
         device = resolve_device(OPTIONS.device)
@@ -89,7 +106,8 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.plugins import load_generator
 
         gen = load_generator(backend, checkpoint, str(device))
-        images, real_name = _load_real(real, n if n_real is None else n_real, real_seed, gen.resolution)
+        images, real_name = _load_real(real, n_real, real_seed, gen.resolution)
+        real_fingerprint = images_hash(images)
         timings["load_seconds"] = time.perf_counter() - t0
 
         cache_ctx = tempfile.TemporaryDirectory() if no_cache else None
@@ -102,19 +120,25 @@ def install(app: typer.Typer) -> None:
                     steps = min(len(images), MAX_ROTATION_TRAIN) * rotation_epochs
                     task = bar.add_task("training rotation extractor", total=steps)
                     feat, cached_net = RotationExtractor.cached(
-                        images, seed=seed, epochs=rotation_epochs, cache=cache,
-                        progress=lambda k: bar.advance(task, k))
+                        images,
+                        seed=EXTRACTOR_SEED,
+                        epochs=rotation_epochs,
+                        cache=cache,
+                        progress=lambda k: bar.advance(task, k),
+                    )
                     feat.to(device)
                     timings["extractor_seconds"] = time.perf_counter() - t
                 t = time.perf_counter()
                 task = bar.add_task("real features", total=len(images))
-                real_stats, cached_stats = real_statistics(feat, images, batch_size, device, cache,
-                                                           lambda k: bar.advance(task, k))
+                real_stats, cached_stats = real_statistics(
+                    feat, images, batch_size, device, cache, lambda k: bar.advance(task, k)
+                )
                 timings["real_seconds"] = time.perf_counter() - t
                 t = time.perf_counter()
                 task = bar.add_task("generated features", total=n)
-                fake_stats = feature_statistics(feat, generator_batches(gen, n, seed, psi, batch_size), device,
-                                                lambda k: bar.advance(task, k))
+                fake_stats = feature_statistics(
+                    feat, generator_batches(gen, n, seed, psi, batch_size), device, lambda k: bar.advance(task, k)
+                )
                 timings["generated_seconds"] = time.perf_counter() - t
         finally:
             if cache_ctx is not None:
@@ -130,6 +154,7 @@ def install(app: typer.Typer) -> None:
             "n": n,
             "n_real": real_stats.n,
             "real": real_name,
+            "real_fingerprint": real_fingerprint,
             "generator": gen.fingerprint(),
             "psi": psi,
             "seed": seed,
@@ -141,13 +166,26 @@ def install(app: typer.Typer) -> None:
             print_json(result)
             return
         print_table(
-            f"Fréchet distance ({feat.name} features, {feat.dim}-d)",
-            ["generated", "real", "FD", "FD / tr(C_real)"],
-            [(f"{n} x {backend} (psi {psi:g}, seed {seed})", f"{real_stats.n} x {real_name}", f"{value:.4g}",
-              f"{result['fd_relative']:.4g}")],
+            f"Fréchet distance ({feat.name} features, {feat.dim}-d, extractor {feat.fingerprint})",
+            ["generated", "real", "real set", "FD", "FD / tr(C_real)"],
+            [
+                (
+                    f"{n} x {backend} (psi {psi:g}, seed {seed})",
+                    f"{real_stats.n} x {real_name}",
+                    real_fingerprint,
+                    f"{value:.4g}",
+                    f"{result['fd_relative']:.4g}",
+                )
+            ],
         )
-        note(f"total {timings['total_seconds']:.1f} s on {device}"
-             + ("; cached real statistics" if cached_stats else ""))
+        origin = "trained now and stored" if feat.name == "rotation" and not cached_net else "stored"
+        note(
+            f"extractor {feat.name} {feat.fingerprint} ({origin}); real set {real_fingerprint} (n={real_stats.n}); "
+            f"generated n={n}: compare FDs only when these agree"
+        )
+        note(
+            f"total {timings['total_seconds']:.1f} s on {device}" + ("; cached real statistics" if cached_stats else "")
+        )
 
 
 def _load_real(real: str, n_real: int, real_seed: int, resolution: int) -> tuple[Any, str]:

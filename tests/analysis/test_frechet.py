@@ -171,8 +171,19 @@ def _cli(args, monkeypatch, tmp_path):
 
 
 def test_cli_tiny_run_json_and_cache(monkeypatch, tmp_path):
-    args = ["--real", "synthetic", "--n", "48", "--n-real", "48", "--rotation-epochs", "1",
-            "--batch-size", "16", "--json"]
+    args = [
+        "--real",
+        "synthetic",
+        "--n",
+        "48",
+        "--n-real",
+        "48",
+        "--rotation-epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--json",
+    ]
     first = _cli(args, monkeypatch, tmp_path)
     assert first.exit_code == 0, first.output
     data = json.loads(first.stdout)
@@ -186,15 +197,19 @@ def test_cli_tiny_run_json_and_cache(monkeypatch, tmp_path):
 def test_cli_bad_inception_weights_is_one_line(monkeypatch, tmp_path):
     bad = tmp_path / "garbage.pth"
     bad.write_bytes(b"PK\x03\x04 this is not a zip file at all")
-    result = _cli(["--real", "synthetic", "--n", "8", "--extractor", "inception", "--inception-weights", str(bad)],
-                  monkeypatch, tmp_path)
+    result = _cli(
+        ["--real", "synthetic", "--n", "8", "--extractor", "inception", "--inception-weights", str(bad)],
+        monkeypatch,
+        tmp_path,
+    )
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: checkpoint garbage.pth")
     wrong = tmp_path / "wrong.pth"
     torch.save({"conv.weight": torch.zeros(3)}, wrong)
-    result = _cli(["--real", "synthetic", "--extractor", "inception", "--inception-weights", str(wrong)],
-                  monkeypatch, tmp_path)
+    result = _cli(
+        ["--real", "synthetic", "--extractor", "inception", "--inception-weights", str(wrong)], monkeypatch, tmp_path
+    )
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         "error: wrong.pth is not a torchvision inception_v3 state dict (564 tensor(s) missing, e.g. "
@@ -203,3 +218,19 @@ def test_cli_bad_inception_weights_is_one_line(monkeypatch, tmp_path):
     ]
     missing = _cli(["--real", "synthetic", "--extractor", "inception"], monkeypatch, tmp_path)
     assert missing.exit_code == 2 and len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_cli_two_runs_compare_same_extractor_whatever_the_seed(monkeypatch, tmp_path):
+    """Issue 16.9: the extractor belongs to the real set (fixed seed, stored), and the output says which."""
+    base = ["--real", "synthetic", "--n", "32", "--n-real", "40", "--rotation-epochs", "1", "--batch-size", "16"]
+    first = _cli([*base, "--json"], monkeypatch, tmp_path)
+    again = _cli([*base, "--json", "--no-cache"], monkeypatch, tmp_path)  # trained afresh: same weights
+    other_seed = _cli([*base, "--json", "--seed", "3"], monkeypatch, tmp_path)
+    a, b, c = (json.loads(r.stdout) for r in (first, again, other_seed))
+    assert a["fd"] == b["fd"] and a["extractor_fingerprint"] == b["extractor_fingerprint"]
+    assert a["real_fingerprint"] == b["real_fingerprint"] and a["n"] == 32 and a["n_real"] == 40
+    assert c["extractor_fingerprint"] == a["extractor_fingerprint"] and c["cached"]["extractor"] is True
+    text = _cli(base, monkeypatch, tmp_path)
+    assert text.exit_code == 0
+    assert a["extractor_fingerprint"] in text.output and a["real_fingerprint"] in text.output
+    assert "n=40" in text.output and "generated n=32" in text.output

@@ -56,8 +56,8 @@ def test_train_encoder_two_gloo_ranks_match_one_process(tmp_path: Path) -> None:
 
 
 GAN_ARGS = ["train", "--backend", "stylegan2", "--data", "synthetic", "--n-synthetic", "64", "--resolution", "16"]
-GAN_ARGS += ["--batch", "8", "--kimg", "0.024", "--channel-base", "256", "--channel-max", "32", "--z-dim", "16"]
-GAN_ARGS += ["--w-dim", "16", "--seed", "1"]
+GAN_ARGS += ["--batch-size", "8", "--kimg", "0.024", "--channel-base", "256", "--channel-max", "32", "--z-dim", "16"]
+GAN_ARGS += ["--w-dim", "16", "--seed", "1", "--augment", "none", "--fd-n", "0"]
 
 
 @pytest.mark.slow

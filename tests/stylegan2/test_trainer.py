@@ -7,7 +7,15 @@ from large_stylegan2.trainer.loop import Trainer, TrainOptions
 from large_toolkit.data.synthetic import generate
 
 TINY = dict(
-    resolution=16, z_dim=16, w_dim=16, mapping_layers=2, channel_base=128, channel_max=16, batch=4, snapshot_kimg=1000.0
+    resolution=16,
+    z_dim=16,
+    w_dim=16,
+    mapping_layers=2,
+    channel_base=128,
+    channel_max=16,
+    batch=4,
+    snapshot_kimg=1000.0,
+    fd_n=16,
 )
 
 

@@ -6,6 +6,12 @@ down-sampled ``skip``, summed with gain sqrt(1/2); the 4x4 epilogue has minibatc
 one feature), a 3x3 conv, a fully connected layer and the real/fake output.  All weights use the
 equalised learning rate (stored N(0,1), scaled by 1/sqrt(fan_in) at run time).
 
+Class-conditional D (``c_dim > 0``) uses NVIDIA's projection conditioning: a mapping network
+(``mapping.embed`` then 8 fully connected layers at learning-rate multiplier 0.01, as stylegan2-ada's
+``MappingNetwork(z_dim=0, c_dim, w_dim=cmap_dim)``) turns the one-hot class into ``cmap`` of
+``cmap_dim = ch4`` values, ``b4.out`` outputs ``cmap_dim`` values, and the logit is their dot product
+with ``cmap`` divided by ``sqrt(cmap_dim)`` (Miyato & Koyama, "cGANs with Projection Discriminator").
+
 An optional 4-way rotation head (``rot``) predicts which of 0/90/180/270 degrees an image was turned
 by: the self-supervised auxiliary task of Chen et al., "Self-Supervised GANs via Auxiliary Rotation
 Loss" (CVPR 2019), which stabilises training and gives D features that transfer without labels.
@@ -35,8 +41,9 @@ def init_discriminator(
     img_channels: int = 3,
     rotation_head: bool = False,
     seed: int = 0,
+    c_dim: int = 0,
 ) -> dict[str, torch.Tensor]:
-    """Fresh D weights (NVIDIA init: weights N(0,1), biases 0)."""
+    """Fresh D weights (NVIDIA init: weights N(0,1) / lr multiplier, biases 0)."""
     g = torch.Generator().manual_seed(seed)
     ch = channels_for(resolution, channel_base, channel_max)
     p: dict[str, torch.Tensor] = {}
@@ -55,10 +62,40 @@ def init_discriminator(
         res //= 2
     conv("b4.conv", ch[4], ch[4] + 1, 3)
     p["b4.fc.weight"], p["b4.fc.bias"] = torch.randn(ch[4], ch[4] * 16, generator=g), torch.zeros(ch[4])
-    p["b4.out.weight"], p["b4.out.bias"] = torch.randn(1, ch[4], generator=g), torch.zeros(1)
+    cmap_dim = ch[4] if c_dim else 1
+    p["b4.out.weight"], p["b4.out.bias"] = torch.randn(cmap_dim, ch[4], generator=g), torch.zeros(cmap_dim)
     if rotation_head:
         p["rot.weight"], p["rot.bias"] = torch.randn(4, ch[4], generator=g), torch.zeros(4)
+    if c_dim:
+        p["mapping.embed.weight"], p["mapping.embed.bias"] = (
+            torch.randn(cmap_dim, c_dim, generator=g),
+            torch.zeros(cmap_dim),
+        )
+        for i in range(D_MAPPING_LAYERS):
+            p[f"mapping.fc{i}.weight"] = torch.randn(cmap_dim, cmap_dim, generator=g) / D_MAPPING_LR
+            p[f"mapping.fc{i}.bias"] = torch.zeros(cmap_dim)
     return p
+
+
+D_MAPPING_LAYERS = 8
+D_MAPPING_LR = 0.01
+
+
+def c_dim_of(p: dict[str, torch.Tensor]) -> int:
+    """Number of classes of a D (0 = unconditional)."""
+    w = p.get("mapping.embed.weight")
+    return 0 if w is None else int(w.shape[1])
+
+
+def class_map(p: dict[str, torch.Tensor], c: torch.Tensor) -> torch.Tensor:
+    """One-hot ``[N, c_dim]`` -> ``cmap`` ``[N, cmap_dim]`` (NVIDIA's D mapping network, z_dim = 0)."""
+    w = p["mapping.embed.weight"]
+    x = ops.fc(c.to(w.dtype), w, p["mapping.embed.bias"], 1 / math.sqrt(w.shape[1]), 1.0)
+    x = ops.normalize_2nd_moment(x)
+    for i in range(D_MAPPING_LAYERS):
+        w = p[f"mapping.fc{i}.weight"]
+        x = ops.fc(x, w, p[f"mapping.fc{i}.bias"], D_MAPPING_LR / math.sqrt(w.shape[1]), D_MAPPING_LR, "lrelu")
+    return x
 
 
 def _conv(x: torch.Tensor, p: dict[str, torch.Tensor], name: str, act: bool = True) -> torch.Tensor:
@@ -106,9 +143,14 @@ def _head(p: dict[str, torch.Tensor], name: str, feats: torch.Tensor) -> torch.T
     return feats @ (w / math.sqrt(w.shape[1])).T + p[f"{name}.bias"]
 
 
-def logits(p: dict[str, torch.Tensor], img: torch.Tensor) -> torch.Tensor:
-    """Real/fake logit per image, ``[N]``."""
-    return _head(p, "b4.out", features(p, img)).squeeze(1)
+def logits(p: dict[str, torch.Tensor], img: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+    """Real/fake logit per image, ``[N]`` (a conditional D needs the one-hot classes ``c``)."""
+    out = _head(p, "b4.out", features(p, img))
+    if "mapping.embed.weight" not in p:
+        return out.squeeze(1)
+    if c is None:
+        raise ValueError("this discriminator is class-conditional: pass c")
+    return (out * class_map(p, c)).sum(dim=1) / math.sqrt(out.shape[1])
 
 
 def rotation_logits(p: dict[str, torch.Tensor], img: torch.Tensor) -> torch.Tensor:
