@@ -228,8 +228,10 @@ def knn_mae(gram: np.ndarray, lab: np.ndarray, test: np.ndarray, y: np.ndarray, 
     k = min(lab.shape[1], k_max)
     diag = np.diag(gram)
     d2 = diag[test][None, :, None] + diag[lab][:, None, :] - 2.0 * gram[test][:, lab].transpose(1, 0, 2)
-    near = np.argpartition(d2, k - 1, axis=-1)[..., :k] if k < lab.shape[1] else np.broadcast_to(
-        np.arange(k), (*d2.shape[:2], k)
+    near = (
+        np.argpartition(d2, k - 1, axis=-1)[..., :k]
+        if k < lab.shape[1]
+        else np.broadcast_to(np.arange(k), (*d2.shape[:2], k))
     )
     rows = np.take_along_axis(np.broadcast_to(lab[:, None, :], d2.shape), near, axis=-1)  # [R, T, k]
     pred = y[:, rows].mean(-1)  # [F, R, T]
@@ -318,8 +320,18 @@ def run_benchmark(
         [abs(rank_agreement(data.cand_dist[oracle[f], test], y[f, test])["spearman"]) for f in range(len(keep))]
     )
     grams = {name: zscore_gram(x, pool) for name, x in data.feats.items()}
-    sub = BenchData(names, data.units, y, pool, test, data.cand_names, data.cand_dist, data.cand_layers,
-                    data.cand_vectors, data.w_mean)
+    sub = BenchData(
+        names,
+        data.units,
+        y,
+        pool,
+        test,
+        data.cand_names,
+        data.cand_dist,
+        data.cand_layers,
+        data.cand_vectors,
+        data.w_mean,
+    )
 
     per_draw = {m: np.zeros((len(keep), len(ns), repeats)) for m in METHODS}
     share = np.zeros((len(keep), len(ns)))
@@ -336,8 +348,12 @@ def run_benchmark(
             line_fit_mae(dl[oracle[f]], yl[f], d_test[oracle[f]][None], y_test[f]) for f in range(len(keep))
         ]
         if n >= 3:
-            picks = np.array([[int(np.argmin(loo_errors(dl[:, r], yl[f, r])["mae"])) for r in range(repeats)]
-                              for f in range(len(keep))])  # [F, R]
+            picks = np.array(
+                [
+                    [int(np.argmin(loo_errors(dl[:, r], yl[f, r])["mae"])) for r in range(repeats)]
+                    for f in range(len(keep))
+                ]
+            )  # [F, R]
         else:
             picks = np.full((len(keep), repeats), free)
         share[:, j] = (picks == oracle[:, None]).mean(1)
