@@ -319,7 +319,7 @@ class StyleGAN2Generator(Generator):
     ) -> torch.Tensor:
         if z.ndim != 2 or z.shape[1] != self.z_dim:
             raise ShapeError(f"z: expected shape [N, {self.z_dim}], got {list(z.shape)}")
-        ws = self._map(z, c).unsqueeze(1).repeat(1, self.num_ws, 1)
+        ws = self._map(z, c).float().unsqueeze(1).repeat(1, self.num_ws, 1)  # fp32 W under autocast too
         if psi != 1.0:
             cut = self.num_ws if trunc_cutoff is None else max(0, min(int(trunc_cutoff), self.num_ws))
             head = self.w_avg.lerp(ws[:, :cut], float(psi))
@@ -401,9 +401,8 @@ class StyleGAN2Generator(Generator):
         """The folded channels-last path: one image on CPU, default settings, nothing to differentiate."""
         if styles.shape[0] != 1 or styles.device.type != "cpu" or self.fused_modconv is not None:
             return False
-        if torch.is_grad_enabled() and (styles.requires_grad or any(t.requires_grad for t in self.params.values())):
-            return False
-        return True
+        needs_grad = styles.requires_grad or any(t.requires_grad for t in self.params.values())
+        return not (torch.is_grad_enabled() and needs_grad)
 
     def _single_constants(self) -> dict[str, torch.Tensor]:
         """Weight-derived tensors of the single-image path, rebuilt when a parameter changes (tracked by version)."""

@@ -152,7 +152,10 @@ def bias_act_lrelu(x: torch.Tensor, bias: torch.Tensor, clamp: float | None) -> 
 
 
 def demod_coefficients(styles: torch.Tensor, weight_sq: torch.Tensor) -> torch.Tensor:
-    """``rsqrt(sum_{i,kh,kw} (W[o,i] s[i])^2 + 1e-8)`` from ``weight_sq = sum_{kh,kw} W^2`` ``[O, I]``: no weight-sized work."""
+    """``rsqrt(sum_{i,kh,kw} (W[o,i] s[i])^2 + 1e-8)`` from ``weight_sq = sum_{kh,kw} W^2`` ``[O, I]``.
+
+    No weight-sized work per call: ``weight_sq`` is computed once per generator.
+    """
     return (styles.square().matmul(weight_sq.t()) + 1e-8).rsqrt()
 
 
