@@ -16,6 +16,9 @@ from typing import Any
 import torch
 
 from large_toolkit.errors import DeviceError, UserInputError
+from large_toolkit.progress import make_progress
+
+__all__ = ["Runner", "batched", "make_progress", "parse_seeds", "resolve_device", "seeded_generator"]
 
 
 def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
@@ -44,31 +47,6 @@ def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
 def seeded_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
     """A torch RNG with a fixed seed: every random step in large-tk takes one."""
     return torch.Generator(device=torch.device(device)).manual_seed(int(seed))
-
-
-def make_progress(disable: bool = False) -> Any:
-    """A rich progress bar on stderr (hidden when ``disable`` or stderr is not a terminal)."""
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    console = Console(stderr=True)
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=True,
-        disable=disable or not console.is_terminal,
-    )
 
 
 def _is_oom(exc: BaseException) -> bool:

@@ -10,6 +10,7 @@ import typer
 
 from large_toolkit.cli.output import print_json, print_table
 from large_toolkit.data.factors import FACTORS
+from large_toolkit.progress import make_progress
 
 SYNTH_EPILOG = (
     "Examples:\n\n"
@@ -54,7 +55,7 @@ def install(app: typer.Typer) -> None:
         if resolution not in _RESOLUTIONS:
             raise UserInputError(f"--resolution must be one of {', '.join(map(str, _RESOLUTIONS))}, got {resolution}")
         check_output_folder(out, overwrite)
-        with _progress() as bar:
+        with make_progress() as bar:
             t0 = time.perf_counter()
             task = bar.add_task("rendering", total=n)
             dataset = generate(n, seed=seed, resolution=resolution, progress=lambda k: bar.advance(task, k))
@@ -85,12 +86,3 @@ def install(app: typer.Typer) -> None:
         )
         print(f"render {summary['render_images_per_second']:.0f} img/s; total {t_total:.1f} s; "
               f"labels in {summary['labels']}")
-
-
-def _progress():  # -> rich.progress.Progress
-    """A transient progress bar on stderr, so stdout stays clean for --json."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=Console(stderr=True), transient=True)

@@ -214,7 +214,10 @@ def load_direction_file(path: str | os.PathLike[str], generator: Generator | Non
             arr = np.load(p, allow_pickle=False)
         except ValueError as exc:
             raise CheckpointError(f"{p}: not a plain numeric .npy ({exc})") from None
-        dirs = _from_vectors(_tensor(arr), p, fmt)
+        # float64 boundaries (InterFaceGAN ships them so) stay float64: distances are computed in float64
+        dirs = _from_vectors(
+            torch.from_numpy(arr.astype(np.float64)) if arr.dtype == np.float64 else _tensor(arr), p, fmt
+        )
     elif fmt == "ganspace-npz":
         with np.load(p, allow_pickle=False) as d:
             dirs = _ganspace(

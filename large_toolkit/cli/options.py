@@ -1,0 +1,59 @@
+"""One CLI vocabulary: the options many commands share, declared once.
+
+A user who learnt ``--psi`` in ``generate`` must find ``--psi`` in ``fid`` and ``directions edit`` too. Every
+command declares these options through the factories below (the help text may be specialised, the flag names
+may not), so a flag means the same thing everywhere:
+
+* ``--backend`` / ``--checkpoint``: which generator (see ``large_toolkit.plugins.load_generator``);
+* ``--psi``: truncation toward the average latent (1 = none);
+* ``-o/--out``: where the command writes;
+* ``--batch-size``: images per forward pass;
+* ``--seed``: every random step takes one;
+* ``--json``: machine output on stdout (progress and notes stay on stderr);
+* ``--images``: a folder, image files or globs.
+
+``--device`` is deliberately absent: it is the one global option (``large-tk --device cuda CMD``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+__all__ = ["backend", "batch_size", "checkpoint", "images", "json_output", "out", "psi", "seed"]
+
+
+def backend(help: str = "Generator backend (a registered generator plugin, see `large-tk plugins`).") -> Any:
+    return typer.Option("--backend", help=help)
+
+
+def checkpoint(
+    help: str = "Generator checkpoint: a file, a zoo name (`large-tk models list`) or an https:// URL "
+    "(default: the backend's bundled model).",
+) -> Any:
+    return typer.Option("--checkpoint", help=help)
+
+
+def psi(help: str = "Truncation psi toward the average latent (1 = none).") -> Any:
+    return typer.Option("--psi", help=help)
+
+
+def out(help: str = "Output path.") -> Any:
+    return typer.Option("--out", "-o", help=help)
+
+
+def batch_size(help: str = "Images per forward pass.") -> Any:
+    return typer.Option("--batch-size", min=1, help=help)
+
+
+def seed(help: str = "Random seed (the same seed gives the same output).") -> Any:
+    return typer.Option("--seed", help=help)
+
+
+def json_output(help: str = "Print machine-readable JSON on stdout.") -> Any:
+    return typer.Option("--json", help=help)
+
+
+def images(help: str = "Images: a folder, image files or globs (repeat the option or list several).") -> Any:
+    return typer.Option("--images", help=help)
