@@ -350,7 +350,15 @@ class StyleGAN2Generator(Generator):
 
     def styles(self, ws: torch.Tensor) -> torch.Tensor:
         ws = self._check_ws(ws)
-        return torch.cat([ws[:, a.layer.w_index].matmul(a.weight.t()) + a.bias for a in self.style_affines()], dim=1)
+        gain, p = 1.0 / math.sqrt(self.w_dim), self.params
+        # == style_affines()' (W * gain) w + b, with the gain on the product: no weight-sized temporary per call
+        return torch.cat(
+            [
+                torch.addmm(p[f"{s.name}.affine.bias"], ws[:, s.w_index], p[f"{s.name}.affine.weight"].t(), alpha=gain)
+                for s in self.style_layers
+            ],
+            dim=1,
+        )
 
     def style_dict(self, ws: torch.Tensor) -> dict[str, torch.Tensor]:
         """S as ``{layer name: [N, channels]}`` (the reference fixtures' ``s.<layer>`` tensors)."""
