@@ -50,8 +50,11 @@ def main() -> None:
             write_image_folder(Path(tmp) / "ds", ds.images, ds.labels)
 
     rows = [
-        ("per-image loop (baseline)", len(small), timed(lambda: [render_batch(small[i : i + 1], res)
-                                                                  for i in range(len(small))], 1)),
+        (
+            "per-image loop (baseline)",
+            len(small),
+            timed(lambda: [render_batch(small[i : i + 1], res) for i in range(len(small))], 1),
+        ),
         ("4x4 supersampling (baseline)", len(small), timed(lambda: render_batch(small, res, supersample=4), 1)),
         ("batched, 1 thread", n, timed(lambda: render_labels(labels, res, workers=1))),
         (f"batched, {workers} threads (shipped)", n, timed(lambda: render_labels(labels, res, workers=workers))),

@@ -244,8 +244,18 @@ def run_benchmark(
         [abs(rank_agreement(data.cand_dist[oracle[f], test], y[f, test])["spearman"]) for f in range(len(keep))]
     )
     grams = {name: zscore_gram(x, pool) for name, x in data.feats.items()}
-    sub = BenchData(names, data.units, y, pool, test, data.cand_names, data.cand_dist, data.cand_layers,
-                    data.cand_vectors, data.w_mean)
+    sub = BenchData(
+        names,
+        data.units,
+        y,
+        pool,
+        test,
+        data.cand_names,
+        data.cand_dist,
+        data.cand_layers,
+        data.cand_vectors,
+        data.w_mean,
+    )
 
     per_draw = {m: np.zeros((len(keep), len(ns), repeats)) for m in METHODS}
     share = np.zeros((len(keep), len(ns)))
@@ -262,8 +272,12 @@ def run_benchmark(
             line_fit_mae(dl[oracle[f]], yl[f], d_test[oracle[f]][None], y_test[f]) for f in range(len(keep))
         ]
         if n >= 3:
-            picks = np.array([[int(np.argmin(loo_errors(dl[:, r], yl[f, r])["mae"])) for r in range(repeats)]
-                              for f in range(len(keep))])  # [F, R]
+            picks = np.array(
+                [
+                    [int(np.argmin(loo_errors(dl[:, r], yl[f, r])["mae"])) for r in range(repeats)]
+                    for f in range(len(keep))
+                ]
+            )  # [F, R]
         else:
             picks = np.full((len(keep), repeats), free)
         share[:, j] = (picks == oracle[:, None]).mean(1)

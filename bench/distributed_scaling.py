@@ -45,8 +45,16 @@ def main() -> None:
         paths = discover_images([folder])
 
         def run(name: str, engine) -> float:
-            job = InvertJob(paths, Path(tmp) / f"{name}.safetensors", inverter, "encoder", generator,
-                            LatentSpace.WPLUS, args.batch_size, report=False)
+            job = InvertJob(
+                paths,
+                Path(tmp) / f"{name}.safetensors",
+                inverter,
+                "encoder",
+                generator,
+                LatentSpace.WPLUS,
+                args.batch_size,
+                report=False,
+            )
             start = time.perf_counter()
             run_job(job, restart=True, engine=engine)
             return len(paths) / (time.perf_counter() - start)
@@ -58,12 +66,15 @@ def main() -> None:
         run("warmup", ray_engine(spec, RayOptions(workers=1, threads_per_worker=args.threads)))
         rows = [("local", run("local", None))]
         for n in (1, 2):
-            rows.append((f"ray x{n}", run(f"ray{n}", ray_engine(spec, RayOptions(workers=n,
-                                                                              threads_per_worker=args.threads)))))
+            rows.append(
+                (f"ray x{n}", run(f"ray{n}", ray_engine(spec, RayOptions(workers=n, threads_per_worker=args.threads))))
+            )
         ray.shutdown()
     base = rows[0][1]
-    print(f"{args.images} images {generator.resolution}x{generator.resolution}, demo encoder, batch {args.batch_size}, "
-          f"{args.threads} torch thread(s) per worker; Ray cluster start-up {startup:.1f} s (excluded)")
+    print(
+        f"{args.images} images {generator.resolution}x{generator.resolution}, demo encoder, batch {args.batch_size}, "
+        f"{args.threads} torch thread(s) per worker; Ray cluster start-up {startup:.1f} s (excluded)"
+    )
     print(f"{'engine':<10}{'images/s':>10}{'vs local':>10}")
     for name, rate in rows:
         print(f"{name:<10}{rate:>10.1f}{rate / base:>10.2f}")

@@ -74,14 +74,23 @@ def main() -> None:
     t = time.perf_counter()
     ref_stats = feature_statistics(ext, image_batches(ref, batch))
     t_ref = time.perf_counter() - t
-    print(f"rendered 2 x {n} real images in {t_render:.1f} s; rotation extractor trained in {t_train:.1f} s "
-          f"(pretext accuracy {ext.accuracy:.3f}); reference statistics in {t_ref:.1f} s; "
-          f"tr(C_real) = {np.trace(ref_stats.cov):.4g}")
+    print(
+        f"rendered 2 x {n} real images in {t_render:.1f} s; rotation extractor trained in {t_train:.1f} s "
+        f"(pretext accuracy {ext.accuracy:.3f}); reference statistics in {t_ref:.1f} s; "
+        f"tr(C_real) = {np.trace(ref_stats.cov):.4g}"
+    )
 
     demo = load_generator("stylegan2", None, "cpu")
     cfg = demo.config
-    rand = StyleGAN2Generator.random(resolution=cfg.img_resolution, z_dim=cfg.z_dim, w_dim=cfg.w_dim,
-                                     channel_base=4096, channel_max=128, mapping_layers=cfg.mapping_layers, seed=0)
+    rand = StyleGAN2Generator.random(
+        resolution=cfg.img_resolution,
+        z_dim=cfg.z_dim,
+        w_dim=cfg.w_dim,
+        channel_base=4096,
+        channel_max=128,
+        mapping_layers=cfg.mapping_layers,
+        seed=0,
+    )
     assert rand.describe()["style_layers"] == demo.describe()["style_layers"], "random G must match the demo's shape"
 
     cases: list[tuple[str, object]] = [

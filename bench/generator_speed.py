@@ -1,4 +1,17 @@
-"""StyleGAN2 generator throughput: large-tk's implementation vs a straightforward baseline.
+"""Generator throughput: large-tk vs NVIDIA's own code (``--reference``), or vs a textbook baseline.
+
+With ``--reference DIR`` (a stylegan2-ada-pytorch or stylegan3 checkout; fetch it yourself, it is
+never vendored) and/or ``--reference-sg3 DIR`` (a stylegan3 checkout; defaults to ``--reference``
+when that is one), NVIDIA's generators are built with a fixed seed (StyleGAN2 256 px "paper256" and
+1024 px config-f channels; StyleGAN3-T/R 256 px), pickled with NVIDIA's persistence and loaded into
+ours through our restricted loader.  Both then run interleaved in this process (same threads,
+``torch.no_grad``, fp32, constant noise) and the script prints ms/img for both, the ratio
+ours/NVIDIA (< 1: ours faster) and max |Δ| of the outputs:
+
+    python bench/generator_speed.py --reference /work/ref/stylegan2-ada-pytorch \
+        --reference-sg3 /work/ref/stylegan3 --threads 2 --repeats 5
+
+Without ``--reference`` (the original mode):
 
 Why: the backend batches modulated convolutions (one conv for the whole batch, demodulation as
 an output scale) and uses a grouped conv for single images.  The baseline is the textbook form
@@ -14,7 +27,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import statistics
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -57,8 +72,9 @@ def baseline_synthesis(G: StyleGAN2Generator, ws: torch.Tensor) -> torch.Tensor:
     return torch.cat(outs)
 
 
-def _time(fn, device: torch.device, iters: int) -> float:
-    fn()  # warm-up
+def _time(fn, device: torch.device, iters: int, warm: bool = True) -> float:
+    if warm:
+        fn()
     if device.type == "cuda":
         torch.cuda.synchronize()
     start = time.perf_counter()
@@ -69,13 +85,76 @@ def _time(fn, device: torch.device, iters: int) -> float:
     return (time.perf_counter() - start) / iters
 
 
+def _reference_rows(args: argparse.Namespace) -> None:
+    """NVIDIA vs ours, interleaved: median ms/img of ``--repeats`` timed runs after one warm-up each."""
+    import nvidia_reference as nv
+
+    sg2_dir = Path(args.reference) if args.reference else None
+    sg3_dir = Path(args.reference_sg3) if args.reference_sg3 else None
+    if sg3_dir is None and sg2_dir is not None and (sg2_dir / "training" / "networks_stylegan3.py").exists():
+        sg3_dir = sg2_dir
+    builders = []
+    if sg2_dir is not None:
+        builders += [lambda s=s: nv.stylegan2_pair(sg2_dir, s, args.seed) for s in map(int, args.sizes.split(","))]
+    if sg3_dir is not None:
+        builders += [lambda c=c: nv.stylegan3_pair(sg3_dir, c, 256, args.seed) for c in args.sg3_configs.split(",")]
+    rows = []
+    for build in builders:
+        pair = build()
+        for batch in map(int, args.batches.split(",")):
+            z = torch.randn(batch, 512, generator=torch.Generator().manual_seed(args.seed + batch))
+            with torch.no_grad():
+                ws = pair.nvidia.mapping(z, None, truncation_psi=0.7)
+                ref = nv.nvidia_synthesis(pair, ws)
+                out = pair.ours.synthesis(ws)
+                err = float((out - ref).abs().max())
+                t_ours, t_nv = [], []
+                for _ in range(args.repeats):  # interleaved, so load changes hit both alike
+                    t_nv.append(
+                        _time(lambda p=pair, w=ws: nv.nvidia_synthesis(p, w), torch.device("cpu"), 1, warm=False)
+                    )
+                    t_ours.append(_time(lambda p=pair, w=ws: p.ours.synthesis(w), torch.device("cpu"), 1, warm=False))
+            ours_ms, nv_ms = 1000 * statistics.median(t_ours) / batch, 1000 * statistics.median(t_nv) / batch
+            best = min(t_ours) / min(t_nv)
+            rows.append((pair.label, batch, ours_ms, nv_ms, best, err, float(ref.abs().max())))
+            print(
+                f"  done {pair.label} batch {batch}: ours {ours_ms:.0f} ms/img, NVIDIA {nv_ms:.0f} ms/img", flush=True
+            )
+    print(
+        f"\nGenerator synthesis vs NVIDIA's code, CPU, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"fp32, median of {args.repeats} interleaved runs"
+    )
+    print(
+        f"{'network':<12}{'batch':>6}{'ours ms/img':>13}{'NVIDIA ms/img':>15}{'ratio':>8}{'speed-up':>10}"
+        f"{'best':>7}{'max|Δ|':>10}{'max|img|':>10}"
+    )
+    for label, batch, ours_ms, nv_ms, best, err, scale in rows:
+        print(
+            f"{label:<12}{batch:>6}{ours_ms:>13.1f}{nv_ms:>15.1f}{ours_ms / nv_ms:>7.2f}x{nv_ms / ours_ms:>9.2f}x"
+            f"{best:>6.2f}x{err:>10.1e}{scale:>10.3g}"
+        )
+    print("ratio = our median time / NVIDIA's (below 1: ours faster); speed-up = its inverse;")
+    print("best = the ratio of the fastest runs of each (the least disturbed by other load)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="256,1024")
     ap.add_argument("--batches", default="1,8")
     ap.add_argument("--devices", default="cpu,cuda")
     ap.add_argument("--iters", type=int, default=2)
+    ap.add_argument("--reference", help="NVIDIA stylegan2-ada-pytorch (or stylegan3) checkout to compare against")
+    ap.add_argument("--reference-sg3", help="NVIDIA stylegan3 checkout (default: --reference if it is one)")
+    ap.add_argument("--sg3-configs", default="T,R")
+    ap.add_argument("--repeats", type=int, default=5, help="timed runs per row with --reference (median)")
+    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
+    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.reference or args.reference_sg3:
+        _reference_rows(args)
+        return
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     devices = [d for d in args.devices.split(",") if d != "cuda" or torch.cuda.is_available()]

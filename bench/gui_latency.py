@@ -57,13 +57,17 @@ def main() -> int:
         latencies.append((arrived[stamp] - start) * 1000.0)
         render_ms.append(win.view.last_ms or 0.0)
     gen = win.state.generator
-    print(f"device cpu ({torch.get_num_threads()} torch threads), {args.backend} demo {gen.resolution}px, "
-          f"{args.steps} slider steps")
+    print(
+        f"device cpu ({torch.get_num_threads()} torch threads), {args.backend} demo {gen.resolution}px, "
+        f"{args.steps} slider steps"
+    )
     print(f"{'':24}{'median':>10}{'p90':>10}{'max':>10}")
     for name, values in (("slider -> frame (ms)", latencies), ("render only (ms)", render_ms)):
         ordered = sorted(values)
-        print(f"{name:24}{statistics.median(values):10.1f}{ordered[int(0.9 * (len(values) - 1))]:10.1f}"
-              f"{max(values):10.1f}")
+        print(
+            f"{name:24}{statistics.median(values):10.1f}{ordered[int(0.9 * (len(values) - 1))]:10.1f}"
+            f"{max(values):10.1f}"
+        )
     ok = statistics.median(latencies) <= 100.0
     print(f"target median <= 100 ms: {'met' if ok else 'NOT met'}")
     return 0

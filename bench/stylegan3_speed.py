@@ -93,11 +93,16 @@ def bench_config(cfg: str, resolution: int, repeats: int, device: torch.device) 
             image = run_with(gen, impl, styles)
             total = best_time(lambda impl=impl: run_with(gen, impl, styles), repeats, device)
             flrelu = best_time(lambda impl=impl: [impl(*a, **k) for a, k in calls], repeats, device)
-            rows.append({
-                "config": f"{cfg}-{resolution}", "impl": name, "total": total, "flrelu": flrelu,
-                "maxdiff": float((image - reference_image).abs().max()),
-                "scale": float(reference_image.abs().max()),
-            })
+            rows.append(
+                {
+                    "config": f"{cfg}-{resolution}",
+                    "impl": name,
+                    "total": total,
+                    "flrelu": flrelu,
+                    "maxdiff": float((image - reference_image).abs().max()),
+                    "scale": float(reference_image.abs().max()),
+                }
+            )
     return rows
 
 
@@ -116,8 +121,10 @@ def sefa_check(device: torch.device) -> None:
         return
     t0 = time.perf_counter()
     dirs = finder.find(gen, {})
-    print(f"SeFa on StyleGAN3-T (64 px): {len(dirs)} directions in {time.perf_counter() - t0:.2f} s, "
-          f"top score {float(dirs.scores[0]):.3f}, |d0| = {float(dirs[0].vector.norm()):.4f}")
+    print(
+        f"SeFa on StyleGAN3-T (64 px): {len(dirs)} directions in {time.perf_counter() - t0:.2f} s, "
+        f"top score {float(dirs.scores[0]):.3f}, |d0| = {float(dirs[0].vector.norm()):.4f}"
+    )
 
 
 def main() -> None:
@@ -135,8 +142,10 @@ def main() -> None:
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
-    print(f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, batch 1, best of "
-          f"{args.repeats}")
+    print(
+        f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, batch 1, best of "
+        f"{args.repeats}"
+    )
     header = (
         f"{'config':<8} {'impl':<14} {'synthesis/img':>14} {'speed-up':>9} {'flrelu/img':>11} {'speed-up':>9} "
         f"{'max|diff|':>10}"
@@ -147,9 +156,11 @@ def main() -> None:
         rows = bench_config(cfg.strip().upper(), args.resolution, args.repeats, device)
         fast = rows[0]
         for row in rows:
-            print(f"{row['config']:<8} {row['impl']:<14} {row['total'] * 1000:>11.0f} ms "
-                  f"{row['total'] / fast['total']:>8.2f}x {row['flrelu'] * 1000:>8.0f} ms "
-                  f"{row['flrelu'] / fast['flrelu']:>8.2f}x {row['maxdiff']:>10.2e}")
+            print(
+                f"{row['config']:<8} {row['impl']:<14} {row['total'] * 1000:>11.0f} ms "
+                f"{row['total'] / fast['total']:>8.2f}x {row['flrelu'] * 1000:>8.0f} ms "
+                f"{row['flrelu'] / fast['flrelu']:>8.2f}x {row['maxdiff']:>10.2e}"
+            )
         print(f"{'':<8} (image max |value| {fast['scale']:.3g}; speed-up = time / fast time)")
     if args.sefa:
         sefa_check(device)

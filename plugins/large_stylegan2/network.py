@@ -334,7 +334,7 @@ class StyleGAN2Generator(Generator):
     ) -> torch.Tensor:
         if z.ndim != 2 or z.shape[1] != self.z_dim:
             raise ShapeError(f"z: expected shape [N, {self.z_dim}], got {list(z.shape)}")
-        ws = self._map(z, c).unsqueeze(1).repeat(1, self.num_ws, 1)
+        ws = self._map(z, c).float().unsqueeze(1).repeat(1, self.num_ws, 1)  # fp32 W under autocast too
         if psi != 1.0:
             cut = self.num_ws if trunc_cutoff is None else max(0, min(int(trunc_cutoff), self.num_ws))
             head = self.w_avg.lerp(ws[:, :cut], float(psi))
@@ -350,7 +350,15 @@ class StyleGAN2Generator(Generator):
 
     def styles(self, ws: torch.Tensor) -> torch.Tensor:
         ws = self._check_ws(ws)
-        return torch.cat([ws[:, a.layer.w_index].matmul(a.weight.t()) + a.bias for a in self.style_affines()], dim=1)
+        gain, p = 1.0 / math.sqrt(self.w_dim), self.params
+        # == style_affines()' (W * gain) w + b, with the gain on the product: no weight-sized temporary per call
+        return torch.cat(
+            [
+                torch.addmm(p[f"{s.name}.affine.bias"], ws[:, s.w_index], p[f"{s.name}.affine.weight"].t(), alpha=gain)
+                for s in self.style_layers
+            ],
+            dim=1,
+        )
 
     def style_dict(self, ws: torch.Tensor) -> dict[str, torch.Tensor]:
         """S as ``{layer name: [N, channels]}`` (the reference fixtures' ``s.<layer>`` tensors)."""
@@ -383,6 +391,8 @@ class StyleGAN2Generator(Generator):
             for layer, (a, b) in zip(self.style_layers, style_offsets(self.style_layers), strict=True)
         }
         p, n = self.params, styles.shape[0]
+        if self._use_single_path(styles):
+            return self._synthesis_single(per_layer, noise_mode)
         if self.fused_modconv is None and n > 1 and styles.device.type == "cpu" and self.resolution >= 128:
             # On CPU, large batched activations thrash the caches: one image at a time is faster (bench/).
             return torch.cat([self.synthesis_from_styles(styles[i : i + 1], noise_mode) for i in range(n)])
@@ -416,6 +426,82 @@ class StyleGAN2Generator(Generator):
                 img = y if img is None else img + y
         assert img is not None
         return img
+
+    def _use_single_path(self, styles: torch.Tensor) -> bool:
+        """The folded channels-last path: one image on CPU, default settings, nothing to differentiate."""
+        if styles.shape[0] != 1 or styles.device.type != "cpu" or self.fused_modconv is not None:
+            return False
+        if self.config.architecture == "resnet":  # its 1x1 skip convs only exist in the general path
+            return False
+        needs_grad = styles.requires_grad or any(t.requires_grad for t in self.params.values())
+        return not (torch.is_grad_enabled() and needs_grad)
+
+    def _single_constants(self) -> dict[str, torch.Tensor]:
+        """Weight-derived tensors of the single-image path, rebuilt when a parameter changes (tracked by version)."""
+        key = tuple((k, id(t), t._version) for k, t in self.params.items())
+        cached = getattr(self, "_single_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        p, out = self.params, {}
+        cl = torch.channels_last
+        for name, kind, res, _ in self._layers:
+            w = p[f"{name}.weight"]
+            if kind == "torgb":
+                out[f"{name}.weight"] = w * (1.0 / math.sqrt(w.shape[1]))
+                continue
+            out[f"{name}.weight_sq"] = w.square().sum(dim=[2, 3])
+            out[f"{name}.bias"] = p[f"{name}.bias"] * ops.SQRT2
+            noise = p[f"{name}.noise_const"] * (p[f"{name}.noise_strength"] * ops.SQRT2)
+            out[f"{name}.noise"] = noise.reshape(1, 1, *noise.shape).contiguous(memory_format=cl)
+            if name.endswith("conv0"):
+                out[f"{name}.weight_t"] = w.transpose(0, 1).contiguous()
+                fir = (p[f"{name}.resample_filter"] * 4.0).flip([0, 1])
+                out[f"{name}.fir"] = fir[None, None].repeat(w.shape[0], 1, 1, 1)
+            if res > 4 and f"synthesis.b{res}.torgb.weight" in p:
+                fir = p[f"synthesis.b{res}.resample_filter"] * 4.0
+                out[f"synthesis.b{res}.skip_fir"] = fir[None, None].repeat(self.img_channels, 1, 1, 1)
+        self._single_cache = (key, out)
+        return out
+
+    def _synthesis_single(self, per_layer: Mapping[str, torch.Tensor], noise_mode: str) -> torch.Tensor:
+        """One image with :mod:`ops`' single-image kernels (same numbers as the batched path to ~1e-6)."""
+        p, k = self.params, self._single_constants()
+        x = p["synthesis.b4.const"].unsqueeze(0).contiguous(memory_format=torch.channels_last)
+        img: torch.Tensor | None = None
+        for res in self.config.block_resolutions:
+            clamp = self.config.clamp_for(res)
+            for conv in ("conv0", "conv1") if res > 4 else ("conv1",):
+                name = f"synthesis.b{res}.{conv}"
+                s = per_layer[name][0]
+                if conv == "conv0":
+                    x = ops.modulated_conv_up2_single(
+                        x,
+                        k[f"{name}.weight_t"],
+                        k[f"{name}.weight_sq"],
+                        s,
+                        ops.SQRT2,
+                        k[f"{name}.fir"],
+                        k[f"{name}.bias"],
+                    )
+                else:
+                    x = ops.modulated_conv_single(
+                        x, p[f"{name}.weight"], k[f"{name}.weight_sq"], s, ops.SQRT2, k[f"{name}.bias"]
+                    )
+                if noise_mode == "const":
+                    x.add_(k[f"{name}.noise"])
+                elif noise_mode == "random":
+                    x.add_(torch.randn(1, 1, *x.shape[2:]) * (p[f"{name}.noise_strength"] * ops.SQRT2))
+                x = torch.nn.functional.leaky_relu_(x, 0.2)
+                if clamp is not None:
+                    x.clamp_(-clamp, clamp)
+            name = f"synthesis.b{res}.torgb"
+            if name in per_layer:
+                y = ops.torgb_single(x, k[f"{name}.weight"], per_layer[name][0], p[f"{name}.bias"])
+                if clamp is not None:
+                    y = y.clamp(-clamp, clamp)
+                img = y if img is None else ops.upsample2_skip(img, k[f"synthesis.b{res}.skip_fir"]).add_(y)
+        assert img is not None
+        return img.contiguous()
 
     def _resnet_skip(self, x: torch.Tensor, res: int) -> torch.Tensor:
         """NVIDIA's ``skip`` Conv2dLayer (1x1, no bias, linear, up 2): conv, then FIR upsampling, gain sqrt(1/2)."""

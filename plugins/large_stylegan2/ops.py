@@ -140,3 +140,74 @@ def bias_act_lrelu(x: torch.Tensor, bias: torch.Tensor, clamp: float | None) -> 
     if clamp is not None:
         y = y.clamp(-clamp, clamp)
     return y
+
+
+# -- single-image CPU path -------------------------------------------------------------------------------
+# Why: at batch 1 the modulation can be folded into the weight (a plain conv, no grouped one), every
+# activation can stay channels-last (oneDNN's native layout: no reorders around each conv), and the
+# epilogue shrinks to an in-place noise add and an in-place leaky ReLU: the demodulation and lrelu gain
+# sqrt(2) go into the weight (lrelu is positively homogeneous), the bias into the conv / FIR conv.
+# bench/generator_speed.py --reference measured where the time went (oneDNN reorders, fresh full-size
+# temporaries for each elementwise op, the zero-inserted RGB skip up-sampling).
+
+
+def demod_coefficients(styles: torch.Tensor, weight_sq: torch.Tensor) -> torch.Tensor:
+    """``rsqrt(sum_{i,kh,kw} (W[o,i] s[i])^2 + 1e-8)`` from ``weight_sq = sum_{kh,kw} W^2`` ``[O, I]``.
+
+    No weight-sized work per call: ``weight_sq`` is computed once per generator.
+    """
+    return (styles.square().matmul(weight_sq.t()) + 1e-8).rsqrt()
+
+
+def modulated_conv_single(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    weight_sq: torch.Tensor,
+    style: torch.Tensor,
+    out_scale: float,
+    bias: torch.Tensor | None,
+) -> torch.Tensor:
+    """One image: ``conv(x, W * s * demod * out_scale) + bias``, same padding (``x`` ``[1, I, H, W]``)."""
+    d = demod_coefficients(style.unsqueeze(0), weight_sq)[0] * out_scale
+    w = weight * (d.unsqueeze(1) * style.unsqueeze(0)).reshape(*weight.shape[:2], 1, 1)
+    return F.conv2d(x, w, bias, padding=weight.shape[-1] // 2)
+
+
+def modulated_conv_up2_single(
+    x: torch.Tensor,
+    weight_t: torch.Tensor,
+    weight_sq: torch.Tensor,
+    style: torch.Tensor,
+    out_scale: float,
+    fir_kernel: torch.Tensor,
+    bias: torch.Tensor | None,
+) -> torch.Tensor:
+    """One image, NVIDIA's up-sampling conv (transposed conv stride 2, then FIR gain 4, pad 1), demodulated.
+
+    ``weight_t`` is the stored weight as ``[I, O, k, k]`` (conv_transpose layout, no flip, as upstream);
+    ``fir_kernel`` the depthwise ``[O, 1, 4, 4]`` FIR, already flipped and times 4.  The bias rides on the
+    FIR conv (it is added after the FIR upstream too).
+    """
+    d = demod_coefficients(style.unsqueeze(0), weight_sq)[0] * out_scale
+    w = weight_t * (style.unsqueeze(1) * d.unsqueeze(0)).reshape(*weight_t.shape[:2], 1, 1)
+    y = F.conv_transpose2d(x, w, stride=2)
+    return F.conv2d(y, fir_kernel, bias, padding=1, groups=fir_kernel.shape[0])
+
+
+def torgb_single(x: torch.Tensor, weight: torch.Tensor, style: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """One image, modulated 1x1 conv without demodulation, as a GEMM over channels-last pixels."""
+    _, c, h, w = x.shape
+    pixels = x.permute(0, 2, 3, 1).reshape(h * w, c)  # a view when x is channels-last
+    y = torch.addmm(bias.unsqueeze(0), pixels, (weight[:, :, 0, 0] * style.unsqueeze(0)).t())
+    return y.reshape(1, h, w, -1).permute(0, 3, 1, 2)
+
+
+def upsample2_skip(img: torch.Tensor, fir_kernel: torch.Tensor) -> torch.Tensor:
+    """``upfirdn2d_up2(img, fir, 2, 1)`` (gain 4) polyphase: transposed conv stride 2 touches only real samples.
+
+    ``fir_kernel`` is the depthwise ``[C, 1, 4, 4]`` FIR times 4 (not flipped: conv_transpose is a true
+    convolution).  Zero-insert + pad (2, 1) + 4-tap FIR == conv_transpose output shifted by one.
+    """
+    c, h, w = img.shape[1:]
+    y = F.conv_transpose2d(img, fir_kernel, stride=2, groups=c)
+    return y[:, :, 1 : 2 * h + 1, 1 : 2 * w + 1]

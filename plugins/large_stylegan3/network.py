@@ -92,14 +92,27 @@ class StyleGAN3Config:
     def init_kwargs(self) -> dict[str, Any]:
         """The NVIDIA ``Generator(**kwargs)`` equivalent (for provenance and interchange)."""
         return {
-            "z_dim": self.z_dim, "c_dim": self.c_dim, "w_dim": self.w_dim, "img_resolution": self.img_resolution,
-            "img_channels": self.img_channels, "mapping_kwargs": {"num_layers": self.mapping_layers},
-            "channel_base": self.channel_base, "channel_max": self.channel_max, "num_layers": self.num_layers,
-            "num_critical": self.num_critical, "first_cutoff": self.first_cutoff,
-            "first_stopband": self.first_stopband, "last_stopband_rel": self.last_stopband_rel,
-            "margin_size": self.margin_size, "output_scale": self.output_scale, "num_fp16_res": self.num_fp16_res,
-            "conv_kernel": self.conv_kernel, "use_radial_filters": self.use_radial_filters,
-            "filter_size": self.filter_size, "lrelu_upsampling": self.lrelu_upsampling, "conv_clamp": self.conv_clamp,
+            "z_dim": self.z_dim,
+            "c_dim": self.c_dim,
+            "w_dim": self.w_dim,
+            "img_resolution": self.img_resolution,
+            "img_channels": self.img_channels,
+            "mapping_kwargs": {"num_layers": self.mapping_layers},
+            "channel_base": self.channel_base,
+            "channel_max": self.channel_max,
+            "num_layers": self.num_layers,
+            "num_critical": self.num_critical,
+            "first_cutoff": self.first_cutoff,
+            "first_stopband": self.first_stopband,
+            "last_stopband_rel": self.last_stopband_rel,
+            "margin_size": self.margin_size,
+            "output_scale": self.output_scale,
+            "num_fp16_res": self.num_fp16_res,
+            "conv_kernel": self.conv_kernel,
+            "use_radial_filters": self.use_radial_filters,
+            "filter_size": self.filter_size,
+            "lrelu_upsampling": self.lrelu_upsampling,
+            "conv_clamp": self.conv_clamp,
             "magnitude_ema_beta": self.magnitude_ema_beta,
         }
 
@@ -183,14 +196,31 @@ def schedule(config: StyleGAN3Config, channels: list[int] | None = None) -> tupl
         pad_total = (out_size - 1) * down + 1 - (in_size + k - 1) * up + up_taps + down_taps - 2
         pad_lo = (pad_total + up) // 2
         pad_hi = pad_total - pad_lo
-        layers.append(LayerSpec(
-            index=i, name=f"L{i}_{out_size}_{ch[i]}", in_channels=int(ch[prev]), out_channels=int(ch[i]),
-            in_size=in_size, out_size=out_size, in_sampling_rate=in_rate, out_sampling_rate=out_rate,
-            tmp_sampling_rate=tmp_rate, in_cutoff=float(cutoffs[prev]), out_cutoff=float(cutoffs[i]),
-            in_half_width=float(half_widths[prev]), out_half_width=float(half_widths[i]), up=up, down=down,
-            up_taps=up_taps, down_taps=down_taps, down_radial=bool(config.use_radial_filters and not critical),
-            padding=(pad_lo, pad_hi, pad_lo, pad_hi), is_torgb=torgb, is_critical=critical,
-        ))
+        layers.append(
+            LayerSpec(
+                index=i,
+                name=f"L{i}_{out_size}_{ch[i]}",
+                in_channels=int(ch[prev]),
+                out_channels=int(ch[i]),
+                in_size=in_size,
+                out_size=out_size,
+                in_sampling_rate=in_rate,
+                out_sampling_rate=out_rate,
+                tmp_sampling_rate=tmp_rate,
+                in_cutoff=float(cutoffs[prev]),
+                out_cutoff=float(cutoffs[i]),
+                in_half_width=float(half_widths[prev]),
+                out_half_width=float(half_widths[i]),
+                up=up,
+                down=down,
+                up_taps=up_taps,
+                down_taps=down_taps,
+                down_radial=bool(config.use_radial_filters and not critical),
+                padding=(pad_lo, pad_hi, pad_lo, pad_hi),
+                is_torgb=torgb,
+                is_critical=critical,
+            )
+        )
     return inp, layers
 
 
@@ -223,8 +253,14 @@ def infer_config(state: Mapping[str, torch.Tensor], **overrides: Any) -> StyleGA
     first_w = state[f"synthesis.L0_{layers[0][1]}_{layers[0][2]}.weight"]
     radial = any(k.endswith(".down_filter") and v is not None and v.ndim == 2 for k, v in state.items())
     values: dict[str, Any] = {
-        "z_dim": z_dim, "w_dim": w_dim, "c_dim": c_dim, "img_resolution": last[1], "img_channels": last[2],
-        "mapping_layers": mapping_layers, "num_layers": len(layers) - 1, "conv_kernel": int(first_w.shape[-1]),
+        "z_dim": z_dim,
+        "w_dim": w_dim,
+        "c_dim": c_dim,
+        "img_resolution": last[1],
+        "img_channels": last[2],
+        "mapping_layers": mapping_layers,
+        "num_layers": len(layers) - 1,
+        "conv_kernel": int(first_w.shape[-1]),
         "use_radial_filters": radial,
     }
     values.update({k: v for k, v in overrides.items() if v is not None or k == "conv_clamp"})
@@ -262,10 +298,15 @@ class StyleGAN3Generator(Generator):
         self.params: dict[str, torch.Tensor] = {k: v.to(device) for k, v in params.items()}
         self._transform: torch.Tensor = torch.eye(3, device=device)
         in_layer = StyleLayer("synthesis.input", 4, 0, "input")
-        self.style_layers = (in_layer, *(
-            StyleLayer(f"synthesis.{spec.name}", spec.in_channels, spec.index + 1, "torgb" if spec.is_torgb else "conv")
-            for spec in self.layers
-        ))
+        self.style_layers = (
+            in_layer,
+            *(
+                StyleLayer(
+                    f"synthesis.{spec.name}", spec.in_channels, spec.index + 1, "torgb" if spec.is_torgb else "conv"
+                )
+                for spec in self.layers
+            ),
+        )
 
     # -- construction ------------------------------------------------------------------------------
 
@@ -323,16 +364,26 @@ class StyleGAN3Generator(Generator):
 
     @classmethod
     def from_state_dict(
-        cls, state: Mapping[str, torch.Tensor], config: StyleGAN3Config | None = None,
-        device: str | torch.device = "cpu", **overrides: Any,
+        cls,
+        state: Mapping[str, torch.Tensor],
+        config: StyleGAN3Config | None = None,
+        device: str | torch.device = "cpu",
+        **overrides: Any,
     ) -> StyleGAN3Generator:
         """From NVIDIA-named tensors (``G_ema.state_dict()``); unspecified settings are inferred or default."""
         return cls(state, config or infer_config(state, **overrides), device)
 
     @classmethod
     def random(
-        cls, resolution: int = 256, cfg: str = "T", z_dim: int = 512, w_dim: int = 512,
-        channel_base: int | None = None, channel_max: int | None = None, c_dim: int = 0, seed: int = 0,
+        cls,
+        resolution: int = 256,
+        cfg: str = "T",
+        z_dim: int = 512,
+        w_dim: int = 512,
+        channel_base: int | None = None,
+        channel_max: int | None = None,
+        c_dim: int = 0,
+        seed: int = 0,
         device: str | torch.device = "cpu",
     ) -> StyleGAN3Generator:
         """Random weights in NVIDIA's shapes (``cfg`` T or R, released channel settings by default).
@@ -346,9 +397,15 @@ class StyleGAN3Generator(Generator):
         if cfg == "R":
             base *= 2
         config = StyleGAN3Config(
-            z_dim=z_dim, w_dim=w_dim, img_resolution=resolution, c_dim=c_dim,
-            channel_base=channel_base or base, channel_max=channel_max or (1024 if cfg == "R" else 512),
-            conv_kernel=1 if cfg == "R" else 3, use_radial_filters=cfg == "R", source="random",
+            z_dim=z_dim,
+            w_dim=w_dim,
+            img_resolution=resolution,
+            c_dim=c_dim,
+            channel_base=channel_base or base,
+            channel_max=channel_max or (1024 if cfg == "R" else 512),
+            conv_kernel=1 if cfg == "R" else 3,
+            use_radial_filters=cfg == "R",
+            source="random",
         )
         inp, layers = schedule(config)
         g = torch.Generator().manual_seed(seed)
@@ -412,7 +469,7 @@ class StyleGAN3Generator(Generator):
             x = torch.cat([x, ops.normalize_2nd_moment(y)], dim=1)
         for i in range(self.config.mapping_layers):
             x = ops.fc(x, p[f"mapping.fc{i}.weight"], p[f"mapping.fc{i}.bias"], 0.01, "lrelu")
-        ws = x.unsqueeze(1).repeat(1, self.num_ws, 1)
+        ws = x.float().unsqueeze(1).repeat(1, self.num_ws, 1)  # fp32 W under autocast too
         if psi != 1.0:
             cut = self.num_ws if trunc_cutoff is None else max(0, min(int(trunc_cutoff), self.num_ws))
             ws = torch.cat([self.w_avg.lerp(ws[:, :cut], float(psi)), ws[:, cut:]], dim=1)
@@ -505,8 +562,16 @@ class StyleGAN3Generator(Generator):
         fl = ops.filtered_lrelu_reference if self.reference_ops else ops.filtered_lrelu
         gain, slope = (1.0, 1.0) if spec.is_torgb else (math.sqrt(2.0), 0.2)
         return fl(
-            x, p[f"{name}.bias"], p.get(f"{name}.up_filter"), p.get(f"{name}.down_filter"), spec.up, spec.down,
-            spec.padding, gain, slope, self.config.conv_clamp,
+            x,
+            p[f"{name}.bias"],
+            p.get(f"{name}.up_filter"),
+            p.get(f"{name}.down_filter"),
+            spec.up,
+            spec.down,
+            spec.padding,
+            gain,
+            slope,
+            self.config.conv_clamp,
         )
 
     # -- user transform ---------------------------------------------------------------------------------
@@ -542,9 +607,14 @@ class StyleGAN3Generator(Generator):
 
     def describe(self) -> dict[str, Any]:
         info = super().describe()
-        info.update(backend="stylegan3", config=self.config.config_name, source=self.config.source,
-                    conv_kernel=self.config.conv_kernel, radial_filters=self.config.use_radial_filters,
-                    layers=[spec.name for spec in self.layers])
+        info.update(
+            backend="stylegan3",
+            config=self.config.config_name,
+            source=self.config.source,
+            conv_kernel=self.config.conv_kernel,
+            radial_filters=self.config.use_radial_filters,
+            layers=[spec.name for spec in self.layers],
+        )
         return info
 
     def save_safetensors(self, path: str | os.PathLike[str]) -> Path:
@@ -552,7 +622,9 @@ class StyleGAN3Generator(Generator):
         from large_toolkit.io.artifacts import save_tensors
 
         meta = {
-            "format": ARTIFACT_FORMAT, "config": self.config.to_dict(), "init_kwargs": self.config.init_kwargs(),
+            "format": ARTIFACT_FORMAT,
+            "config": self.config.to_dict(),
+            "init_kwargs": self.config.init_kwargs(),
             "fingerprint": self.fingerprint(),
         }
         return save_tensors(path, self.params, meta)
