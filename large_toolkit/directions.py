@@ -182,14 +182,15 @@ def find_directions(
     from large_toolkit.plugins import load_direction_finder
 
     finder = load_direction_finder(finder_name)
+    finder.check_generator(generator, finder_name)
     merged = finder.merged(config, finder.default_config())
     # Options that only say where the work runs (engine=ray, ray_workers) give the same result: not in the key.
-    where = set(getattr(finder, "execution_options", ()))
+    where = set(finder.execution_options)
     key = {k: v for k, v in merged.items() if k not in where}
     path = cache_path(finder_name, generator.fingerprint(), key) if use_cache else None
     if path is not None and path.is_file():
         return load_directions(path, generator)
-    if progress is not None and hasattr(finder, "progress"):
+    if progress is not None:
         finder.progress = progress
     dirs = finder.find(generator, merged)
     if path is not None:

@@ -15,11 +15,11 @@ from collections.abc import Mapping
 import torch
 import torch.nn.functional as F
 
-from large_toolkit.interfaces import Generator, StyleAffine
+from large_toolkit.interfaces import StyleAffine, StyleGenerator
 from large_toolkit.types import StyleLayer, style_offsets
 
 
-class ToyGenerator(Generator):
+class ToyGenerator(StyleGenerator):
     """A seeded toy generator: z -> W (2-layer MLP) -> per-layer styles -> modulated convs -> RGB."""
 
     def __init__(

@@ -69,6 +69,7 @@ def dominant_layers(direction: Direction, generator: Generator | None, top: int 
     """The style layers a direction moves most: ``||A_l v||`` per affine (needs a generator) or its W+ slots."""
     import torch
 
+    from large_toolkit.interfaces import Capability
     from large_toolkit.types import LatentSpace, style_offsets
 
     if direction.space is LatentSpace.WPLUS:
@@ -80,15 +81,21 @@ def dominant_layers(direction: Direction, generator: Generator | None, top: int 
         norms = torch.stack([direction.vector[a:b].float().norm() for a, b in spans])
         order = torch.argsort(norms, descending=True)[:top]
         return ",".join(direction.style_layers[int(i)].name for i in order)
-    if generator is not None and direction.space is LatentSpace.W and direction.dim == generator.w_dim:
-        affines = [a for a in generator.style_affines() if a.layer.kind != "input"]
+    if (
+        generator is not None
+        and generator.has(Capability.STYLE_AFFINES)
+        and direction.space is LatentSpace.W
+        and direction.dim == generator.w_dim
+    ):
+        affines = [a for a in generator.style_affines() if a.layer.modulates_features]
         if direction.layer_mask is not None and direction.layer_mask.numel() == generator.num_ws:
             affines = [a for a in affines if bool(direction.layer_mask[a.layer.w_index])] or affines
-        v = direction.vector.to(affines[0].weight)
-        # RMS response per channel, so wide layers do not win by width alone.
-        resp = torch.stack([(a.weight @ v).pow(2).mean().sqrt() for a in affines])
-        order = torch.argsort(resp, descending=True)[:top]
-        return ",".join(affines[int(i)].layer.name.removeprefix("synthesis.") for i in order)
+        if affines:
+            v = direction.vector.to(affines[0].weight)
+            # RMS response per channel, so wide layers do not win by width alone.
+            resp = torch.stack([(a.weight @ v).pow(2).mean().sqrt() for a in affines])
+            order = torch.argsort(resp, descending=True)[:top]
+            return ",".join(affines[int(i)].layer.name for i in order)
     if direction.layer_mask is not None:
         slots = [int(i) for i in torch.nonzero(direction.layer_mask).flatten()]
         return "w" + (

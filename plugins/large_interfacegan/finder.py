@@ -249,7 +249,6 @@ def score_chunk(generator: Generator, task: tuple[int, int, int, int, Any]) -> t
 class InterFaceGANFinder(DirectionFinder):
     """One W boundary per labelled attribute; scores are validation (or train) accuracies."""
 
-    needs_labels = True
     space = LatentSpace.W
     execution_options = EXECUTION_OPTIONS  # where it runs, not what it computes: not part of the cache key
 

@@ -36,7 +36,7 @@ import torch
 
 from large_toolkit.directions import canonical_sign
 from large_toolkit.errors import UserInputError
-from large_toolkit.interfaces import DirectionFinder, Generator, StyleAffine, layer_indices
+from large_toolkit.interfaces import Capability, DirectionFinder, Generator, StyleAffine, layer_indices
 from large_toolkit.io.artifacts import generator_meta
 from large_toolkit.types import Direction, DirectionSet, LatentSpace
 
@@ -45,7 +45,7 @@ VARIANTS = ("genforce", "rosinality")
 
 def select_affines(generator: Generator, layers: Any, variant: str = "genforce") -> tuple[list[int], list[StyleAffine]]:
     """The affines SeFa factorises and the W+ slots they cover (see the module docstring)."""
-    affines = [a for a in generator.style_affines() if a.layer.kind != "input"]
+    affines = [a for a in generator.style_affines() if a.layer.modulates_features]
     slots = layer_indices(layers, generator.num_ws)
     if variant == "rosinality":
         torgbs = [a for a in affines if a.layer.kind == "torgb"]
@@ -122,6 +122,7 @@ class SeFaFinder(DirectionFinder):
     """Closed-form directions in W; the edit applies the same vector to the selected slots."""
 
     space = LatentSpace.W
+    requires = frozenset({Capability.STYLE_AFFINES})
 
     def default_config(self) -> dict[str, Any]:
         return {"layers": "all", "variant": "genforce", "order": "sorted", "num": 0}

@@ -30,7 +30,7 @@ import torch
 
 from large_stylegan2 import ops
 from large_toolkit.errors import CheckpointError, ShapeError, UserInputError
-from large_toolkit.interfaces import Generator, StyleAffine
+from large_toolkit.interfaces import StyleAffine, StyleGenerator
 from large_toolkit.types import StyleLayer, style_offsets
 
 ARTIFACT_FORMAT = "large-tk/stylegan2-generator"
@@ -127,7 +127,7 @@ def _layer_names(config: StyleGAN2Config) -> list[tuple[str, str, int, int]]:
     return out
 
 
-class StyleGAN2Generator(Generator):
+class StyleGAN2Generator(StyleGenerator):
     """StyleGAN2 (config-f and ADA variants) behind the toolkit's :class:`Generator` interface.
 
     Build it with :func:`large_stylegan2.load_stylegan2`, :meth:`from_state_dict` (NVIDIA names),

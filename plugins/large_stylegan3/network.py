@@ -41,7 +41,7 @@ import torch.nn.functional as F
 
 from large_stylegan3 import ops
 from large_toolkit.errors import CheckpointError, ShapeError, UserInputError
-from large_toolkit.interfaces import Generator, StyleAffine
+from large_toolkit.interfaces import Capability, StyleAffine, StyleGenerator
 from large_toolkit.types import StyleLayer, style_offsets
 
 ARTIFACT_FORMAT = "large-tk/stylegan3-generator"
@@ -237,12 +237,14 @@ def make_transform(translate: tuple[float, float] = (0.0, 0.0), angle: float = 0
     return torch.tensor([[c, s, translate[0]], [-s, c, translate[1]], [0.0, 0.0, 1.0]], dtype=torch.float64)
 
 
-class StyleGAN3Generator(Generator):
+class StyleGAN3Generator(StyleGenerator):
     """StyleGAN3 (configs T and R, any resolution) behind the toolkit's :class:`Generator` interface.
 
     Build it with :func:`large_stylegan3.load_stylegan3`, :meth:`from_state_dict` or :meth:`random`.
     ``reference_ops=True`` swaps in the dense reference filtered-lReLU (benchmarks, cross-checks).
     """
+
+    capabilities = Capability.STYLE - {Capability.NOISE}  # StyleGAN3 has no noise inputs
 
     def __init__(
         self, state: Mapping[str, torch.Tensor], config: StyleGAN3Config, device: str | torch.device = "cpu"

@@ -51,7 +51,6 @@ from large_voynov.trainer import ProgressFn, VoynovTrainer
 class VoynovFinder(DirectionFinder):
     """Unsupervised directions in W by training a deformator against a reconstructor."""
 
-    needs_training = True
     space = LatentSpace.W
 
     def __init__(self) -> None:
