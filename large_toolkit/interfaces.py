@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -46,8 +47,10 @@ class Capability:
     STYLE_AFFINES = "style_affines"  # the per-layer w -> s affine maps (SeFa)
     NOISE = "noise"  # per-pixel noise inputs (noise_mode, the projector's noise regulariser)
     CONDITIONAL = "conditional"  # a class label c (c_dim > 0)
+    INPUT_TRANSFORM = "input_transform"  # set_input_transform(translate, rotate) (StyleGAN3)
+    EXPORT = "export"  # save_safetensors(path): ``large-tk convert`` can write the model
 
-    ALL = (MAPPING, TRUNCATION, WPLUS, STYLESPACE, STYLE_AFFINES, NOISE, CONDITIONAL)
+    ALL = (MAPPING, TRUNCATION, WPLUS, STYLESPACE, STYLE_AFFINES, NOISE, CONDITIONAL, INPUT_TRANSFORM, EXPORT)
     STYLE = frozenset({MAPPING, TRUNCATION, WPLUS, STYLESPACE, STYLE_AFFINES, NOISE})
 
 
@@ -176,6 +179,14 @@ class Generator(abc.ABC):
         """The per-layer affine maps w -> s; only style-based generators have them."""
         self.require(Capability.STYLE_AFFINES, "the style affines (w -> s maps)")
         raise AssertionError("unreachable")
+
+    def set_input_transform(self, translate: tuple[float, float] = (0.0, 0.0), rotate: float = 0.0) -> None:
+        """Shift/rotate the synthesis input (StyleGAN3's ``gen_images.py`` convention)."""
+        self.require(Capability.INPUT_TRANSFORM, "--translate/--rotate (an input transform)")
+
+    def save_safetensors(self, path: str | os.PathLike[str]) -> Any:
+        """Write the weights as safetensors with enough metadata to load them again."""
+        self.require(Capability.EXPORT, "writing safetensors (large-tk convert)")
 
     # -- provided -------------------------------------------------------------------------
 

@@ -232,6 +232,7 @@ def load_generator(backend: str, checkpoint: str | None = None, device: str = "a
     from large_toolkit.runner import resolve_device
 
     generator = get_host().generator(backend).create(checkpoint=checkpoint, device=str(resolve_device(device)))
+    generator.name = getattr(generator, "name", "") or backend  # capability messages name the backend
     # The recipe lets engine=ray workers rebuild this generator themselves (absolute path: other cwd).
     path = os.path.abspath(checkpoint) if checkpoint and os.path.exists(checkpoint) else checkpoint
     attach_recipe(generator, GeneratorSpec(backend, path))

@@ -96,8 +96,10 @@ def dominant_layers(direction: Direction, generator: Generator | None, top: int 
             resp = torch.stack([(a.weight @ v).pow(2).mean().sqrt() for a in affines])
             order = torch.argsort(resp, descending=True)[:top]
             return ",".join(affines[int(i)].layer.name for i in order)
-    if direction.layer_mask is not None:
+    if direction.layer_mask is not None and not bool(direction.layer_mask.all()):
         slots = [int(i) for i in torch.nonzero(direction.layer_mask).flatten()]
+        if len(slots) == 1:
+            return f"w{slots[0]}"
         return "w" + (
             f"{slots[0]}-{slots[-1]}" if slots == list(range(slots[0], slots[-1] + 1)) else ",".join(map(str, slots))
         )

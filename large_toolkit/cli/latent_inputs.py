@@ -23,23 +23,24 @@ if TYPE_CHECKING:
     from large_toolkit.regression.features import FeatureSpec
     from large_toolkit.types import Direction, Latents
 
-DEFAULT_BACKEND = "stylegan2"
-
-
 @dataclass
 class GeneratorSource:
-    """``--backend/--checkpoint`` with a lazily loaded, cached generator."""
+    """``--backend/--checkpoint`` with a lazily loaded, cached generator.
 
-    backend: str = DEFAULT_BACKEND
+    ``backend`` None follows the one rule of :mod:`large_toolkit.generators`
+    (the backend that recognises the checkpoint, else the default backend).
+    """
+
+    backend: str | None = None
     checkpoint: str | None = None
     _generator: Any = field(default=None, repr=False)
 
     def get(self) -> Generator:
         if self._generator is None:
             from large_toolkit.cli.state import OPTIONS
-            from large_toolkit.plugins import load_generator
+            from large_toolkit.generators import resolve_generator
 
-            self._generator = load_generator(self.backend, self.checkpoint, OPTIONS.device)
+            self._generator = resolve_generator(self.backend, self.checkpoint, OPTIONS.device)
         return self._generator
 
 

@@ -69,8 +69,6 @@ def register_generators(register: Any) -> None:
 
 @hookimpl
 def register_commands(app: Any) -> None:
-    from large_stylegan2.cli import install
     from large_stylegan2.trainer.cli import install as install_trainer
 
-    install(app)
     install_trainer(app)

@@ -30,7 +30,7 @@ import torch
 
 from large_stylegan2 import ops
 from large_toolkit.errors import CheckpointError, ShapeError, UserInputError
-from large_toolkit.interfaces import StyleAffine, StyleGenerator
+from large_toolkit.interfaces import Capability, StyleAffine, StyleGenerator
 from large_toolkit.types import StyleLayer, style_offsets
 
 ARTIFACT_FORMAT = "large-tk/stylegan2-generator"
@@ -134,6 +134,8 @@ class StyleGAN2Generator(StyleGenerator):
     :meth:`from_rosinality_state_dict` or :meth:`random`.  ``fused_modconv``: ``None`` picks the
     grouped-conv path for batch 1 and the batched path otherwise (both match upstream to ~1e-5).
     """
+
+    capabilities = Capability.STYLE | {Capability.EXPORT}
 
     def __init__(
         self, state: Mapping[str, torch.Tensor], config: StyleGAN2Config, device: str | torch.device = "cpu"

@@ -244,7 +244,8 @@ class StyleGAN3Generator(StyleGenerator):
     ``reference_ops=True`` swaps in the dense reference filtered-lReLU (benchmarks, cross-checks).
     """
 
-    capabilities = Capability.STYLE - {Capability.NOISE}  # StyleGAN3 has no noise inputs
+    # StyleGAN3 has no noise inputs; its input layer takes a translate/rotate transform.
+    capabilities = (Capability.STYLE - {Capability.NOISE}) | {Capability.INPUT_TRANSFORM, Capability.EXPORT}
 
     def __init__(
         self, state: Mapping[str, torch.Tensor], config: StyleGAN3Config, device: str | torch.device = "cpu"
