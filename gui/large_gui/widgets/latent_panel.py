@@ -89,6 +89,13 @@ class LatentPanel(QGroupBox):
             self.inverter.addItem("(no inverter installed)")
 
     def _on_state(self, topic: str) -> None:
+        if topic == "generator":  # capabilities decide which controls apply
+            from large_toolkit.interfaces import Capability
+
+            self.psi.setEnabled(self.state.truncates)
+            self.psi.setToolTip("" if self.state.truncates else "this generator has no truncation")
+            has_wplus = self.state.generator is not None and self.state.generator.has(Capability.WPLUS)
+            self.mode.setEnabled(has_wplus)
         if topic == "layers":
             index = self.mode.findData(self.state.mode)
             if index != self.mode.currentIndex():
