@@ -46,9 +46,19 @@ _LAZY: dict[str, str] = {
     "ArtifactMismatchError": "large_toolkit.errors",
     # direction numerics shared by finders and edit tools
     "canonical_sign": "large_toolkit.directions",
+    "resolve_direction": "large_toolkit.directions",
+    # direction file formats (plugins own theirs through register_direction_formats)
+    "DirectionFormat": "large_toolkit.io.direction_formats",
+    "as_float_tensor": "large_toolkit.io.direction_formats",
+    "directions_from_rows": "large_toolkit.io.direction_formats",
+    "vectors_to_set": "large_toolkit.io.direction_formats",
+    "load_weights_only": "large_toolkit.io.direction_formats",
+    "npz_keys": "large_toolkit.io.direction_formats",
+    "w_rows": "large_toolkit.io.direction_formats",
+    "per_direction": "large_toolkit.io.direction_formats",
     # artifacts and provenance
     "generator_meta": "large_toolkit.io.artifacts",
-    "check_generator": "large_toolkit.io.artifacts",
+    "require_same_generator": "large_toolkit.io.artifacts",
     "save_tensors": "large_toolkit.io.artifacts",
     "load_tensors": "large_toolkit.io.artifacts",
     "parse_metadata": "large_toolkit.io.artifacts",
@@ -101,6 +111,7 @@ _LAZY: dict[str, str] = {
     "cli_options": "large_toolkit.cli.options",
 }
 _RENAMED = {
+    "require_same_generator": "check_generator",
     "synthetic_images": "generate",
     "shutdown_distributed": "shutdown",
     "ray_connect": "connect",

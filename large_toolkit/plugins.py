@@ -24,11 +24,12 @@ from large_toolkit import hookspecs
 from large_toolkit.errors import UnknownPluginError
 
 ENTRY_POINT_GROUP = "large_toolkit"
-KINDS = ("generator", "inverter", "direction_finder")
+KINDS = ("generator", "inverter", "direction_finder", "direction_format")
 _HOOK_FOR_KIND = {
     "generator": "register_generators",
     "inverter": "register_inverters",
     "direction_finder": "register_direction_finders",
+    "direction_format": "register_direction_formats",
 }
 
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("large_toolkit")
+from large_toolkit.api import hookimpl
 
 
 def _make_finder() -> Any:
@@ -21,3 +19,18 @@ def _make_finder() -> Any:
 @hookimpl
 def register_direction_finders(register: Any) -> None:
     register("ganspace", _make_finder, "GANSpace: principal components of W = mapping(z), streamed on the device")
+
+
+def _format(cls: str) -> Any:
+    def make() -> Any:
+        from large_ganspace import formats
+
+        return getattr(formats, cls)()
+
+    return make
+
+
+@hookimpl
+def register_direction_formats(register: Any) -> None:
+    register("ganspace-npz", _format("GANSpaceNpz"), "GANSpace cache .npz (lat_comp, lat_mean, lat_stdev)")
+    register("e4e-ganspace", _format("E4EGANSpace"), "e4e editing .pt ({mean, comp, std})")

@@ -40,12 +40,21 @@ from typing import Any
 import numpy as np
 import torch
 
-from large_toolkit.chunk_engine import EXECUTION_OPTIONS, EngineOptions, chunk_ranges, chunk_z, run_chunks
-from large_toolkit.directions import canonical_sign
-from large_toolkit.errors import UserInputError
-from large_toolkit.interfaces import DirectionFinder, Generator
-from large_toolkit.io.artifacts import generator_meta
-from large_toolkit.types import Direction, DirectionSet, LatentSpace
+from large_toolkit.api import (
+    EXECUTION_OPTIONS,
+    Direction,
+    DirectionFinder,
+    DirectionSet,
+    EngineOptions,
+    Generator,
+    LatentSpace,
+    UserInputError,
+    canonical_sign,
+    chunk_ranges,
+    chunk_z,
+    generator_meta,
+    run_chunks,
+)
 
 ProgressFn = Callable[[str, int, int], None]
 

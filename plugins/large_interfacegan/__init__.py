@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("large_toolkit")
+from large_toolkit.api import hookimpl
 
 
 def _make_finder() -> Any:
@@ -21,3 +19,18 @@ def _make_finder() -> Any:
 @hookimpl
 def register_direction_finders(register: Any) -> None:
     register("interfacegan", _make_finder, "InterFaceGAN: linear SVM boundary from labelled latents (needs scores)")
+
+
+def _format(cls: str) -> Any:
+    def make() -> Any:
+        from large_interfacegan import formats
+
+        return getattr(formats, cls)()
+
+    return make
+
+
+@hookimpl
+def register_direction_formats(register: Any) -> None:
+    register("interfacegan", _format("BoundaryNpy"), "InterFaceGAN boundary.npy [1, D]")
+    register("e4e-interfacegan", _format("E4EBoundary"), "e4e boundary .pt ([1, D] or [1, num_ws, D] tensor)")

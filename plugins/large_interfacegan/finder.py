@@ -40,11 +40,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from large_toolkit.chunk_engine import EXECUTION_OPTIONS, EngineOptions, chunk_ranges, chunk_z, run_chunks
-from large_toolkit.errors import UserInputError
-from large_toolkit.interfaces import DirectionFinder, Generator
-from large_toolkit.io.artifacts import generator_meta
-from large_toolkit.types import Direction, DirectionSet, LatentSpace
+from large_toolkit.api import (
+    EXECUTION_OPTIONS,
+    Direction,
+    DirectionFinder,
+    DirectionSet,
+    EngineOptions,
+    Generator,
+    LatentSpace,
+    UserInputError,
+    chunk_ranges,
+    chunk_z,
+    generator_meta,
+    run_chunks,
+)
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -186,7 +195,7 @@ def _load_codes(path: Path, generator: Generator) -> np.ndarray:
     if path.suffix == ".npy":
         arr = np.load(path, allow_pickle=False)
     else:
-        from large_toolkit.io.artifacts import load_latents
+        from large_toolkit.api import load_latents
 
         latents, _, _ = load_latents(path, generator)
         if latents.space is LatentSpace.WPLUS:
@@ -333,7 +342,7 @@ class InterFaceGANFinder(DirectionFinder):
             raise UserInputError(f"{source} has no numeric score column")
         conds = []
         if cfg["conditions"]:
-            from large_toolkit.directions import resolve_direction
+            from large_toolkit.api import resolve_direction
 
             specs = cfg["conditions"].split(",") if isinstance(cfg["conditions"], str) else cfg["conditions"]
             for spec in specs:

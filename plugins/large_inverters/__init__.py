@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("large_toolkit")
+from large_toolkit.api import hookimpl
 
 
 def _lazy(name: str) -> Any:

@@ -27,10 +27,9 @@ INVERT_EPILOG = (
 
 
 def _device(local: str | None) -> str:
-    from large_toolkit.cli.state import OPTIONS
-    from large_toolkit.runner import resolve_device
+    from large_toolkit.api import global_device, resolve_device
 
-    return str(resolve_device(local or OPTIONS.device))
+    return str(resolve_device(local or global_device()))
 
 
 def install(app: typer.Typer) -> None:
@@ -93,15 +92,14 @@ def install(app: typer.Typer) -> None:
         from large_inverters.images import RESIZE_POLICIES, discover_images, select_shard
         from large_inverters.job import InvertJob, run_job
         from large_inverters.spec import ModelSpec
-        from large_toolkit.cli.output import note, print_json
-        from large_toolkit.types import LatentSpace
+        from large_toolkit.api import LatentSpace, note, print_json
 
         if resize not in RESIZE_POLICIES:
-            from large_toolkit.errors import UserInputError
+            from large_toolkit.api import UserInputError
 
             raise UserInputError(f"unknown --resize {resize!r}", hint=f"use one of {', '.join(RESIZE_POLICIES)}")
         if engine not in ("local", "ray"):
-            from large_toolkit.errors import UserInputError
+            from large_toolkit.api import UserInputError
 
             raise UserInputError(f"unknown --engine {engine!r}", hint="use local or ray")
         if engine == "ray":
@@ -125,7 +123,7 @@ def install(app: typer.Typer) -> None:
         for item in inverter_option or []:
             key, sep, value = item.partition("=")
             if not sep or not key.strip():
-                from large_toolkit.errors import UserInputError
+                from large_toolkit.api import UserInputError
 
                 raise UserInputError(f"--inverter-option {item!r} is not KEY=VALUE", hint="e.g. d_weight=0.1")
             options[key.strip()] = value.strip()
@@ -195,9 +193,8 @@ def install(app: typer.Typer) -> None:
         is the global batch, split evenly over the ranks; only rank 0 prints and saves.
         """
         from large_inverters.small_encoder import TrainConfig, save_encoder, train_encoder
-        from large_toolkit.cli.output import note, print_json
-        from large_toolkit.distributed import init_distributed, shutdown
-        from large_toolkit.plugins import load_generator
+        from large_toolkit.api import init_distributed, load_generator, note, print_json
+        from large_toolkit.api import shutdown_distributed as shutdown
 
         dist = init_distributed(_device(device))
         generator = load_generator(backend, checkpoint, str(dist.device))

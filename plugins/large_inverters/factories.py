@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from large_toolkit.errors import UserInputError
-from large_toolkit.interfaces import Generator, Inverter
+from large_toolkit.api import Generator, Inverter, UserInputError
 
 
 def _no_unknown(options: dict[str, Any], known: set[str], name: str) -> None:

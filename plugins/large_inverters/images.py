@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from large_toolkit.errors import UserInputError
+from large_toolkit.api import UserInputError
 
 IMAGE_SUFFIXES = (".png",)
 RESIZE_POLICIES = ("none", "area", "bilinear", "bicubic")
@@ -92,7 +92,7 @@ def check_images(paths: list[Path], resolution: int, resize: str = "none") -> No
 
 def load_image(path: Path, resolution: int, resize: str = "none") -> torch.Tensor:
     """One PNG -> float ``[3, R, R]`` in [-1, 1], enforcing mode and size under the resize policy."""
-    from large_toolkit.io.png import read_png
+    from large_toolkit.api import read_png
 
     if resize not in RESIZE_POLICIES:
         raise UserInputError(f"unknown resize policy {resize!r}", hint=f"use one of {', '.join(RESIZE_POLICIES)}")

@@ -24,10 +24,15 @@ import torch
 
 from large_inverters.dfeatures import DiscriminatorFeatureLoss
 from large_inverters.losses import LPIPSVGG, downsample_to, ms_ssim, pixel_mse
-from large_toolkit.errors import UserInputError
-from large_toolkit.interfaces import Generator, InversionResult, Inverter
-from large_toolkit.runner import seeded_generator
-from large_toolkit.types import Latents, LatentSpace
+from large_toolkit.api import (
+    Generator,
+    InversionResult,
+    Inverter,
+    Latents,
+    LatentSpace,
+    UserInputError,
+    seeded_generator,
+)
 
 
 @dataclass

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("large_toolkit")
+from large_toolkit.api import hookimpl
 
 
 def _make_finder() -> Any:
@@ -22,3 +20,18 @@ def _make_finder() -> Any:
 @hookimpl
 def register_direction_finders(register: Any) -> None:
     register("sefa", _make_finder, "SeFa: eigenvectors of the style-affine Gram matrix (closed form, W space)")
+
+
+def _format(cls: str) -> Any:
+    def make() -> Any:
+        from large_sefa import formats
+
+        return getattr(formats, cls)()
+
+    return make
+
+
+@hookimpl
+def register_direction_formats(register: Any) -> None:
+    register("sefa-npz", _format("SeFaNpz"), "genforce SeFa .npz (boundaries, values, layers)")
+    register("rosinality-factor", _format("RosinalityFactor"), "rosinality closed-form factor .pt ({ckpt, eigvec})")

@@ -34,11 +34,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from large_toolkit.directions import canonical_sign
-from large_toolkit.errors import UserInputError
-from large_toolkit.interfaces import Capability, DirectionFinder, Generator, StyleAffine, layer_indices
-from large_toolkit.io.artifacts import generator_meta
-from large_toolkit.types import Direction, DirectionSet, LatentSpace
+from large_toolkit.api import (
+    Capability,
+    Direction,
+    DirectionFinder,
+    DirectionSet,
+    Generator,
+    LatentSpace,
+    StyleAffine,
+    UserInputError,
+    canonical_sign,
+    generator_meta,
+    layer_indices,
+)
 
 VARIANTS = ("genforce", "rosinality")
 

@@ -29,9 +29,16 @@ from typing import Any
 import torch
 
 from large_stylegan2 import ops
-from large_toolkit.errors import CheckpointError, ShapeError, UserInputError
-from large_toolkit.interfaces import Capability, StyleAffine, StyleGenerator
-from large_toolkit.types import StyleLayer, style_offsets
+from large_toolkit.api import (
+    Capability,
+    CheckpointError,
+    ShapeError,
+    StyleAffine,
+    StyleGenerator,
+    StyleLayer,
+    UserInputError,
+    style_offsets,
+)
 
 ARTIFACT_FORMAT = "large-tk/stylegan2-generator"
 NOISE_MODES = ("const", "random", "none")
@@ -444,7 +451,7 @@ class StyleGAN2Generator(StyleGenerator):
 
     def save_safetensors(self, path: str | os.PathLike[str]) -> Path:
         """Write NVIDIA-named tensors + the config as JSON metadata (atomically); reloads bit-exactly."""
-        from large_toolkit.io.artifacts import save_tensors
+        from large_toolkit.api import save_tensors
 
         meta = {"format": ARTIFACT_FORMAT, "config": self.config.to_dict(), "fingerprint": self.fingerprint()}
         return save_tensors(path, self.params, meta)
@@ -452,7 +459,7 @@ class StyleGAN2Generator(StyleGenerator):
 
 def config_from_metadata(raw: Mapping[str, str]) -> StyleGAN2Config | None:
     """The config stored by :meth:`StyleGAN2Generator.save_safetensors`, when present."""
-    from large_toolkit.io.artifacts import parse_metadata
+    from large_toolkit.api import parse_metadata
 
     meta = parse_metadata(raw)
     if meta is None:

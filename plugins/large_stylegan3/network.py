@@ -40,9 +40,16 @@ import torch
 import torch.nn.functional as F
 
 from large_stylegan3 import ops
-from large_toolkit.errors import CheckpointError, ShapeError, UserInputError
-from large_toolkit.interfaces import Capability, StyleAffine, StyleGenerator
-from large_toolkit.types import StyleLayer, style_offsets
+from large_toolkit.api import (
+    Capability,
+    CheckpointError,
+    ShapeError,
+    StyleAffine,
+    StyleGenerator,
+    StyleLayer,
+    UserInputError,
+    style_offsets,
+)
 
 ARTIFACT_FORMAT = "large-tk/stylegan3-generator"
 LAYER_RE = re.compile(r"^synthesis\.L(\d+)_(\d+)_(\d+)\.weight$")
@@ -552,7 +559,7 @@ class StyleGAN3Generator(StyleGenerator):
 
     def save_safetensors(self, path: str | os.PathLike[str]) -> Path:
         """NVIDIA-named tensors + config and NVIDIA init kwargs as JSON metadata (atomic); reloads bit-exactly."""
-        from large_toolkit.io.artifacts import save_tensors
+        from large_toolkit.api import save_tensors
 
         meta = {
             "format": ARTIFACT_FORMAT, "config": self.config.to_dict(), "init_kwargs": self.config.init_kwargs(),
@@ -563,7 +570,7 @@ class StyleGAN3Generator(StyleGenerator):
 
 def config_from_metadata(raw: Mapping[str, str]) -> StyleGAN3Config | None:
     """The config stored by :meth:`StyleGAN3Generator.save_safetensors`, when present (else None)."""
-    from large_toolkit.io.artifacts import parse_metadata
+    from large_toolkit.api import parse_metadata
 
     meta = parse_metadata(raw)
     if meta is None:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("large_toolkit")
+from large_toolkit.api import hookimpl
 
 
 def _make_finder() -> Any:
@@ -28,3 +26,17 @@ def register_direction_finders(register: Any) -> None:
         _make_finder,
         "Voynov-Babenko: trains a direction matrix + reconstructor (unsupervised, W space; option steps=N)",
     )
+
+
+def _format(cls: str) -> Any:
+    def make() -> Any:
+        from large_voynov import formats
+
+        return getattr(formats, cls)()
+
+    return make
+
+
+@hookimpl
+def register_direction_formats(register: Any) -> None:
+    register("voynov", _format("Deformator"), "Voynov-Babenko deformator_{step}.pt (read)")

@@ -39,11 +39,17 @@ from typing import Any
 
 import torch
 
-from large_toolkit.errors import UserInputError
-from large_toolkit.interfaces import DirectionFinder, Generator, layer_indices
-from large_toolkit.io.artifacts import generator_meta
-from large_toolkit.io.direction_formats import voynov_matrix, write_voynov_state
-from large_toolkit.types import Direction, DirectionSet, LatentSpace
+from large_toolkit.api import (
+    Direction,
+    DirectionFinder,
+    DirectionSet,
+    Generator,
+    LatentSpace,
+    UserInputError,
+    generator_meta,
+    layer_indices,
+)
+from large_voynov.formats import voynov_matrix, write_voynov_state
 from large_voynov.models import DEFORMATOR_TYPES
 from large_voynov.trainer import ProgressFn, VoynovTrainer
 

@@ -7,8 +7,7 @@ from typing import Any
 
 import torch
 
-from large_toolkit.interfaces import DirectionFinder, Generator
-from large_toolkit.types import Direction, DirectionSet, LatentSpace
+from large_toolkit.api import Direction, DirectionFinder, DirectionSet, Generator, LatentSpace
 
 
 class RandomDirectionFinder(DirectionFinder):

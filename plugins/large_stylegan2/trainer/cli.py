@@ -50,17 +50,15 @@ def install(app: typer.Typer) -> None:
         import torch
 
         from large_stylegan2.trainer.loop import Trainer, TrainOptions
-        from large_toolkit.cli.output import note
-        from large_toolkit.cli.state import OPTIONS
-        from large_toolkit.errors import UserInputError
-        from large_toolkit.runner import make_progress, resolve_device
+        from large_toolkit.api import UserInputError, global_device, make_progress, note, resolve_device
 
         if backend != "stylegan2":
             raise UserInputError(f"the trainer supports --backend stylegan2, not {backend!r}")
         images = torch.from_numpy(_load_images(data, resolution, n_synthetic, seed))
-        from large_toolkit.distributed import init_distributed, shutdown
+        from large_toolkit.api import init_distributed
+        from large_toolkit.api import shutdown_distributed as shutdown
 
-        dist = init_distributed(resolve_device(OPTIONS.device))
+        dist = init_distributed(resolve_device(global_device()))
         device = dist.device
         if resume:
             trainer = Trainer.resume(images, out, device, kimg=kimg, dist=dist)
@@ -92,9 +90,9 @@ def install(app: typer.Typer) -> None:
 def _load_images(data: str, resolution: int, n_synthetic: int, seed: int):
     """uint8 NHWC images from a folder of PNGs or the procedural generator."""
     if data == "synthetic":
-        from large_toolkit.data.synthetic import generate
+        from large_toolkit.api import synthetic_images as generate
 
         return generate(n_synthetic, seed=seed, resolution=resolution).images
-    from large_toolkit.data.folders import read_image_folder
+    from large_toolkit.api import read_image_folder
 
     return read_image_folder(data).images
