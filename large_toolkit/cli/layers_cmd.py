@@ -73,7 +73,7 @@ def install(app: typer.Typer) -> None:
         source = GeneratorSource(backend, checkpoint)
         lat = lab = None
         if latents is not None:
-            lat, ids = load_latent_file(latents)
+            lat, ids = load_latent_file(latents, source)
             lab = labels_by_row(ids, labels, label_column, None, min_labels=3)
         dv = resolve_one(direction, source)
         result: dict = {"direction": direction}

@@ -75,7 +75,7 @@ def install(app: typer.Typer) -> None:
                 raise UserInputError(f"bad --n-labels entry {part.strip()!r}", hint="use counts >= 2, e.g. 2,5,10")
             counts.append(int(part))
         source = GeneratorSource(backend, checkpoint)
-        lat, ids = load_latent_file(latents)
+        lat, ids = load_latent_file(latents, source)
         spec = feature_spec(layers, layer_weights, False, combine)
         lab = labels_by_row(ids, labels, label_column, label)
         od.parse_priors(priors, classes)  # validate before any work

@@ -94,7 +94,7 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.regression.sorting import rank_agreement, sort_order, strip_positions
 
         source = GeneratorSource(backend, checkpoint)
-        lat, ids = load_latent_file(latents)
+        lat, ids = load_latent_file(latents, source)
         spec = feature_spec(layers, layer_weights, normalize_weights, combine, distance)
         lab = labels_by_row(ids, labels, label_column, None)
         d = distances_for(lat, resolve_one(direction, source), spec, source)

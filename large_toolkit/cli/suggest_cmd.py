@@ -63,7 +63,7 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.types import LatentSpace
 
         source = GeneratorSource(backend, checkpoint)
-        lat, ids = load_latent_file(latents)
+        lat, ids = load_latent_file(latents, source)
         spec = feature_spec(layers, layer_weights, False, combine)
         lab = labels_by_row(ids, labels, label_column, label, min_labels=1)
         specs = expand_specs(direction)

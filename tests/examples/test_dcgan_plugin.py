@@ -136,3 +136,22 @@ def test_convert_round_trip_keeps_the_fingerprint(dcgan_installed, tmp_path) -> 
     first = json.loads(_ok(_run("convert", BUNDLED, out, "--json")).stdout)
     again = json.loads(_ok(_run("convert", out, tmp_path / "again.safetensors", "--json")).stdout)
     assert first["backend"] == again["backend"] == "dcgan" and first["fingerprint"] == again["fingerprint"]
+
+
+def test_latents_of_one_generator_are_refused_with_another(dcgan_installed, dcgan_images, tmp_path) -> None:
+    lat_path = tmp_path / "lat.safetensors"
+    _ok(_run("invert", "--backend", "dcgan", "--images", dcgan_images, "--out", lat_path, "--space", "w",
+             "--steps", "2"))  # fmt: skip
+    # no --backend: the bundled StyleGAN2's SeFa direction must not be applied to the DCGAN's latents
+    _one_line_refusal(_run("sort", "--latents", lat_path, "--direction", "sefa:0"), "fingerprint")
+    # a direction file made on another model of the same size is refused too
+    other = tmp_path / "other.safetensors"
+    _ok(_run("directions", "find", "random", "--backend", "dcgan", "--out", other))
+    from large_toolkit.io.artifacts import load_directions, save_directions
+
+    dirs = load_directions(other)
+    for d in dirs.directions:
+        d.provenance["generator"] = "0123456789abcdef"
+    save_directions(other, dirs)
+    _one_line_refusal(_run("sort", "--backend", "dcgan", "--latents", lat_path, "--direction", f"file:{other}:0"),
+                      "fingerprint")  # fmt: skip
