@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from large_toolkit.cli import options
 from large_toolkit.cli.output import note, print_json, print_table
 from large_toolkit.cli.state import OPTIONS
 from large_toolkit.errors import UserInputError
@@ -58,11 +59,10 @@ def parse_steps(text: str) -> list[float]:
 
 
 def _generator(backend: str | None, checkpoint: str | None) -> Generator:
-    from large_toolkit.plugins import load_generator
+    """The one ``--backend``/``--checkpoint`` rule of :mod:`large_toolkit.generators`."""
+    from large_toolkit.generators import resolve_generator
 
-    if backend is None:
-        raise UserInputError("this needs a generator", hint="pass --backend (and --checkpoint)")
-    return load_generator(backend, checkpoint, device=OPTIONS.device)
+    return resolve_generator(backend, checkpoint, OPTIONS.device)
 
 
 def dominant_layers(direction: Direction, generator: Generator | None, top: int = 3) -> str:
@@ -161,12 +161,12 @@ def install(app: typer.Typer) -> None:
     )
     def find(
         finder: Annotated[str, typer.Argument(help="Finder name: sefa, ganspace, interfacegan, voynov, ...")],
-        backend: Annotated[str, typer.Option("--backend", help="Generator backend (e.g. stylegan2).")],
-        checkpoint: Annotated[str | None, typer.Option("--checkpoint", help="Generator checkpoint.")] = None,
-        option: Annotated[
-            list[str] | None, typer.Option("--option", "-o", help="Finder option KEY=VALUE (repeat).")
+        backend: Annotated[
+            str | None, typer.Option("--backend", help="Generator backend (default: by checkpoint).")
         ] = None,
-        out: Annotated[str | None, typer.Option("--out", help="Write the set (.safetensors, .npz, .npy, .pt).")] = None,
+        checkpoint: Annotated[str | None, typer.Option("--checkpoint", help="Generator checkpoint.")] = None,
+        option: Annotated[list[str] | None, typer.Option("--option", help="Finder option KEY=VALUE (repeat).")] = None,
+        out: Annotated[str | None, options.out("Write the set (.safetensors, .npz, .npy, .pt).")] = None,
         fmt: Annotated[str | None, typer.Option("--format", help="Output format (default: by suffix).")] = None,
         limit: Annotated[int, typer.Option("--limit", help="Rows to print (0 = all).")] = 20,
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute even when cached.")] = False,
@@ -212,7 +212,7 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.types import DirectionSet
 
         spec = parse_spec(dirs_spec)
-        generator = _generator(backend, checkpoint) if backend else None
+        generator = _generator(backend, checkpoint) if backend or checkpoint or not spec.is_file else None
         dirs = resolve_direction_set(spec, generator)
         if spec.key is not None:
             one = pick(dirs, spec.key, spec.text)
@@ -230,9 +230,11 @@ def install(app: typer.Typer) -> None:
         "--out up.png",
     )
     def edit(
-        backend: Annotated[str, typer.Option("--backend", help="Generator backend.")],
         direction: Annotated[str, typer.Option("--direction", "-d", help="Direction spec, e.g. sefa:3.")],
-        out: Annotated[str, typer.Option("--out", help="PNG grid: one row per seed, one column per step.")],
+        out: Annotated[str, options.out("PNG grid: one row per seed, one column per step.")],
+        backend: Annotated[
+            str | None, typer.Option("--backend", help="Generator backend (default: by checkpoint).")
+        ] = None,
         checkpoint: Annotated[str | None, typer.Option("--checkpoint", help="Generator checkpoint.")] = None,
         seeds: Annotated[str, typer.Option("--seeds", help="Seeds, e.g. 0-3 or 1,5,9.")] = "0-3",
         steps: Annotated[
@@ -243,7 +245,7 @@ def install(app: typer.Typer) -> None:
         ] = None,
         psi: Annotated[float, typer.Option("--psi", help="Truncation psi, applied before the edit.")] = 1.0,
         option: Annotated[
-            list[str] | None, typer.Option("--option", "-o", help="Finder option KEY=VALUE for finder specs.")
+            list[str] | None, typer.Option("--option", help="Finder option KEY=VALUE for finder specs.")
         ] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Machine-readable summary on stdout.")] = False,
     ) -> None:
@@ -294,7 +296,7 @@ def install(app: typer.Typer) -> None:
     )
     def export(
         dirs_spec: Annotated[str, typer.Argument(metavar="DIRS", help="A direction file or spec.")],
-        out: Annotated[str, typer.Option("--out", help="Output file.")],
+        out: Annotated[str, options.out("Output file.")],
         fmt: Annotated[
             str | None,
             typer.Option(
@@ -312,7 +314,7 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.types import DirectionSet
 
         spec = parse_spec(dirs_spec)
-        generator = _generator(backend, checkpoint) if backend else None
+        generator = _generator(backend, checkpoint) if backend or checkpoint or not spec.is_file else None
         dirs = resolve_direction_set(spec, generator)
         if spec.key is not None:
             dirs = DirectionSet([pick(dirs, spec.key, spec.text)], None, dirs.score_name, dirs.metadata)

@@ -30,7 +30,7 @@ def install(app: typer.Typer) -> None:
     @app.command("layers", epilog=EPILOG)
     def layers_cmd(
         direction: Annotated[str, typer.Option(help="W/W+ direction: sefa:3, file:DIRS.safetensors:2, ...")],
-        backend: Annotated[str, typer.Option(help="Generator backend.")] = "stylegan2",
+        backend: Annotated[str | None, typer.Option(help="Generator backend.")] = None,
         checkpoint: Annotated[str | None, typer.Option(help="Generator checkpoint (default: bundled demo).")] = None,
         space: Annotated[str, typer.Option(help="wplus (released default) or s.")] = "wplus",
         random_samples: Annotated[int, typer.Option(help="Random pairs (normalisation pass).", min=1)] = 100,

@@ -44,7 +44,7 @@ def install(app: typer.Typer) -> None:
         n_labels: Annotated[str, typer.Option(help="Few-shot label counts to evaluate.")] = "2,5,10",
         repeats: Annotated[int, typer.Option(help="Random draws per label count.", min=1)] = 200,
         seed: Annotated[int, typer.Option(help="Seed of the draws.")] = 2,
-        backend: Annotated[str, typer.Option(help="Generator backend (finder specs).")] = "stylegan2",
+        backend: Annotated[str | None, typer.Option(help="Generator backend (finder specs).")] = None,
         checkpoint: Annotated[str | None, typer.Option(help="Generator checkpoint (default: bundled demo).")] = None,
         layers: Annotated[str | None, typer.Option(help="Layer subset: all, 3, 2-5,8.")] = None,
         layer_weights: Annotated[Path | None, typer.Option(help="Per-layer weights (large-tk layers).")] = None,

@@ -56,7 +56,7 @@ def install(app: typer.Typer) -> None:
     @app.command("regress", epilog=EPILOG)
     def regress_cmd(
         direction: Annotated[str, typer.Option(help="sefa:3, interfacegan:smile, file:DIRS[:INDEX] or a file.")],
-        backend: Annotated[str | None, typer.Option(help="Generator backend (default stylegan2).")] = None,
+        backend: Annotated[str | None, typer.Option(help="Generator backend (default: by checkpoint).")] = None,
         checkpoint: Annotated[str | None, typer.Option(help="Generator checkpoint (default: bundled demo).")] = None,
         images: Annotated[Path | None, typer.Option(help="Folder of PNG images to invert and regress.")] = None,
         latents: Annotated[Path | None, typer.Option(help="Latent file with image ids (large-tk invert).")] = None,
@@ -108,9 +108,9 @@ def install(app: typer.Typer) -> None:
 
         generator = None
         if latents is None or backend is not None:
-            from large_toolkit.plugins import load_generator
+            from large_toolkit.generators import resolve_generator
 
-            generator = load_generator(backend or "stylegan2", checkpoint, OPTIONS.device)
+            generator = resolve_generator(backend, checkpoint, OPTIONS.device)
         direction_obj = resolve_direction(direction, generator)
 
         pixels = None

@@ -64,7 +64,7 @@ def install(app: typer.Typer) -> None:
     def sort_cmd(
         latents: Annotated[Path, typer.Option(help="Latent file with image ids (from large-tk invert).")],
         direction: Annotated[str, typer.Option(help="sefa:3, file:DIRS.safetensors[:INDEX|NAME], ...")],
-        backend: Annotated[str, typer.Option(help="Generator backend (finder specs, strip rendering).")] = "stylegan2",
+        backend: Annotated[str | None, typer.Option(help="Generator backend (finder specs, strip rendering).")] = None,
         checkpoint: Annotated[str | None, typer.Option(help="Generator checkpoint (default: bundled demo).")] = None,
         layers: Annotated[str | None, typer.Option(help="Layer subset: all, 3, 2-5,8.")] = None,
         layer_weights: Annotated[Path | None, typer.Option(help="Per-layer weights (large-tk layers).")] = None,

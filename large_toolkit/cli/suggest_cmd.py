@@ -35,7 +35,7 @@ def install(app: typer.Typer) -> None:
         labels: Annotated[Path | None, typer.Option(help="CSV of labels you already have.")] = None,
         label_column: Annotated[str | None, typer.Option(help="Value column in --labels (default: 2nd).")] = None,
         label: Annotated[list[str] | None, typer.Option("--label", help="IMAGE_ID=VALUE already labelled.")] = None,
-        backend: Annotated[str, typer.Option(help="Generator backend (finder specs).")] = "stylegan2",
+        backend: Annotated[str | None, typer.Option(help="Generator backend (finder specs).")] = None,
         checkpoint: Annotated[str | None, typer.Option(help="Generator checkpoint (default: bundled demo).")] = None,
         layers: Annotated[str | None, typer.Option(help="Layer subset: all, 3, 2-5,8.")] = None,
         layer_weights: Annotated[Path | None, typer.Option(help="Per-layer weights (large-tk layers).")] = None,

@@ -142,8 +142,12 @@ def test_latents_of_one_generator_are_refused_with_another(dcgan_installed, dcga
     lat_path = tmp_path / "lat.safetensors"
     _ok(_run("invert", "--backend", "dcgan", "--images", dcgan_images, "--out", lat_path, "--space", "w",
              "--steps", "2"))  # fmt: skip
-    # no --backend: the bundled StyleGAN2's SeFa direction must not be applied to the DCGAN's latents
-    _one_line_refusal(_run("sort", "--latents", lat_path, "--direction", "sefa:0"), "fingerprint")
+    # no --backend: the latents' own generator is used (never the bundled StyleGAN2), which has no SeFa
+    _one_line_refusal(_run("sort", "--latents", lat_path, "--direction", "sefa:0"), "style_affines", "dcgan")
+    # another generator named explicitly: refused, the latents were not made with it
+    _one_line_refusal(
+        _run("sort", "--backend", "stylegan2", "--latents", lat_path, "--direction", "sefa:0"), "fingerprint"
+    )
     # a direction file made on another model of the same size is refused too
     other = tmp_path / "other.safetensors"
     _ok(_run("directions", "find", "random", "--backend", "dcgan", "--out", other))
