@@ -130,7 +130,7 @@ class Generator(abc.ABC):
         Subclasses that add a space (a class embedding, ...) extend this dict
         with ``LatentSpace("name")`` keys.
         """
-        spaces = {LatentSpace.Z: (self.z_dim,), LatentSpace.W: (self.w_dim,)}
+        spaces: dict[LatentSpace, tuple[int, ...]] = {LatentSpace.Z: (self.z_dim,), LatentSpace.W: (self.w_dim,)}
         if self.has(Capability.WPLUS):
             spaces[LatentSpace.WPLUS] = (self.num_ws, self.w_dim)
         if self.has(Capability.STYLESPACE):

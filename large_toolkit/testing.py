@@ -260,7 +260,7 @@ def check_finder(
 
 
 def check_inverter(
-    inverter: Inverter, generator: Generator, space: object | None = None, n: int = 2, name: str = ""
+    inverter: Inverter, generator: Generator, space: str | None = None, n: int = 2, name: str = ""
 ) -> InversionResult:
     """Assert that an :class:`~large_toolkit.interfaces.Inverter` returns one finite code per image.
 

@@ -132,7 +132,7 @@ def per_direction(dirs: DirectionSet, key: str) -> list[float] | None:
     """Per-direction values: from each direction's provenance (survives picking one), else set metadata."""
     vals = [d.provenance.get(key) for d in dirs.directions]
     if all(v is not None for v in vals):
-        return [float(v) for v in vals]
+        return [float(v) for v in vals if v is not None]
     if key in dirs.metadata and len(dirs.metadata[key]) == len(dirs):
         return [float(x) for x in dirs.metadata[key]]
     return None

@@ -12,6 +12,7 @@ import os
 import struct
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -55,7 +56,7 @@ def write_png(path: str | os.PathLike[str], image: np.ndarray) -> Path:
     return Path(path)
 
 
-def _paeth(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+def _paeth(a: Any, b: Any, c: Any) -> Any:
     p = a.astype(np.int16) + b - c
     pa, pb, pc = np.abs(p - a), np.abs(p - b), np.abs(p - c)
     return np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c)).astype(np.uint8)
