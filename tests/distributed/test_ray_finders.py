@@ -18,8 +18,10 @@ import torch
 from large_toolkit.errors import UserInputError
 from large_toolkit.plugins import load_generator
 
-ROOT = Path(__file__).resolve().parents[2]
-SCORER = "tests.distributed.finder_scorers:brightness"  # imported by module path on every Ray worker
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # the driver imports the scorer by module path; the workers get HERE via conftest
+    sys.path.insert(0, str(HERE))
+SCORER = "finder_scorers:brightness"  # imported by module path on every Ray worker, from any cwd
 GANSPACE = {"num_samples": 20_000, "batch_size": 2_000, "components": 16, "seed": 3}
 
 
@@ -65,8 +67,7 @@ def _interfacegan(generator, **engine):
     return InterFaceGANFinder().find(generator, {**cfg, **engine})
 
 
-def test_interfacegan_ray_equals_local(ray_cluster, demo_generator, monkeypatch) -> None:
-    monkeypatch.syspath_prepend(str(ROOT))  # the driver imports the scorer by the same module path
+def test_interfacegan_ray_equals_local(ray_cluster, demo_generator) -> None:
     local = _interfacegan(demo_generator)
     for workers in (1, 2):
         remote = _interfacegan(demo_generator, engine="ray", ray_workers=workers)
