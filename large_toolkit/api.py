@@ -38,6 +38,12 @@ _LAZY: dict[str, str] = {
     "InversionResult": "large_toolkit.interfaces",
     "DirectionFinder": "large_toolkit.interfaces",
     "layer_indices": "large_toolkit.interfaces",
+    # typed options (finders, inverters): one declaration for CLI, specs, Python and the GUI form
+    "option": "large_toolkit.options",
+    "OptionInfo": "large_toolkit.options",
+    "describe_options": "large_toolkit.options",
+    "parse_options": "large_toolkit.options",
+    "parse_pairs": "large_toolkit.options",
     # errors (rendered by the CLI as one line)
     "LargeTkError": "large_toolkit.errors",
     "UserInputError": "large_toolkit.errors",
@@ -111,6 +117,7 @@ _LAZY: dict[str, str] = {
     "cli_options": "large_toolkit.cli.options",
 }
 _RENAMED = {
+    "describe_options": "describe",
     "require_same_generator": "check_generator",
     "synthetic_images": "generate",
     "shutdown_distributed": "shutdown",

@@ -319,8 +319,15 @@ class DirectionFinder(abc.ABC):
 
     space: ClassVar[LatentSpace] = LatentSpace.W
     requires: ClassVar[frozenset[str]] = frozenset()
+    Options: ClassVar[type | None] = None  # a dataclass of large_toolkit.options.option fields
     execution_options: ClassVar[frozenset[str] | tuple[str, ...]] = frozenset()
     progress: Callable[[str, int, int], None] | None = None
+
+    def where_options(self) -> set[str]:
+        """Options that only say where the work runs (declared ``execution=True`` or listed)."""
+        from large_toolkit.options import execution_names
+
+        return set(self.execution_options) | execution_names(self.Options)
 
     def check_generator(self, generator: Generator, name: str = "") -> None:
         """Refuse a generator that lacks a capability this finder declares in ``requires``."""
@@ -332,14 +339,19 @@ class DirectionFinder(abc.ABC):
         """Compute the direction set; ``config`` holds finder options (seed, layers, ...)."""
 
     def default_config(self) -> dict[str, Any]:
-        """Options and their defaults, shown by ``large-tk directions find --help``."""
-        return {}
+        """Options and their defaults (from ``Options`` when declared), shown by ``directions options``."""
+        if self.Options is None:
+            return {}
+        from large_toolkit.options import describe
 
-    @staticmethod
-    def merged(config: Mapping[str, Any] | None, defaults: Mapping[str, Any]) -> dict[str, Any]:
-        """Defaults overlaid with the caller's config; unknown keys are refused."""
-        from large_toolkit.errors import UserInputError
+        return {o.name: o.default for o in describe(self.Options)}
 
+    def merged(self, config: Mapping[str, Any] | None, defaults: Mapping[str, Any]) -> dict[str, Any]:
+        """Defaults overlaid with the caller's config, typed by ``Options``; unknown keys are refused."""
+        if self.Options is not None:
+            from large_toolkit.options import parse_options
+
+            return parse_options(self.Options, config, f"finder {type(self).__name__}")
         config = dict(config or {})
         unknown = sorted(set(config) - set(defaults))
         if unknown:

@@ -35,13 +35,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
 from large_toolkit.api import (
-    EXECUTION_OPTIONS,
     Direction,
     DirectionFinder,
     DirectionSet,
@@ -53,6 +53,7 @@ from large_toolkit.api import (
     chunk_ranges,
     chunk_z,
     generator_meta,
+    option,
     run_chunks,
 )
 
@@ -229,25 +230,25 @@ def center_along(w: torch.Tensor, component: torch.Tensor, mean: torch.Tensor) -
     return w - ((w - mean.to(w)) @ c)[..., None] * c
 
 
+@dataclass(frozen=True)
+class GANSpaceOptions:
+    num_samples: int = option(1_000_000, "z samples whose W is decomposed")
+    batch_size: int = option(10_000, "samples per chunk: the unit of work and of seeding")
+    components: int = option(80, "principal components kept (capped at w_dim)")
+    seed: int = option(0, "seed of the z samples (chunk k uses (seed, k))")
+    engine: str = option("local", "where chunks run: local or ray", choices=("local", "ray"), execution=True)
+    ray_address: str | None = option(None, "Ray cluster address (engine=ray)", execution=True)
+    ray_workers: int | None = option(None, "Ray workers (engine=ray; default: all CPUs)", execution=True)
+
+
 class GANSpaceFinder(DirectionFinder):
     """PCA directions in W with per-component sigma (stdev) and the W mean."""
 
     space = LatentSpace.W
-    execution_options = EXECUTION_OPTIONS  # where it runs, not what it computes: not part of the cache key
+    Options = GANSpaceOptions
 
     def __init__(self) -> None:
         self.progress: ProgressFn | None = None
-
-    def default_config(self) -> dict[str, Any]:
-        return {
-            "num_samples": 1_000_000,
-            "batch_size": 10_000,  # also the chunk size: the unit of work and of seeding
-            "components": 80,
-            "seed": 0,
-            "engine": "local",
-            "ray_address": None,
-            "ray_workers": None,
-        }
 
     def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
         cfg = self.merged(config, self.default_config())

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ from large_toolkit.api import (
     canonical_sign,
     generator_meta,
     layer_indices,
+    option,
 )
 
 VARIANTS = ("genforce", "rosinality")
@@ -126,14 +128,21 @@ def _factorize(
     return slots, vecs, vals, [a.layer.name for a in picked]
 
 
+@dataclass(frozen=True)
+class SeFaOptions:
+    layers: str = option("all", "W+ slots whose style affines are factorised: all, 3, 0-1, 2-5,8")
+    variant: str = option("genforce", "genforce (column-normalised Gram) or rosinality", choices=VARIANTS)
+    order: str = option("sorted", "sorted by eigenvalue, or reference (LAPACK order, paper indices)",
+                        choices=("sorted", "reference"))  # fmt: skip
+    num: int = option(0, "directions to keep (0 = all)")
+
+
 class SeFaFinder(DirectionFinder):
     """Closed-form directions in W; the edit applies the same vector to the selected slots."""
 
     space = LatentSpace.W
     requires = frozenset({Capability.STYLE_AFFINES})
-
-    def default_config(self) -> dict[str, Any]:
-        return {"layers": "all", "variant": "genforce", "order": "sorted", "num": 0}
+    Options = SeFaOptions
 
     def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
         cfg = self.merged(config, self.default_config())

@@ -165,7 +165,7 @@ def test_layer_subset_and_bad_options(tiny) -> None:
         _finder().find(tiny, {**FAST, "deformator": "fc"})
     with pytest.raises(UserInputError):
         _finder().find(tiny, {**FAST, "directions": 9})
-    with pytest.raises(UserInputError, match="unknown finder option"):
+    with pytest.raises(UserInputError, match="unknown option"):
         _finder().find(tiny, {"stepz": 3})
 
 
