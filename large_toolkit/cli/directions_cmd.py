@@ -193,6 +193,30 @@ def install(app: typer.Typer) -> None:
         _show(dirs, generator, limit, json_out, f"{finder} directions")
 
     @group.command(
+        "options",
+        epilog="Examples:\n\n  large-tk directions options interfacegan\n\n"
+        "  large-tk directions options ganspace --json",
+    )
+    def options_cmd(
+        finder: Annotated[str, typer.Argument(help="Finder name: sefa, ganspace, interfacegan, voynov, ...")],
+        json_out: Annotated[bool, options.json_output()] = False,
+    ) -> None:
+        """The options a finder declares: type, default and help (for --option and FINDER:KEY?k=v specs)."""
+        from large_toolkit.options import describe
+        from large_toolkit.plugins import load_direction_finder
+
+        declared = load_direction_finder(finder).Options
+        rows = [
+            {"name": o.name, "type": o.type_name, "default": o.default, "help": o.help, "execution": o.execution}
+            for o in (describe(declared) if declared is not None else [])
+        ]
+        if json_out:
+            print_json({"finder": finder, "options": rows})
+            return
+        table = [(r["name"], r["type"], repr(r["default"]), r["help"]) for r in rows]
+        print_table(f"{finder} options", ["name", "type", "default", "help"], table)
+
+    @group.command(
         "show",
         epilog="Examples:\n\n  large-tk directions show sefa.safetensors\n\n"
         "  large-tk directions show boundary.npy --json\n\n"
