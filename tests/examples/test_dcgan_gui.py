@@ -19,7 +19,7 @@ WAIT = 20_000
 
 @pytest.mark.parametrize(
     ("finder", "options"),
-    [("ganspace", "num_samples=500, batch_size=250, components=4"), ("random", "count=3")],
+    [("ganspace", {"num_samples": 500, "batch_size": 250, "components": 4}), ("random", {"count": 3})],
 )
 def test_directions_panel_on_a_dcgan(qtbot, dcgan_installed, finder, options) -> None:
     win = MainWindow(device="cpu")
@@ -29,8 +29,9 @@ def test_directions_panel_on_a_dcgan(qtbot, dcgan_installed, finder, options) ->
     assert win.view.frame is not None and win.view.frame.shape == (32, 32, 3)
     assert "num_ws 1" in win.model_panel.info.text()
     panel = win.directions_panel
-    panel.finder.setCurrentText(finder)
-    panel.options.setText(options)
+    panel.finder.setCurrentText(finder)  # the options form is built from the finder's declaration
+    for name, value in options.items():
+        panel.form.set_value(name, value)
     qtbot.mouseClick(panel.compute_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.list.count() > 0, timeout=WAIT)
     assert panel.list.item(0).text().startswith(finder)
