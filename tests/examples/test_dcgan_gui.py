@@ -43,3 +43,23 @@ def test_directions_panel_on_a_dcgan(qtbot, dcgan_installed, finder, options) ->
     qtbot.waitUntil(lambda: not win.renderer.busy, timeout=WAIT)
     assert not np.array_equal(before, win.view.frame)
     QThreadPool.globalInstance().waitForDone(WAIT)
+
+
+def test_invert_an_image_with_projector_options_from_the_form(qtbot, dcgan_installed, tmp_path) -> None:
+    from large_toolkit.io.png import write_png
+
+    win = MainWindow(device="cpu")
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.renderer.rendered, timeout=WAIT):
+        win.load_default_model("dcgan")
+    panel = win.latent_panel
+    panel.inverter.setCurrentText("optim")
+    assert "num_steps" in panel.inverter_form.editors  # built from the projector's declared options
+    panel.inverter_form.set_value("num_steps", 3)
+    assert panel.inverter_form.values() == {"num_steps": 3}
+    path = tmp_path / "face.png"
+    write_png(path, np.full((32, 32, 3), 90, dtype=np.uint8))
+    panel.invert(str(path))
+    qtbot.waitUntil(lambda: win.state.base_source.startswith("inverted"), timeout=WAIT)
+    assert tuple(win.state.base_ws.shape) == (1, 32)
+    QThreadPool.globalInstance().waitForDone(WAIT)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QWidget,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from large_gui.qimage import from_qimage
 from large_gui.state import ExplorerState
+from large_gui.widgets.options_form import OptionsForm
 from large_gui.workers import Job, start_job
 
 MODE_LABELS = {"w": "W (one code, every layer)", "wplus": "W+ (edit chosen layers)"}
@@ -59,6 +61,10 @@ class LatentPanel(QGroupBox):
             self.mode.addItem(label, key)
         self.mode.currentIndexChanged.connect(lambda _i: state.set_mode(self.mode.currentData()))
         self.inverter = QComboBox()
+        self.inverter_checkpoint = QLineEdit()
+        self.inverter_checkpoint.setPlaceholderText("inverter weights (e4e/pSp .pt, encoder .safetensors)")
+        self.inverter_form = OptionsForm()  # the chosen inverter's declared options (projector steps, ...)
+        self.inverter.currentTextChanged.connect(self._inverter_changed)
         self.invert_button = QPushButton("Invert image…")
         self.invert_button.clicked.connect(self._choose_image)
         self.status = QLabel("")
@@ -73,6 +79,8 @@ class LatentPanel(QGroupBox):
         form.addRow("Truncation ψ", self.psi)
         form.addRow("Space", self.mode)
         form.addRow("Inverter", inv_row)
+        form.addRow("Weights", self.inverter_checkpoint)
+        form.addRow(self.inverter_form)
         form.addRow(self.status)
         self.job: Job | None = None
         self.refresh_inverters()
@@ -87,6 +95,14 @@ class LatentPanel(QGroupBox):
         self.invert_button.setEnabled(self.inverter.count() > 0)
         if self.inverter.count() == 0:
             self.inverter.addItem("(no inverter installed)")
+
+    def _inverter_changed(self, name: str) -> None:
+        """Rebuild the options form from the inverter's registered declaration."""
+        from large_toolkit.plugins import get_host
+
+        registry = get_host().registries["inverter"]
+        declared = registry[name].meta.get("options") if name in registry else None
+        self.inverter_form.set_options(declared, f"inverter {name}")
 
     def _on_state(self, topic: str) -> None:
         if topic == "generator":  # capabilities decide which controls apply
@@ -119,6 +135,12 @@ class LatentPanel(QGroupBox):
             return
         images = image_to_tensor(from_qimage(image), generator.resolution)
         device = self.device
+        try:
+            options = self.inverter_form.values()
+        except ValueError as exc:  # the core's one-line UserInputError for a bad typed value
+            self.status.setText(f"error: {exc}")
+            return
+        checkpoint = self.inverter_checkpoint.text().strip() or None
 
         def work(_progress: Any, _token: Any) -> Any:
             from large_toolkit.plugins import get_host
@@ -126,7 +148,7 @@ class LatentPanel(QGroupBox):
             from large_toolkit.types import LatentSpace
 
             inverter = get_host().inverter(name).create(
-                generator=generator, checkpoint=None, device=str(resolve_device(device))
+                generator=generator, checkpoint=checkpoint, device=str(resolve_device(device)), **options
             )
             result = inverter.invert(images.to(generator.device), generator, LatentSpace.WPLUS)
             return result.latents.to_wplus(generator.num_ws).tensor
