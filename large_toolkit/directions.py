@@ -228,8 +228,9 @@ def resolve_direction_set(
     parsed = parse_spec(spec) if isinstance(spec, str) else spec
     if parsed.is_file:
         from large_toolkit.io.direction_formats import load_direction_file
+        from large_toolkit.io.download import resolve_checkpoint  # file:ZOO-NAME (InterFaceGAN boundaries)
 
-        return load_direction_file(parsed.path or "", generator)
+        return load_direction_file(resolve_checkpoint(parsed.path or ""), generator)
     if generator is None:
         raise UserInputError(f"direction spec {parsed.text!r} needs a generator", hint="pass --backend/--checkpoint")
     merged = {**(config or {}), **dict(parsed.options)}

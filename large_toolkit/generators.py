@@ -1,9 +1,9 @@
 """The one rule that turns ``--backend`` / ``--checkpoint`` into a generator, for every command.
 
 * neither given: the default backend's bundled model;
-* a checkpoint and no backend: the backend whose registration ``recognizes(path)``
-  the file (a generator plugin passes ``recognizes=callable`` to ``register``);
-  when none claims it, the default backend reads it;
+* a checkpoint and no backend: the backend a model-zoo name records, else the backend
+  whose registration ``recognizes(path)`` the file (a generator plugin passes
+  ``recognizes=callable`` to ``register``); when none claims it, the default backend reads it;
 * a backend (with or without a checkpoint): that backend.
 
 The default backend is ``$LARGE_TK_BACKEND`` when set, else :data:`DEFAULT_BACKEND`
@@ -40,9 +40,13 @@ def default_backend() -> str:
 
 
 def backend_for(checkpoint: str) -> str | None:
-    """The backend whose ``recognizes`` hook claims ``checkpoint`` (None: nobody claims it)."""
+    """The backend a zoo entry names, else the one whose ``recognizes`` hook claims the file (None: nobody)."""
+    from large_toolkit.io.zoo import find
     from large_toolkit.plugins import get_host
 
+    entry = None if os.path.exists(checkpoint) else find(checkpoint)
+    if entry is not None and entry.backend:
+        return entry.backend
     for name, registration in sorted(get_host().registries["generator"].items()):
         recognizes = registration.meta.get("recognizes")
         if recognizes is not None and recognizes(checkpoint):

@@ -47,7 +47,15 @@ class Registration:
     meta: dict[str, Any] = field(default_factory=dict)
 
     def create(self, *args: Any, **kwargs: Any) -> Any:
-        """Build the component (this is where heavy imports happen)."""
+        """Build the component (this is where heavy imports happen).
+
+        A ``checkpoint`` that names a zoo model or an https:// URL becomes the checked cached file here, the
+        one place every generator and inverter checkpoint passes through.
+        """
+        if isinstance(kwargs.get("checkpoint"), str):
+            from large_toolkit.io.download import resolve_checkpoint
+
+            kwargs["checkpoint"] = str(resolve_checkpoint(kwargs["checkpoint"]))
         return self.factory(*args, **kwargs)
 
     def to_dict(self) -> dict[str, Any]:

@@ -29,6 +29,8 @@ CORE_COMMAND_MODULES = (
     "large_toolkit.cli.data_cmd",
     "large_toolkit.cli.gui_cmd",
     "large_toolkit.cli.fid_cmd",
+    "large_toolkit.cli.export_cmd",
+    "large_toolkit.cli.models_cmd",
 )
 
 HELP = (

@@ -99,12 +99,16 @@ def feature_spec(
 
 
 def load_latent_file(path: Path, source: GeneratorSource | None = None) -> tuple[Latents, list[str]]:
-    """Latents and their ids (row numbers as ids when the file has none).
+    """Latents and their ids (row numbers as ids when the file has none); a folder is LARGE's layout.
 
     With ``source``, the generator the latents record becomes the one every later use must match.
     """
     from large_toolkit.io.artifacts import load_latents
 
+    if path.is_dir():
+        from large_toolkit.io.large_latents import read_large_folder
+
+        return read_large_folder(path)
     if not path.is_file():
         raise UserInputError(f"latent file not found: {path}", hint="make one with large-tk invert")
     lat, ids, meta = load_latents(path)

@@ -28,7 +28,10 @@ def backend(help: str = "Generator backend (a registered generator plugin, see `
     return typer.Option("--backend", help=help)
 
 
-def checkpoint(help: str = "Generator checkpoint (default: the backend's bundled model).") -> Any:
+def checkpoint(
+    help: str = "Generator checkpoint: a file, a zoo name (`large-tk models list`) or an https:// URL "
+    "(default: the backend's bundled model).",
+) -> Any:
     return typer.Option("--checkpoint", help=help)
 
 

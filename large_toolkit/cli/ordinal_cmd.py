@@ -32,7 +32,7 @@ EPILOG = (
 def install(app: typer.Typer) -> None:
     @app.command("ordinal", epilog=EPILOG)
     def ordinal_cmd(
-        latents: Annotated[Path, typer.Option(help="Latent file with image ids (from large-tk invert).")],
+        latents: Annotated[Path, typer.Option(help="Latent file (large-tk invert) or LARGE <id>.npy folder.")],
         direction: Annotated[str, typer.Option(help="sefa:3, file:DIRS.safetensors[:INDEX|NAME], ...")],
         classes: Annotated[int, typer.Option(help="Number of ordered classes K.", min=2)] = 3,
         priors: Annotated[str | None, typer.Option(help="Class priors for the unsupervised cut, e.g. 1,2,1.")] = None,

@@ -62,7 +62,7 @@ def _strip_images(lat: Any, ids: list[str], rows: list[int], images: Path | None
 def install(app: typer.Typer) -> None:
     @app.command("sort", epilog=EPILOG)
     def sort_cmd(
-        latents: Annotated[Path, typer.Option(help="Latent file with image ids (from large-tk invert).")],
+        latents: Annotated[Path, typer.Option(help="Latent file (large-tk invert) or LARGE <id>.npy folder.")],
         direction: Annotated[str, typer.Option(help="sefa:3, file:DIRS.safetensors[:INDEX|NAME], ...")],
         backend: Annotated[str | None, typer.Option(help="Generator backend (finder specs, strip rendering).")] = None,
         checkpoint: Annotated[str | None, typer.Option(help="Generator checkpoint (default: bundled demo).")] = None,

@@ -28,7 +28,7 @@ EPILOG = (
 def install(app: typer.Typer) -> None:
     @app.command("suggest-labels", epilog=EPILOG)
     def suggest_cmd(
-        latents: Annotated[Path, typer.Option(help="Latent file with image ids (from large-tk invert).")],
+        latents: Annotated[Path, typer.Option(help="Latent file (large-tk invert) or LARGE <id>.npy folder.")],
         direction: Annotated[list[str], typer.Option(help="Direction spec; repeat or use sefa:0-7 to rank several.")],
         k: Annotated[int, typer.Option("--k", help="How many images to suggest.", min=1)] = 2,
         edge: Annotated[float, typer.Option(help="Skip this quantile at each end (inversion outliers).")] = 0.05,

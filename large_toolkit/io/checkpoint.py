@@ -6,7 +6,9 @@ executes.  Torch ``.pt`` files can reference arbitrary globals.  Every checkpoin
 large-tk is therefore read here, and nowhere else:
 
 * :func:`read_torch_checkpoint` -- a ``torch.save`` file (zip or legacy), through
-  ``torch.load(weights_only=True, map_location='cpu')`` (CUDA-tagged storages land on CPU).
+  ``torch.load(weights_only=True, map_location='cpu')`` (CUDA-tagged storages land on CPU);
+  an ``argparse.Namespace`` (rosinality ``train.py``'s ``args``) comes back as inert
+  :class:`SavedNamespace` data.
 * :func:`read_network_pickle` -- a plain pickle, through :class:`RestrictedUnpickler`: an
   allow-list ``find_class`` that rebuilds tensors, numpy scalars/arrays and containers, and
   turns persistence-wrapped modules into inert :class:`PersistentRecord` objects (class name,
@@ -127,6 +129,34 @@ class TFNetworkStub:
 
     def __repr__(self) -> str:
         return f"TFNetworkStub({self.name!r})"
+
+
+class SavedNamespace:
+    """Data-only stand-in for ``argparse.Namespace`` inside ``torch.save`` files.
+
+    rosinality's ``train.py`` saves its command line as ``args`` (a Namespace) in every checkpoint.
+    ``torch.load(weights_only=True)`` is told that the global ``argparse.Namespace`` means this
+    class, so no argparse code runs: the pickle can only create an empty instance (``__new__``
+    refuses arguments, so a ``REDUCE`` trick gets nothing) and give it a dict of string keys whose
+    values the same weights-only reader already rebuilt.  A Namespace *subclass* pickles under its
+    own name, which stays refused.
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> SavedNamespace:
+        if args or kwargs:
+            raise pickle.UnpicklingError("argparse.Namespace record with constructor arguments refused")
+        return super().__new__(cls)
+
+    def __setstate__(self, state: Any) -> None:
+        if not isinstance(state, dict) or not all(isinstance(k, str) for k in state):
+            raise pickle.UnpicklingError("argparse.Namespace record whose state is not a dict of names refused")
+        self.__dict__.update(state)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def __repr__(self) -> str:
+        return f"SavedNamespace({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
 
 
 # -- allowed reconstructors ---------------------------------------------------------------------
@@ -295,7 +325,8 @@ def read_torch_checkpoint(path: str | os.PathLike[str]) -> Any:
 
     p = _check_file(path)
     try:
-        return torch.load(str(p), map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals([(SavedNamespace, "argparse.Namespace")]):
+            return torch.load(str(p), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise UnsafePickleError(
             f"checkpoint {p.name} refused: {_torch_refusal(exc)}, which the safe reader does not allow",

@@ -24,7 +24,10 @@ def read_label_table(path: str | Path, label_column: str | None = None) -> dict[
     """``id -> value`` from a CSV (comma, tab, semicolon or whitespace separated) with a header row.
 
     The id is the first column (as the released annotation files); the value is
-    ``label_column`` or, by default, the second column.
+    ``label_column`` or, by default, the second column.  A header one field
+    shorter than every row names only the value columns (the CelebA /
+    pandas-index layout the released ``train_regression_model.py`` reads with
+    ``read_csv(delim_whitespace=True, header=0)``): the rows' first field is the id.
     """
     p = Path(path)
     if not p.is_file():
@@ -37,6 +40,8 @@ def read_label_table(path: str | Path, label_column: str | None = None) -> dict[
     delim = next((d for d in (",", "\t", ";") if d in first), None)
     rows = list(csv.reader(lines, delimiter=delim)) if delim else [ln.split() for ln in lines]
     header = [h.strip() for h in rows[0]]
+    if all(len(row) == len(header) + 1 for row in rows[1:]):
+        header = ["id", *header]
     if len(header) < 2:
         raise UserInputError(f"{p} needs an id column and a value column")
     if label_column is None:

@@ -13,14 +13,20 @@ Steps (all from the released script; see ``large_method.md`` §2.5):
 4. Per draw: MAE and R² on the full test set.  Report MAE mean / std / max and
    R² mean over draws, plus the number of unique subsets.
 
-``mode="exact"`` makes the released RNG calls in the released order (split,
-then for each n in order, for each repeat, the picks) and fits each draw with
-scikit-learn, so a seeded run gives the released numbers.  ``mode="vectorised"``
-(default) keeps the identical split, draws all repeats at once from a PCG64
-generator seeded with ``seed`` and fits them in closed form / batched; the
-draws differ but have the same distribution, so the statistics agree within
-sampling error.  ``draws="legacy"`` with ``mode="vectorised"`` uses the
-released draws with the batched fit (equal to ``exact`` to float precision).
+``mode="exact"`` is a reproduction mode: it makes the released RNG calls in
+the released order (split, then for each n in order, for each repeat, the
+picks), uses the released per-feature spacing test (see
+:mod:`large_toolkit.regression.sampling`), treats every n as the released loop
+does (n equal to ``train_size`` -- or ``"all"`` -- is one draw of the whole
+pool with ``d_min = 0``; any other n, even one larger than the pool, gets
+``repeats`` draws that end when the pool runs out) and fits each draw, however
+few points it holds, with scikit-learn; so a seeded run prints the released
+numbers.  ``mode="vectorised"`` (default) keeps the identical split, draws all
+repeats at once from a PCG64 generator seeded with ``seed`` with the L2 spacing
+test and fits them in closed form / batched; with one feature per image the
+draws have the released distribution, so the statistics agree within sampling
+error.  ``draws="legacy"`` with ``mode="vectorised"`` uses the released draws
+with the batched fit (equal to ``exact`` to float precision).
 """
 
 from __future__ import annotations
@@ -174,6 +180,10 @@ def fewshot_protocol(
 
     rows = []
     for n in ns:
+        if mode == "exact":
+            rows.append(_exact_row(n, train_size, X_train, y_train, X_test, y_test, repeats, min_distance, legacy,
+                                   model, alpha, l1_ratio))  # fmt: skip
+            continue
         full = n == "all" or int(n) >= X_train.shape[0]
         if full:
             rows.append(_full_fit(n, X_train, y_train, X_test, y_test, model, alpha, l1_ratio))
@@ -183,21 +193,14 @@ def fewshot_protocol(
             raise UserInputError(f"a fit needs at least 2 labels, got n={n}")
         d_min = resolve_min_distance(X_train, n, min_distance)
         if draws == "legacy":
-            picks = [sample_min_distance_legacy(X_train, n, d_min, legacy) for _ in range(repeats)]
-            counts = np.array([len(p) for p in picks])
-            indices = np.full((repeats, n), -1, dtype=np.int64)
-            for r, p in enumerate(picks):
-                indices[r, : len(p)] = p
+            indices, counts = _legacy_draws(X_train, n, d_min, repeats, legacy)
         else:
             indices, counts = sample_min_distance_batched(X_train, n, d_min, repeats, batched_rng)
-        if mode == "exact":
-            maes, r2s = _sklearn_loop(indices, counts, X_train, y_train, X_test, y_test, model, alpha, l1_ratio)
-        else:
-            mask = np.arange(indices.shape[1])[None, :] < counts[:, None]
-            safe = np.maximum(indices, 0)
-            coef, b = batched_fit(X_train[safe], y_train[safe], mask, model, alpha, l1_ratio)
-            maes, r2s = batched_metrics(coef, b, X_test, y_test)
-        rows.append(_row(n, d_min, counts, maes, r2s, unique_subsets(np.where(indices < 0, -1, indices))))
+        mask = np.arange(indices.shape[1])[None, :] < counts[:, None]
+        safe = np.maximum(indices, 0)
+        coef, b = batched_fit(X_train[safe], y_train[safe], mask, model, alpha, l1_ratio)
+        maes, r2s = batched_metrics(coef, b, X_test, y_test)
+        rows.append(_row(n, d_min, counts, maes, r2s, unique_subsets(indices)))
 
     settings = {
         "mode": mode,
@@ -215,6 +218,45 @@ def fewshot_protocol(
         "features": int(feats.shape[1]),
     }
     return ProtocolResult(rows, settings, train_idx, test_idx)
+
+
+def _legacy_draws(
+    X_train: np.ndarray, n: int, d_min: float, repeats: int, rng: np.random.RandomState
+) -> tuple[np.ndarray, np.ndarray]:
+    """``repeats`` released draws as ``indices [R, n]`` (``-1`` padded) and ``counts [R]``."""
+    picks = [sample_min_distance_legacy(X_train, n, d_min, rng) for _ in range(repeats)]
+    counts = np.array([len(p) for p in picks])
+    indices = np.full((repeats, max(1, int(counts.max()))), -1, dtype=np.int64)
+    for r, p in enumerate(picks):
+        indices[r, : len(p)] = p
+    return indices, counts
+
+
+def _exact_row(
+    n: int | str,
+    train_size: int,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    repeats: int,
+    min_distance: float | None,
+    rng: np.random.RandomState,
+    model: str,
+    alpha: float,
+    l1_ratio: float,
+) -> FewShotRow:
+    """One n of the released loop (module docstring): its draws, a scikit-learn fit per draw."""
+    count = train_size if n == "all" else int(n)
+    if count < 2:
+        raise UserInputError(f"a fit needs at least 2 labels, got n={n}")
+    if count == train_size:  # the released script: one draw, no spacing threshold
+        reps, d_min = 1, 0.0
+    else:
+        reps, d_min = repeats, resolve_min_distance(X_train, count, min_distance)
+    indices, counts = _legacy_draws(X_train, count, d_min, reps, rng)
+    maes, r2s = _sklearn_loop(indices, counts, X_train, y_train, X_test, y_test, model, alpha, l1_ratio)
+    return _row(n, d_min, counts, maes, r2s, unique_subsets(indices))
 
 
 def _full_fit(

@@ -4,22 +4,32 @@ With only n labels, a linear fit is only as good as the spread of the labelled
 distances: two nearly equal distances give a wild slope.  The released script
 therefore draws labelled points by sequential rejection (Poisson-disk style in
 feature space): pick a random remaining pool index, remove it from the pool,
-accept it if it is the first or lies more than ``d_min`` (L2) from *every*
-accepted point; stop at n accepted or an empty pool.  Its default threshold is
-``d_min = (max(train) - min(train)) / n ** 1.3``.
+accept it if it is the first or lies more than ``d_min`` from *every* accepted
+point; stop at n accepted or an empty pool (so a draw can end with fewer than
+n points, and is then fitted on those).  Its default threshold is
+``d_min = (max(train) - min(train)) / n ** 1.3`` over all features.
 
-Two samplers with the same distribution:
+"More than ``d_min`` from" is measured differently by the two samplers once a
+point has several features (per-layer distances on W+ or S):
 
-* :func:`sample_min_distance_legacy` makes exactly the released RNG calls
-  (one ``RandomState.randint(len(pool))`` per pick, identical to
-  ``RandomState.choice(pool)``; the pool keeps its order when an index is
-  removed), so a seeded run reproduces the released draws.
-* :func:`sample_min_distance_batched` runs all repeats at once: each step
-  draws one candidate per unfinished repeat; a candidate already tried is
-  skipped (a uniform draw over the untried pool, i.e. sampling without
-  replacement), and stragglers are finished by drawing uniformly among the
-  points still acceptable.  Both give every acceptable point the same chance
-  at every acceptance, so the accepted subsets have the same distribution.
+* :func:`sample_min_distance_legacy` is the released test *as it runs*:
+  ``np.linalg.norm(np.array(chosen) - candidate, axis=1)`` sees ``chosen`` as
+  ``[k, 1, F]`` (each chosen feature row keeps its leading axis of 1), so the
+  norm runs over that axis of length 1 and yields ``|difference|`` per
+  feature; ``.min() > d_min`` then accepts a candidate only if **every
+  feature** differs from that feature of **every** accepted point by more
+  than ``d_min``.  It makes exactly the released RNG calls (one
+  ``RandomState.randint(len(pool))`` per pick, identical to
+  ``np.random.choice(pool.size, size=1)``; the pool keeps its order when an
+  index is removed), so a seeded run reproduces the released draws.
+* :func:`sample_min_distance_batched` (the vectorised mode) uses the
+  documented intent, the L2 distance between feature rows, and runs all
+  repeats at once: each step draws one candidate per unfinished repeat; a
+  candidate already tried is skipped (a uniform draw over the untried pool,
+  i.e. sampling without replacement), and stragglers are finished by drawing
+  uniformly among the points still acceptable.  With one feature per image
+  the two tests coincide and the two samplers have the same distribution
+  (every acceptable point has the same chance at every acceptance).
 """
 
 from __future__ import annotations
@@ -50,14 +60,18 @@ def _as_matrix(features: np.ndarray) -> np.ndarray:
 
 
 def sample_min_distance_legacy(features: np.ndarray, n: int, d_min: float, rng: np.random.RandomState) -> list[int]:
-    """One draw with the released RNG call order (see the module docstring); may return fewer than n."""
+    """One draw with the released RNG calls and per-feature spacing test (module docstring); may return < n."""
     feats = _as_matrix(features)
     pool = list(range(feats.shape[0]))
+    # allowed[j]: every feature of j differs from that feature of every accepted point by more than d_min
+    # (the same |difference| comparisons as the released test, updated once per acceptance)
+    allowed = np.ones(feats.shape[0], dtype=bool)
     chosen: list[int] = []
     while len(chosen) < n and pool:
         idx = pool.pop(rng.randint(len(pool)))
-        if not chosen or bool(np.all(np.linalg.norm(feats[chosen] - feats[idx], axis=1) > d_min)):
+        if allowed[idx]:
             chosen.append(idx)
+            allowed &= np.abs(feats - feats[idx]).min(axis=1) > d_min
     return chosen
 
 

@@ -34,7 +34,9 @@ class BoundaryNpy(DirectionFormat):
             arr = np.load(path, allow_pickle=False)
         except ValueError as exc:
             raise CheckpointError(f"{path}: not a plain numeric .npy ({exc})") from None
-        return vectors_to_set(as_float_tensor(arr), path, "interfacegan")
+        # float64 boundaries (InterFaceGAN ships them so) stay float64: distances are computed in float64
+        vectors = torch.from_numpy(arr.astype(np.float64)) if arr.dtype == np.float64 else as_float_tensor(arr)
+        return vectors_to_set(vectors, path, "interfacegan")
 
     def write(self, path: Path, dirs: DirectionSet, generator: Generator | None = None) -> Path:
         if len(dirs) != 1:

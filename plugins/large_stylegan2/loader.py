@@ -4,7 +4,11 @@ Accepted (what the file holds decides, not its extension):
 
 * NVIDIA network pickle -- dict with ``G_ema`` (stylegan2-ada-pytorch, stylegan3-repo SG2);
 * TF-era NVIDIA pickle -- tuple ``(G, D, Gs)`` of ``dnnlib.tflib`` networks (``Gs`` is used);
-* rosinality ``.pt`` -- ``{'g_ema': state_dict, 'latent_avg': ...}`` or a bare ``g_ema`` state dict;
+* rosinality ``.pt`` -- ``{'g_ema': state_dict, 'latent_avg': ...}``, a bare ``g_ema`` state dict, or a
+  ``train.py`` checkpoint ``{g, d, g_ema, g_optim, d_optim, args, ada_aug_p}`` (``args`` is read as
+  inert data).  Without ``latent_avg`` (every ``train.py`` file), truncation (``--psi`` < 1) uses
+  ``w_avg`` = the mean W of 10,000 mapped ``z ~ N(0, I)`` drawn from ``torch.Generator`` seed 0:
+  deterministic, where rosinality's ``generate.py`` averages ``mean_latent(4096)`` unseeded samples;
 * e4e / pSp / ReStyle ``.pt`` -- ``{'state_dict': {'decoder.*', ...}, 'latent_avg', 'opts'}``;
 * a ``torch.save`` of NVIDIA-named ``G_ema.state_dict()``;
 * safetensors with NVIDIA names (ours carry the config as JSON metadata; others are inferred).

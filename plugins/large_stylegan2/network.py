@@ -14,7 +14,10 @@ StyleSpace layout (``style_layers``), for any resolution R with blocks ``b4 ... 
 ``w`` being the W+ row ``StyleLayer.w_index``: b4.conv1 row 0, b4.torgb row 1, and for
 ``b(2^k)``: conv0 row 2k-5, conv1 row 2k-4, torgb row 2k-3.  ToRGB's extra ``1/sqrt(in)``
 weight gain is applied inside synthesis, not stored in S (as in StyleSpace analyses and the
-reference fixtures).  With architecture ``orig`` only the last block has a ToRGB.
+reference fixtures).  With architecture ``orig`` or ``resnet`` only the last block has a ToRGB
+(NVIDIA's ``SynthesisBlock``: ``resnet`` adds, from b8 on, a bias-free 1x1 ``skip`` conv of the
+block input, upsampled with the block's FIR, and sums it with the conv path, both scaled by
+sqrt(1/2); conv1's clamp is scaled by sqrt(1/2) too, the skip conv is never clamped).
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from large_toolkit.api import (
 
 ARTIFACT_FORMAT = "large-tk/stylegan2-generator"
 NOISE_MODES = ("const", "random", "none")
+ARCHITECTURES = ("skip", "orig", "resnet")
+SQRT_HALF = math.sqrt(0.5)
 
 
 @dataclass
@@ -50,7 +55,7 @@ class StyleGAN2Config:
 
     ``conv_clamp`` maps a block resolution (as a string, JSON-friendly) to the clamp of its
     layers; absent means no clamp.  ``mapping_lr`` is the mapping's lr multiplier (0.01 in
-    every released model), ``architecture`` is ``skip`` (released models) or ``orig``.
+    every released model), ``architecture`` is ``skip`` (released models), ``orig`` or ``resnet``.
     """
 
     z_dim: int
@@ -102,9 +107,10 @@ def infer_config(state: Mapping[str, torch.Tensor], **overrides: Any) -> StyleGA
     fc0_in = int(state["mapping.fc0.weight"].shape[1])
     w_dim = int(state[f"mapping.fc{mapping_layers - 1}.weight"].shape[0])
     img_channels = int(state[f"synthesis.b{resolution}.torgb.weight"].shape[0])
-    architecture = "skip" if "synthesis.b4.torgb.weight" in state or resolution == 4 else "orig"
-    if any(".skip.weight" in k for k in state):
-        raise CheckpointError("StyleGAN2 'resnet' generator architecture is not supported (released models use 'skip')")
+    if any(k.startswith("synthesis.b") and k.endswith(".skip.weight") for k in state):
+        architecture = "resnet"
+    else:
+        architecture = "skip" if "synthesis.b4.torgb.weight" in state or resolution == 4 else "orig"
     values: dict[str, Any] = {
         "z_dim": fc0_in - int(embed),
         "w_dim": w_dim,
@@ -152,8 +158,13 @@ class StyleGAN2Generator(StyleGenerator):
         self.resolution, self.img_channels = config.img_resolution, config.img_channels
         self.fused_modconv: bool | None = None
         self._layers = _layer_names(config)
-        self.num_ws = 2 * int(math.log2(self.resolution)) - 2  # same for skip and orig
-        params = {k: v.detach().to(torch.float32) for k, v in state.items()}
+        if config.architecture not in ARCHITECTURES:
+            raise CheckpointError(
+                f"unknown StyleGAN2 architecture {config.architecture!r}", hint=f"expected one of {ARCHITECTURES}"
+            )
+        self.num_ws = 2 * int(math.log2(self.resolution)) - 2  # the same for every architecture
+        # contiguous: --nhwc pickles store fp16 blocks' weights channels-last; the maths must not depend on strides
+        params = {k: v.detach().to(torch.float32).contiguous() for k, v in state.items()}
         self._fill_defaults(params)
         self._check(params)
         self.params: dict[str, torch.Tensor] = {k: v.to(device) for k, v in params.items()}
@@ -169,6 +180,8 @@ class StyleGAN2Generator(StyleGenerator):
         fir = ops.default_fir()
         for res in self.config.block_resolutions:
             params.setdefault(f"synthesis.b{res}.resample_filter", fir.clone())
+            if f"synthesis.b{res}.skip.weight" in params:
+                params.setdefault(f"synthesis.b{res}.skip.resample_filter", fir.clone())
             for conv in ("conv0", "conv1"):
                 if f"synthesis.b{res}.{conv}.weight" in params:
                     params.setdefault(f"synthesis.b{res}.{conv}.resample_filter", fir.clone())
@@ -182,6 +195,8 @@ class StyleGAN2Generator(StyleGenerator):
             required += [f"{name}.{p}" for p in ("weight", "bias", "affine.weight", "affine.bias")]
             if kind == "conv":
                 required += [f"{name}.noise_strength", f"{name}.noise_const"]
+        if self.config.architecture == "resnet":
+            required += [f"synthesis.b{res}.skip.weight" for res in self.config.block_resolutions[1:]]
         missing = [k for k in required if k not in params]
         if missing:
             raise CheckpointError(
@@ -385,9 +400,16 @@ class StyleGAN2Generator(StyleGenerator):
         img: torch.Tensor | None = None
         for res in self.config.block_resolutions:
             clamp = self.config.clamp_for(res)
-            if res > 4:
+            if res > 4 and self.config.architecture == "resnet":
+                skip = self._resnet_skip(x, res)
                 x = self._conv_layer(x, f"synthesis.b{res}.conv0", per_layer, True, noise_mode, clamp, fused)
-            x = self._conv_layer(x, f"synthesis.b{res}.conv1", per_layer, False, noise_mode, clamp, fused)
+                # conv1 with gain sqrt(1/2) and clamp * sqrt(1/2) == sqrt(1/2) * (conv1 with gain 1, clamp)
+                x = self._conv_layer(x, f"synthesis.b{res}.conv1", per_layer, False, noise_mode, clamp, fused)
+                x = skip + x * SQRT_HALF
+            else:
+                if res > 4:
+                    x = self._conv_layer(x, f"synthesis.b{res}.conv0", per_layer, True, noise_mode, clamp, fused)
+                x = self._conv_layer(x, f"synthesis.b{res}.conv1", per_layer, False, noise_mode, clamp, fused)
             name = f"synthesis.b{res}.torgb"
             if name in per_layer:
                 if img is not None:
@@ -403,6 +425,13 @@ class StyleGAN2Generator(StyleGenerator):
                 img = y if img is None else img + y
         assert img is not None
         return img
+
+    def _resnet_skip(self, x: torch.Tensor, res: int) -> torch.Tensor:
+        """NVIDIA's ``skip`` Conv2dLayer (1x1, no bias, linear, up 2): conv, then FIR upsampling, gain sqrt(1/2)."""
+        p = self.params
+        w = p[f"synthesis.b{res}.skip.weight"]
+        y = torch.nn.functional.conv2d(x, w * (1.0 / math.sqrt(w.shape[1])))
+        return ops.upfirdn2d_up2(y, p[f"synthesis.b{res}.skip.resample_filter"], 2, 1) * SQRT_HALF
 
     def _conv_layer(
         self,

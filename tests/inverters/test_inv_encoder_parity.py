@@ -1,4 +1,4 @@
-"""e4e / pSp parity with the upstream reference outputs in ../shared/fixtures/encoders.
+"""e4e / pSp parity with the upstream reference outputs in the shipped fixtures (encoders/).
 
 Tolerances are the fixture README's (rtol 0): 1e-4 for codes, c1 crop and
 channel means, 1e-3 for the larger feature maps; they sit 8x above the measured
@@ -9,9 +9,11 @@ per module (~5 s, 1.07 GB).
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from large_inverters.checkpoints import (
@@ -34,6 +36,20 @@ def _rule_weights(enc_dir: Path) -> dict[str, torch.Tensor]:
     return {k: torch.from_numpy(v) for k, v in module.make_weights().items()}
 
 
+X_SHA256 = "0d66381efd649f8e52d41aec831d11d7cccbc823ca93925064d333f83cb148c6"
+
+
+def _input_images() -> torch.Tensor:
+    """The fixture's input rule (encoders README); the 1.5 MB tensor is rebuilt instead of shipped.
+
+    The hash is that of the ``x`` the upstream encoders were run on, so a changed numpy stream fails here
+    rather than as a parity mismatch.
+    """
+    x = np.random.default_rng(7).uniform(-1.0, 1.0, size=(2, 3, 256, 256)).astype(np.float32)
+    assert hashlib.sha256(x.tobytes()).hexdigest() == X_SHA256
+    return torch.from_numpy(x)
+
+
 @functools.lru_cache(maxsize=1)
 def _outputs(enc_dir: Path):
     """One backbone pass, then both head modes on the same features (the heads are cheap next to it)."""
@@ -42,7 +58,7 @@ def _outputs(enc_dir: Path):
     net.load_state_dict(_rule_weights(enc_dir), strict=True)
     net.eval()
     with torch.no_grad():
-        feats = net.features(io["x"])
+        feats = net.features(_input_images())
         psp = net.heads(feats)
         net.mode = "e4e"
         e4e = net.heads(feats)
@@ -165,12 +181,12 @@ def test_full_checkpoint_roundtrip_through_loader(tmp_path, rule_weights, io, ou
 
     g = ToyGenerator(z_dim=8, w_dim=512, num_ws=18, resolution=16)
     inv = get_host().inverter("psp").create(g, checkpoint=str(tmp_path / "psp.pt"))
-    result = inv.invert(io["x"][1:], g, LatentSpace.WPLUS)
+    result = inv.invert(_input_images()[1:], g, LatentSpace.WPLUS)
     _close(result.latents.tensor, io["psp_codes_avg512"][1:], 1e-4)
     with pytest.raises(UserInputError, match="psp checkpoint"):
         get_host().inverter("e4e").create(g, checkpoint=str(tmp_path / "psp.pt"))
     with pytest.raises(UserInputError, match="W"):
-        inv.invert(io["x"][1:], g, LatentSpace.W)
+        inv.invert(_input_images()[1:], g, LatentSpace.W)
 
 
 def test_embedded_decoder_becomes_the_generator(tmp_path, shared_fixtures):

@@ -16,7 +16,7 @@ from large_toolkit.testing import ToyGenerator
 
 
 def _rule_tensor(name: str, shape: tuple[int, ...], bn: set[str]) -> torch.Tensor:
-    """The fixture rule of ../shared/fixtures/encoders/make_weights.py: a function of name and shape only."""
+    """The fixture rule of encoders/make_weights.py in the shipped fixtures: a function of name and shape only."""
     module, leaf = name.rsplit(".", 1)
     if leaf == "num_batches_tracked":
         return torch.zeros(shape, dtype=torch.int64)

@@ -13,12 +13,11 @@ from large_toolkit.errors import CheckpointError, UserInputError
 
 @pytest.fixture(scope="module")
 def tiny():
-    from tests.conftest import SHARED_FIXTURES
-
-    path = SHARED_FIXTURES / "official" / "sg2_tiny.safetensors"
-    if not path.is_file():
-        pytest.skip("shared fixtures are not present")
     from large_stylegan2 import load_stylegan2
+
+    from tests.conftest import reference_dir
+
+    path = reference_dir() / "official" / "sg2_tiny.safetensors"
 
     return load_stylegan2(path)
 

@@ -27,12 +27,9 @@ def _maxerr(a: torch.Tensor, b: torch.Tensor) -> float:
 def sg2_io():
     from safetensors.torch import load_file
 
-    from tests.conftest import SHARED_FIXTURES
+    from tests.conftest import reference_dir
 
-    path = SHARED_FIXTURES / "official" / "sg2_tiny_io.safetensors"
-    if not path.is_file():
-        pytest.skip("shared fixtures are not present")
-    return load_file(path)
+    return load_file(reference_dir() / "official" / "sg2_tiny_io.safetensors")
 
 
 @pytest.mark.parametrize("name", NVIDIA_SOURCES)

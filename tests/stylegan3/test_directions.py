@@ -11,12 +11,9 @@ from large_toolkit.types import Latents, LatentSpace
 
 @pytest.fixture(scope="module")
 def gen():
-    from pathlib import Path
+    from tests.conftest import reference_dir
 
-    path = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "official" / "sg3t_tiny.safetensors"
-    if not path.is_file():
-        pytest.skip("../shared/fixtures is not present")
-    return load_stylegan3(path)
+    return load_stylegan3(reference_dir() / "official" / "sg3t_tiny.safetensors")
 
 
 def test_registered_backend():

@@ -25,12 +25,9 @@ def _maxdiff(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def _official():
-    from pathlib import Path
+    from tests.conftest import reference_dir
 
-    official = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "official"
-    if not official.is_dir():
-        pytest.skip("../shared/fixtures is not present")
-    return official
+    return reference_dir() / "official"
 
 
 @pytest.fixture(scope="module", params=CASES, ids=[name for _, name in CASES])
