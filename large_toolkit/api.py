@@ -14,6 +14,7 @@ import time.  See docs/plugins.md.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 from large_toolkit import hookimpl
@@ -44,6 +45,7 @@ _LAZY: dict[str, str] = {
     "describe_options": "large_toolkit.options",
     "parse_options": "large_toolkit.options",
     "parse_pairs": "large_toolkit.options",
+    "ExecutionOptions": "large_toolkit.options",
     # errors (rendered by the CLI as one line)
     "LargeTkError": "large_toolkit.errors",
     "UserInputError": "large_toolkit.errors",
@@ -126,7 +128,23 @@ _RENAMED = {
     "RAY_INSTALL_HINT": "INSTALL_HINT",
 }
 
-__all__ = ["PLUGIN_API_VERSION", "hookimpl", *_LAZY]
+__all__ = ["PLUGIN_API_VERSION", "hookimpl", "lazy", *_LAZY]
+
+
+def lazy(target: str) -> Callable[..., Any]:
+    """A registry factory that imports ``"package.module:Name"`` only when called, then calls it.
+
+    Hook modules register ``lazy("my_plugin.finder:MyFinder")`` so discovery never imports torch.
+    """
+    module, _, attr = target.partition(":")
+    if not module or not attr:
+        raise ValueError(f"lazy target {target!r} must be 'package.module:Name'")
+
+    def factory(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module), attr)(*args, **kwargs)
+
+    factory.__name__ = factory.__qualname__ = attr
+    return factory
 
 
 def __getattr__(name: str) -> Any:

@@ -172,3 +172,12 @@ def parse_pairs(items: Iterable[str], flag: str = "--option") -> dict[str, str]:
             raise UserInputError(f"bad {flag} {item!r}", hint=f"use KEY=VALUE, e.g. {flag} seed=1")
         out[key.strip()] = value
     return out
+
+
+@dataclass(frozen=True)
+class ExecutionOptions:
+    """Where chunked work runs (``large_toolkit.chunk_engine``); finders' ``Options`` subclass it."""
+
+    engine: str = option("local", "where chunks run: local or ray", choices=("local", "ray"), execution=True)
+    ray_address: str | None = option(None, "Ray cluster address (engine=ray)", execution=True)
+    ray_workers: int | None = option(None, "Ray workers (engine=ray; default: all CPUs)", execution=True)

@@ -65,6 +65,22 @@ def _generator(backend: str | None, checkpoint: str | None) -> Generator:
     return resolve_generator(backend, checkpoint, OPTIONS.device)
 
 
+def _resolved(dirs_spec: str, backend: str | None, checkpoint: str | None) -> tuple[DirectionSet, Generator | None]:
+    """The set a spec names (one direction, with its score, when the spec has a key) and the generator used."""
+    from large_toolkit.directions import parse_spec, pick, resolve_direction_set
+    from large_toolkit.types import DirectionSet
+
+    spec = parse_spec(dirs_spec)
+    generator = _generator(backend, checkpoint) if backend or checkpoint or not spec.is_file else None
+    dirs = resolve_direction_set(spec, generator)
+    if spec.key is not None:
+        one = pick(dirs, spec.key, spec.text)
+        idx = next(i for i, d in enumerate(dirs.directions) if d is one)
+        scores = dirs.scores[idx : idx + 1] if dirs.scores is not None else None
+        dirs = DirectionSet([one], scores, dirs.score_name, dirs.metadata)
+    return dirs, generator
+
+
 def dominant_layers(direction: Direction, generator: Generator | None, top: int = 3) -> str:
     """The style layers a direction moves most: ``||A_l v||`` per affine (needs a generator) or its W+ slots."""
     import torch
@@ -232,18 +248,7 @@ def install(app: typer.Typer) -> None:
         json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")] = False,
     ) -> None:
         """Table of a direction set: index, name, score, dominant layers."""
-        from large_toolkit.directions import parse_spec, pick, resolve_direction_set
-        from large_toolkit.types import DirectionSet
-
-        spec = parse_spec(dirs_spec)
-        generator = _generator(backend, checkpoint) if backend or checkpoint or not spec.is_file else None
-        dirs = resolve_direction_set(spec, generator)
-        if spec.key is not None:
-            one = pick(dirs, spec.key, spec.text)
-            idx = next(i for i, d in enumerate(dirs.directions) if d is one)
-            dirs = DirectionSet(
-                [one], dirs.scores[idx : idx + 1] if dirs.scores is not None else None, dirs.score_name, dirs.metadata
-            )
+        dirs, generator = _resolved(dirs_spec, backend, checkpoint)
         _show(dirs, generator, limit, json_out, dirs_spec)
 
     @group.command(
@@ -333,14 +338,8 @@ def install(app: typer.Typer) -> None:
         checkpoint: Annotated[str | None, typer.Option("--checkpoint", help="Generator checkpoint.")] = None,
     ) -> None:
         """Convert a direction set (or one direction) to another tool's file format."""
-        from large_toolkit.directions import parse_spec, pick, resolve_direction_set
         from large_toolkit.io.direction_formats import save_direction_file
-        from large_toolkit.types import DirectionSet
 
-        spec = parse_spec(dirs_spec)
-        generator = _generator(backend, checkpoint) if backend or checkpoint or not spec.is_file else None
-        dirs = resolve_direction_set(spec, generator)
-        if spec.key is not None:
-            dirs = DirectionSet([pick(dirs, spec.key, spec.text)], None, dirs.score_name, dirs.metadata)
+        dirs, generator = _resolved(dirs_spec, backend, checkpoint)
         save_direction_file(out, dirs, fmt, generator)
         note(f"wrote {len(dirs)} direction(s) to {out}")

@@ -46,6 +46,7 @@ from large_toolkit.api import (
     DirectionFinder,
     DirectionSet,
     EngineOptions,
+    ExecutionOptions,
     Generator,
     LatentSpace,
     UserInputError,
@@ -231,14 +232,11 @@ def center_along(w: torch.Tensor, component: torch.Tensor, mean: torch.Tensor) -
 
 
 @dataclass(frozen=True)
-class GANSpaceOptions:
+class GANSpaceOptions(ExecutionOptions):
     num_samples: int = option(1_000_000, "z samples whose W is decomposed")
     batch_size: int = option(10_000, "samples per chunk: the unit of work and of seeding")
     components: int = option(80, "principal components kept (capped at w_dim)")
     seed: int = option(0, "seed of the z samples (chunk k uses (seed, k))")
-    engine: str = option("local", "where chunks run: local or ray", choices=("local", "ray"), execution=True)
-    ray_address: str | None = option(None, "Ray cluster address (engine=ray)", execution=True)
-    ray_workers: int | None = option(None, "Ray workers (engine=ray; default: all CPUs)", execution=True)
 
 
 class GANSpaceFinder(DirectionFinder):

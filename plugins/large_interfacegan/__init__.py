@@ -7,30 +7,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from large_toolkit.api import hookimpl
-
-
-def _make_finder() -> Any:
-    from large_interfacegan.finder import InterFaceGANFinder
-
-    return InterFaceGANFinder()
+from large_toolkit.api import hookimpl, lazy
 
 
 @hookimpl
 def register_direction_finders(register: Any) -> None:
-    register("interfacegan", _make_finder, "InterFaceGAN: linear SVM boundary from labelled latents (needs scores)")
-
-
-def _format(cls: str) -> Any:
-    def make() -> Any:
-        from large_interfacegan import formats
-
-        return getattr(formats, cls)()
-
-    return make
+    register(
+        "interfacegan",
+        lazy("large_interfacegan.finder:InterFaceGANFinder"),
+        "InterFaceGAN: linear SVM boundary from labelled latents (needs scores)",
+    )
 
 
 @hookimpl
 def register_direction_formats(register: Any) -> None:
-    register("interfacegan", _format("BoundaryNpy"), "InterFaceGAN boundary.npy [1, D]")
-    register("e4e-interfacegan", _format("E4EBoundary"), "e4e boundary .pt ([1, D] or [1, num_ws, D] tensor)")
+    register("interfacegan", lazy("large_interfacegan.formats:BoundaryNpy"), "InterFaceGAN boundary.npy [1, D]")
+    register(
+        "e4e-interfacegan",
+        lazy("large_interfacegan.formats:E4EBoundary"),
+        "e4e boundary .pt ([1, D] or [1, num_ws, D] tensor)",
+    )

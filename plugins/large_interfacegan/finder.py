@@ -46,6 +46,7 @@ from large_toolkit.api import (
     DirectionFinder,
     DirectionSet,
     EngineOptions,
+    ExecutionOptions,
     Generator,
     LatentSpace,
     UserInputError,
@@ -257,7 +258,7 @@ def score_chunk(generator: Generator, task: tuple[int, int, int, int, Any]) -> t
 
 
 @dataclass(frozen=True)
-class InterFaceGANOptions:
+class InterFaceGANOptions(ExecutionOptions):
     scores: str | None = option(None, "CSV of labels: a seed or index column + one column per attribute", path=True)
     latents: str | None = option(None, "latents the index column refers to (.safetensors or .npy)", path=True)
     scorer: Any = option(None, "module:function scoring images [N,3,H,W] -> [N] or [N, A] (instead of scores)")
@@ -271,9 +272,6 @@ class InterFaceGANOptions:
     seed: int = option(0, "seed of the samples and of the train/validation shuffle")
     solver: str = option("svc", "svc (the reference, exact) or linearsvc (fast)", choices=("svc", "linearsvc"))
     conditions: Any = option(None, "direction specs projected out (conditional manipulation), comma list")
-    engine: str = option("local", "where chunks are scored: local or ray", choices=("local", "ray"), execution=True)
-    ray_address: str | None = option(None, "Ray cluster address (engine=ray)", execution=True)
-    ray_workers: int | None = option(None, "Ray workers (engine=ray; default: all CPUs)", execution=True)
 
 
 class InterFaceGANFinder(DirectionFinder):

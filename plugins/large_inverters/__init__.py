@@ -16,17 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from large_toolkit.api import hookimpl
+from large_toolkit.api import hookimpl, lazy
 
 
 def _lazy(name: str) -> Any:
-    def factory(*args: Any, **kwargs: Any) -> Any:
-        from large_inverters import factories
-
-        return getattr(factories, name)(*args, **kwargs)
-
-    factory.__name__ = name
-    return factory
+    return lazy(f"large_inverters.factories:{name}")
 
 
 @hookimpl

@@ -68,7 +68,8 @@ def create_generator(checkpoint: str | None = None, device: str = "cpu") -> Any:
 @hookimpl
 def register_generators(register: Any) -> None:
     register(
-        "stylegan2", create_generator,
+        "stylegan2",
+        create_generator,
         "StyleGAN2 / StyleGAN2-ADA (NVIDIA .pkl, TF .pkl, rosinality/e4e .pt, safetensors)",
     )
 

@@ -10,33 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from large_toolkit.api import hookimpl
-
-
-def _make_finder() -> Any:
-    from large_voynov.finder import VoynovFinder
-
-    return VoynovFinder()
+from large_toolkit.api import hookimpl, lazy
 
 
 @hookimpl
 def register_direction_finders(register: Any) -> None:
     register(
         "voynov",
-        _make_finder,
+        lazy("large_voynov.finder:VoynovFinder"),
         "Voynov-Babenko: trains a direction matrix + reconstructor (unsupervised, W space; option steps=N)",
     )
 
 
-def _format(cls: str) -> Any:
-    def make() -> Any:
-        from large_voynov import formats
-
-        return getattr(formats, cls)()
-
-    return make
-
-
 @hookimpl
 def register_direction_formats(register: Any) -> None:
-    register("voynov", _format("Deformator"), "Voynov-Babenko deformator_{step}.pt (read)")
+    register("voynov", lazy("large_voynov.formats:Deformator"), "Voynov-Babenko deformator_{step}.pt (read)")
