@@ -8,6 +8,7 @@ one does (finders, regression, GUI) once it implements them.
 from __future__ import annotations
 
 import abc
+import functools
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -235,6 +236,16 @@ class Generator(abc.ABC):
         return Latents(self.mapping(z, c, psi=psi)[:, 0], LatentSpace.W)
 
 
+def _must_override(method: Callable[..., Any]) -> Any:
+    """An abstract copy of a base method: same signature and docstring, but subclasses must implement it."""
+
+    @functools.wraps(method)
+    def abstract(*args: Any, **kwargs: Any) -> Any:
+        return method(*args, **kwargs)
+
+    return abc.abstractmethod(abstract)
+
+
 class StyleGenerator(Generator):
     """A style-based generator: z -> W (mapping) -> W+ -> S -> image (synthesis).
 
@@ -250,31 +261,12 @@ class StyleGenerator(Generator):
     def w_avg(self) -> torch.Tensor:
         """The tracked mean of W, ``[w_dim]`` (the truncation centre)."""
 
-    @abc.abstractmethod
-    def mapping(
-        self,
-        z: torch.Tensor,
-        c: torch.Tensor | None = None,
-        psi: float = 1.0,
-        trunc_cutoff: int | None = None,
-    ) -> torch.Tensor:
-        """z ``[N, z_dim]`` -> ws ``[N, num_ws, w_dim]`` with truncation toward ``w_avg``."""
-
-    @abc.abstractmethod
-    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
-        """ws ``[N, num_ws, w_dim]`` -> images ``[N, C, R, R]``."""
-
-    @abc.abstractmethod
-    def styles(self, ws: torch.Tensor) -> torch.Tensor:
-        """ws ``[N, num_ws, w_dim]`` -> flat S ``[N, sum(channels)]`` in ``style_layers`` order."""
-
-    @abc.abstractmethod
-    def synthesis_from_styles(self, styles: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
-        """Flat S ``[N, sum(channels)]`` -> images."""
-
-    @abc.abstractmethod
-    def style_affines(self) -> list[StyleAffine]:
-        """The per-layer affine maps w -> s, in ``style_layers`` order (SeFa uses them)."""
+    # The base class's signatures and docstrings, now required: a style generator has its own.
+    mapping = _must_override(Generator.mapping)
+    synthesis = _must_override(Generator.synthesis)
+    styles = _must_override(Generator.styles)
+    synthesis_from_styles = _must_override(Generator.synthesis_from_styles)
+    style_affines = _must_override(Generator.style_affines)
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
         return self.synthesis(codes.unsqueeze(1).repeat(1, self.num_ws, 1))

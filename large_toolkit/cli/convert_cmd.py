@@ -9,12 +9,11 @@ import typer
 
 from large_toolkit.cli import options
 
-EPILOG = (
-    "Examples:\n\n"
-    "  large-tk convert ffhq.pkl ffhq.safetensors\n\n"
-    "  large-tk convert stylegan2-ffhq-config-f.pt ffhq.safetensors   (rosinality)\n\n"
-    "  large-tk convert e4e_ffhq_encode.pt decoder.safetensors        (the e4e/pSp decoder)\n\n"
-    "  large-tk convert --backend stylegan3 r.pkl r.safetensors --json"
+EPILOG = options.examples(
+    "large-tk convert ffhq.pkl ffhq.safetensors",
+    "large-tk convert stylegan2-ffhq-config-f.pt ffhq.safetensors   (rosinality)",
+    "large-tk convert e4e_ffhq_encode.pt decoder.safetensors        (the e4e/pSp decoder)",
+    "large-tk convert --backend stylegan3 r.pkl r.safetensors --json",
 )
 
 

@@ -9,14 +9,13 @@ import typer
 
 from large_toolkit.cli import options
 
-EPILOG = (
-    "Examples:\n\n"
-    "  large-tk generate --seeds 0-7 --out grid.png                      (the default backend's bundled model)\n\n"
-    "  large-tk generate --checkpoint ffhq.pkl --seeds 0-7 --psi 0.7 --out grid.png\n\n"
-    "  large-tk generate --backend stylegan3 --checkpoint r.pkl --translate 0.1,0 --out frames/\n\n"
-    "  large-tk generate --checkpoint cifar10.pkl --class-idx 3 --seeds 0-15 --out raw.npy --json\n\n"
-    "Without --backend, the backend that recognises --checkpoint is used (see docs/plugins.md).  "
-    "Seeds follow NVIDIA's generate.py: seed s gives z = numpy.random.RandomState(s).randn(1, z_dim)."
+EPILOG = options.examples(
+    "large-tk generate --seeds 0-7 --out grid.png                      (the default backend's bundled model)",
+    "large-tk generate --checkpoint ffhq.pkl --seeds 0-7 --psi 0.7 --out grid.png",
+    "large-tk generate --backend stylegan3 --checkpoint r.pkl --translate 0.1,0 --out frames/",
+    "large-tk generate --checkpoint cifar10.pkl --class-idx 3 --seeds 0-15 --out raw.npy --json",
+    note="Without --backend, the backend that recognises --checkpoint is used (see docs/plugins.md).  "
+    "Seeds follow NVIDIA's generate.py: seed s gives z = numpy.random.RandomState(s).randn(1, z_dim).",
 )
 
 

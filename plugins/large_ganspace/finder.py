@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from large_ganspace.formats import sigma_direction
 from large_toolkit.api import (
-    Direction,
     DirectionFinder,
     DirectionSet,
     EngineOptions,
@@ -260,26 +260,8 @@ class GANSpaceFinder(DirectionFinder):
         comps, var, mean = res["components"], res["variances"], res["mean"]
         stdev = var.sqrt()
         fingerprint = generator.fingerprint()
-        directions = [
-            Direction(
-                comps[k].float(),
-                LatentSpace.W,
-                f"ganspace_{k}",
-                -float(mean @ comps[k]),
-                None,
-                None,
-                {
-                    "finder": "ganspace",
-                    "index": k,
-                    "config": dict(cfg),
-                    "generator": fingerprint,
-                    "scale": "sigma",
-                    "step_scale": float(stdev[k]),
-                    "stdev": float(stdev[k]),
-                },
-            )
-            for k in range(c)
-        ]
+        prov = {"finder": "ganspace", "config": dict(cfg), "generator": fingerprint}
+        directions = [sigma_direction(comps[k].float(), mean, float(stdev[k]), k, prov) for k in range(c)]
         return DirectionSet(
             directions,
             var.clone(),

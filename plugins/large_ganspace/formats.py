@@ -29,6 +29,13 @@ from large_toolkit.api import (
 )
 
 
+def sigma_direction(component: torch.Tensor, mean: torch.Tensor, stdev: float, index: int, prov: dict) -> Direction:
+    """PCA component ``index`` as a W direction stepped in sigmas (GANSpace's edit scale), through the mean."""
+    provenance = {**prov, "index": index, "scale": "sigma", "step_scale": stdev, "stdev": stdev}
+    intercept = -float(mean.double() @ component.double())
+    return Direction(component, LatentSpace.W, f"ganspace_{index}", intercept, None, None, provenance)
+
+
 def ganspace_set(
     comp: torch.Tensor, mean: torch.Tensor, std: torch.Tensor, path: Path, fmt: str, var_ratio: Any = None
 ) -> DirectionSet:
@@ -39,22 +46,7 @@ def ganspace_set(
     if comp.shape[0] != std.shape[0] or comp.shape[1] != mean.shape[0]:
         raise CheckpointError(f"{path}: inconsistent GANSpace shapes comp {list(comp.shape)}, mean {list(mean.shape)}")
     dirs = [
-        Direction(
-            comp[i].clone(),
-            LatentSpace.W,
-            f"ganspace_{i}",
-            -float(mean @ comp[i]),
-            None,
-            None,
-            {
-                "format": fmt,
-                "source": str(path),
-                "index": i,
-                "scale": "sigma",
-                "step_scale": float(std[i]),
-                "stdev": float(std[i]),
-            },
-        )
+        sigma_direction(comp[i].clone(), mean, float(std[i]), i, {"format": fmt, "source": str(path)})
         for i in range(comp.shape[0])
     ]
     meta = {"format": fmt, "finder": "ganspace", "mean": mean.tolist(), "stdev": std.tolist()}
