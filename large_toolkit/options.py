@@ -79,7 +79,8 @@ def describe(options_cls: type) -> list[OptionInfo]:
     out = []
     for f in dataclasses.fields(options_cls):
         kind, optional = _kind(hints[f.name])
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        factory: Any = f.default_factory
+        default = f.default if f.default is not dataclasses.MISSING else factory()
         meta = f.metadata
         out.append(
             OptionInfo(
