@@ -103,7 +103,7 @@ def install(app: typer.Typer) -> None:
 
             raise UserInputError(f"unknown --engine {engine!r}", hint="use local or ray")
         if engine == "ray":
-            from large_inverters.ray_engine import probe
+            from large_toolkit.api import ray_probe as probe
 
             probe(ray_address)  # no Ray, or a dead address: one line now, before any model is loaded
         dev = _device(device)

@@ -87,5 +87,5 @@ def test_engine_ray_without_ray_is_one_line(monkeypatch, demo_generator) -> None
 
 
 def test_unknown_engine_is_refused(demo_generator) -> None:
-    with pytest.raises(UserInputError, match="unknown engine"):
+    with pytest.raises(UserInputError, match="not one of local, ray"):
         _ganspace(demo_generator, engine="dask")
