@@ -118,6 +118,7 @@ def test_loss_decreases_on_an_easy_generator() -> None:
     assert last < 0.8 * first, (first, last)
 
 
+@pytest.mark.slow
 def test_checkpoint_resume_reproduces_uninterrupted_run(tiny, tmp_path) -> None:
     from large_toolkit.errors import ArtifactMismatchError
     from large_toolkit.io.artifacts import load_tensors

@@ -36,6 +36,7 @@ def _ganspace(generator, **engine):
     return GANSpaceFinder().find(generator, {**GANSPACE, **engine})
 
 
+@pytest.mark.slow
 def test_ganspace_ray_equals_local_for_1_and_2_workers(ray_cluster, demo_generator) -> None:
     local = _ganspace(demo_generator)
     comps = torch.stack([d.vector for d in local.directions]).double()
@@ -67,6 +68,7 @@ def _interfacegan(generator, **engine):
     return InterFaceGANFinder().find(generator, {**cfg, **engine})
 
 
+@pytest.mark.slow
 def test_interfacegan_ray_equals_local(ray_cluster, demo_generator) -> None:
     local = _interfacegan(demo_generator)
     for workers in (1, 2):
