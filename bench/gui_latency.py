@@ -42,6 +42,8 @@ def main() -> int:
     win.directions_panel.finder.setCurrentText(args.finder)
     win.directions_panel.compute()
     wait(lambda: win.directions_panel.list.count() > 0)
+    first = win.directions_panel.list.item(0)
+    first.setCheckState(first.checkState().Checked)  # nothing is ticked after Compute
     wait(lambda: win.state.importance is not None)  # let the layer study finish first
     arrived: dict[int, float] = {}
     win.renderer.rendered.connect(lambda stamp, _f, _ms: arrived.__setitem__(stamp, time.perf_counter()))

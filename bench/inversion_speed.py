@@ -4,13 +4,18 @@ Why: batching is the main speed lever on both CPU and GPU; this shows what it
 buys for each inverter against the naive loop users otherwise write
 (one image at a time, as the original projector forces).
 
-    python bench/inversion_speed.py                       # ToyGenerator + SG2 fixture (if present), CPU
+    python bench/inversion_speed.py                       # ToyGenerator, demo SG2, NVIDIA-made SG2 fixture; CPU
     python bench/inversion_speed.py --device cuda --e4e   # also the full IR-SE-50 encoder (random weights)
+
+Generators: the bundled demo StyleGAN2 (32 px, w_dim 64, 8 ws) and ``official/sg2_tiny`` from the
+repository's reference fixtures (``tests/fixtures/reference.tar.xz``, unpacked once by
+``tests/conftest.py``), so the bench runs from a plain clone.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +27,15 @@ from large_inverters.small_encoder import EncoderArch, SmallEncoder
 from large_toolkit.testing import ToyGenerator
 from large_toolkit.types import LatentSpace
 
-FIXTURE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "official" / "sg2_tiny.safetensors"
+CONFTEST = Path(__file__).resolve().parents[1] / "tests" / "conftest.py"
+
+
+def reference_fixture(name: str) -> Path:
+    """A file of the shipped reference fixtures, through the tests' own (cached) unpacker."""
+    spec = importlib.util.spec_from_file_location("large_tk_test_conftest", CONFTEST)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.reference_dir() / name
 
 
 def _sync(device: torch.device) -> None:
@@ -44,15 +57,14 @@ def timed(fn: Callable[[], object], device: torch.device, repeats: int = 3) -> f
 
 
 def generators(device: torch.device) -> list[tuple[str, object]]:
-    gens: list[tuple[str, object]] = [("toy16", ToyGenerator().to(device))]
-    if FIXTURE.is_file():
-        try:
-            from large_stylegan2 import load_stylegan2
+    from large_stylegan2 import load_stylegan2
+    from large_stylegan2.demo import DEMO_GENERATOR
 
-            gens.append(("sg2_32px", load_stylegan2(FIXTURE, device=str(device))))
-        except ImportError:
-            pass
-    return gens
+    return [
+        ("toy16", ToyGenerator().to(device)),
+        ("demo sg2 32px", load_stylegan2(DEMO_GENERATOR, device=str(device))),
+        ("sg2_tiny 32px", load_stylegan2(reference_fixture("official/sg2_tiny.safetensors"), device=str(device))),
+    ]
 
 
 def bench_encoder(name: str, g: object, device: torch.device, rows: list[list[str]]) -> None:

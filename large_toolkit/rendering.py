@@ -90,6 +90,7 @@ def render_seeds(generator: Generator, seeds: Sequence[int], settings: RenderSet
             z = z_all[i : i + settings.batch_size].to(generator.device)
             cc = None if c is None else c.repeat(z.shape[0], 1).to(generator.device)
             ws = generator.mapping(z, cc, psi=settings.psi, trunc_cutoff=settings.trunc_cutoff)
+            torch.manual_seed(seeds[i])  # --noise-mode random: same seeds + batch size, same images
             chunks.append(generator.synthesis(ws, noise_mode=settings.noise_mode).float().cpu())
     return torch.cat(chunks).numpy()
 
@@ -97,7 +98,7 @@ def render_seeds(generator: Generator, seeds: Sequence[int], settings: RenderSet
 def write_images(images: np.ndarray, seeds: Sequence[int], out: Path) -> list[str]:
     """``.npy``: raw float32 NCHW; ``.png``: one grid; no suffix: a folder of ``seedNNNN.png``."""
     from large_toolkit.io.atomic import atomic_path
-    from large_toolkit.io.png import make_grid, to_uint8, write_png
+    from large_toolkit.io.images import make_grid, to_uint8, write_image
 
     suffix = out.suffix.lower()
     if suffix == ".npy":
@@ -110,12 +111,12 @@ def write_images(images: np.ndarray, seeds: Sequence[int], out: Path) -> list[st
         )
     pixels = to_uint8(images)
     if suffix == ".png":
-        write_png(out, make_grid(pixels))
+        write_image(out, make_grid(pixels))
         return [str(out)]
     written = []
     for seed, img in zip(seeds, pixels, strict=True):
         path = out / f"seed{seed:04d}.png"
-        write_png(path, img)
+        write_image(path, img)
         written.append(str(path))
     return written
 

@@ -17,6 +17,7 @@ import torch
 
 from large_toolkit.errors import DeviceError, UserInputError
 from large_toolkit.progress import make_progress
+from large_toolkit.validate import check_count_of
 
 __all__ = ["Runner", "batched", "make_progress", "parse_seeds", "resolve_device", "seeded_generator"]
 
@@ -130,11 +131,15 @@ def parse_seeds(text: str) -> list[int]:
             part = part.strip()
             if "-" in part[1:]:
                 lo, hi = part.split("-", 1)
+                check_count_of(len(seeds) + max(int(hi) - int(lo) + 1, 0), "--seeds")
                 seeds.extend(range(int(lo), int(hi) + 1))
             elif part:
                 seeds.append(int(part))
+    except UserInputError:
+        raise
     except ValueError:
         raise UserInputError(f"bad seed list {text!r}", hint="use e.g. 0-7 or 1,5,9") from None
+    check_count_of(seeds, "--seeds")
     if not seeds:
         raise UserInputError(f"bad seed list {text!r}: no seeds", hint="use e.g. 0-7 or 1,5,9")
     if any(s < 0 or s >= 2**32 for s in seeds):

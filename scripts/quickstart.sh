@@ -8,4 +8,4 @@ python3 -m venv .venv
 python -m pip install -q --upgrade pip
 python -m pip install -q torch==2.13.0   # CPU build from local disk here; elsewhere pick your platform's build
 python -m pip install -q -e .
-large-tk regress --backend stylegan2 --direction sefa:3
+large-tk regress --direction sefa:3

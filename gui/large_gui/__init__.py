@@ -12,7 +12,15 @@ __all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Start the GUI (imported lazily so ``import large_gui`` does not need Qt)."""
+    """Start the GUI (imported lazily so ``import large_gui`` does not need Qt); a missing piece is one line."""
+    import sys
+
+    from large_gui.preflight import problem
+
+    issue = problem()
+    if issue is not None:
+        print(f"error: {issue}", file=sys.stderr)
+        return 2
     from large_gui.app import main as _main
 
     return _main(argv)

@@ -41,16 +41,20 @@ def style_delta(direction: Direction, layers: Sequence[StyleLayer], mask: torch.
     return vec
 
 
+Edit = tuple[Direction, float] | tuple[Direction, float, Sequence[int] | None]
+
+
 def apply_edits(
     ws: torch.Tensor,
-    edits: Sequence[tuple[Direction, float]],
+    edits: Sequence[Edit],
     indices: Sequence[int] | None,
     style_layers: Sequence[StyleLayer],
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Apply ``(direction, alpha)`` pairs to one W+ code ``[num_ws, w_dim]``.
 
     ``indices`` are the w rows that receive the edit; None leaves the choice to each
-    direction (its own layer mask, else every row).  Returns the edited W+ code and,
+    direction (its own layer mask, else every row).  An edit may carry its own indices as a third element
+    (a layer range per direction), which then replace ``indices`` for that direction.  Returns the edited W+ code and,
     when any S direction is active, the flat S offset to add after the style
     affines (None otherwise), so the renderer knows whether it must go through
     ``synthesis_from_styles``.
@@ -58,12 +62,15 @@ def apply_edits(
     num_ws = int(ws.shape[0])
     out = ws.to(torch.float32).unsqueeze(0).clone()
     s_offset: torch.Tensor | None = None
-    for direction, alpha in edits:
+    for edit in edits:
+        direction, alpha = edit[0], edit[1]
+        own = edit[2] if len(edit) > 2 else None
+        rows = own if own is not None else indices
         if alpha == 0.0:
             continue
         if direction.space is LatentSpace.S:
-            step = style_delta(direction, style_layers, layer_mask(num_ws, indices)) * (alpha * step_scale(direction))
+            step = style_delta(direction, style_layers, layer_mask(num_ws, rows)) * (alpha * step_scale(direction))
             s_offset = step if s_offset is None else s_offset + step
         else:
-            out = edit_ws(out, direction, float(alpha), None if indices is None else list(indices))
+            out = edit_ws(out, direction, float(alpha), None if rows is None else list(rows))
     return out[0], s_offset

@@ -14,7 +14,7 @@ from large_gui.widgets.layers_view import LayersView
 from large_gui.widgets.model_panel import ModelPanel
 from large_gui.widgets.regression_panel import RegressionPanel
 from large_gui.widgets.view import ImageView
-from large_gui.workers import RenderService
+from large_gui.workers import RenderService, error_hub
 
 
 class MainWindow(QMainWindow):
@@ -41,6 +41,13 @@ class MainWindow(QMainWindow):
         for panel in (self.model_panel, self.latent_panel, self.directions_panel):
             left_column.addWidget(panel)
         left_column.addStretch(1)
+        # The sliders live under the image, in their own scroll area, so they stay in view at 1280x720 however
+        # long the direction list and the panels above it are.
+        sliders = QScrollArea()
+        sliders.setWidget(self.directions_panel.sliders_box)
+        sliders.setWidgetResizable(True)
+        sliders.setMinimumHeight(120)
+        self.sliders_area = sliders
         scroll = QScrollArea()
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
@@ -48,19 +55,27 @@ class MainWindow(QMainWindow):
         middle = QWidget()
         middle_column = QVBoxLayout(middle)
         middle_column.addWidget(self.view, 3)
+        middle_column.addWidget(sliders, 1)
         middle_column.addWidget(self.layers_view, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         for pane in (scroll, middle, self.regression_panel):
             splitter.addWidget(pane)
-        splitter.setSizes([380, 560, 420])
+        splitter.setSizes([360, 540, 380])
         self.setCentralWidget(splitter)
-        self.resize(1380, 860)
+        self.resize(1280, 720)
 
         self.renderer.rendered.connect(self.view.show_frame)
         self.renderer.failed.connect(self.view.show_error)
         self.state.changed.connect(self._on_state)
+        error_hub().error.connect(self.show_worker_error)
         if self.state.generator is not None:
             self._on_state("generator")
+
+    @Slot(str)
+    def show_worker_error(self, message: str) -> None:
+        """A background job failed: say so in the window (the panel that started it says so too)."""
+        self.statusBar().setStyleSheet("color: #b00020")
+        self.statusBar().showMessage(f"error: {message}", 30000)
 
     def _on_state(self, topic: str) -> None:
         if topic == "generator":

@@ -70,25 +70,20 @@ def fit_summary(
     return FitSummary(float(model.coef_[0]), float(model.intercept_), predictions, mae, r2, len(train))
 
 
-def suggest_next(ids: Sequence[str], distances: np.ndarray, labelled: Mapping[str, float], k: int = 3) -> list[str]:
-    """Which images to label next: spread along the distance axis, away from the labelled ones.
+def suggest_next(ids: Sequence[str], distances: np.ndarray, labelled: Mapping[str, float], k: int = 2) -> list[str]:
+    """Which images to label next: the core's advice (``large-tk suggest-labels``), so GUI and CLI agree.
 
-    Greedy farthest-point choice in distance (the min-distance sampler's idea: two
-    labels far apart pin a line best); the first pick is the lowest distance.
+    Spread along the distance axis away from labelled images, skipping the 5% tails (inversion outliers).
     """
-    x = np.asarray(distances, dtype=np.float64)
-    chosen = [ids.index(i) for i in labelled]
-    out: list[int] = []
-    free = [i for i in range(len(ids)) if i not in chosen]
-    for _ in range(min(k, len(free))):
-        if not chosen and not out:
-            pick = min(free, key=lambda i: x[i])
-        else:
-            anchors = x[chosen + out]
-            pick = max(free, key=lambda i: float(np.abs(anchors - x[i]).min()))
-        out.append(pick)
-        free.remove(pick)
-    return [ids[i] for i in out]
+    from large_toolkit.regression.advice import suggest_labels
+
+    index = {name: i for i, name in enumerate(ids)}
+    done = [index[i] for i in labelled if i in index]
+    free = len(ids) - len(done)
+    if free < 1:
+        return []
+    advice = suggest_labels(np.asarray(distances, dtype=np.float64), min(k, free), done)
+    return [ids[i] for i in advice.rows.tolist()]
 
 
 def sorted_order(distances: np.ndarray) -> np.ndarray:
@@ -97,14 +92,15 @@ def sorted_order(distances: np.ndarray) -> np.ndarray:
 
 
 def read_labels_csv(path: str, column: str | None = None) -> dict[str, float]:
-    """``id -> value`` through the core's label-table reader (same rules as ``large-tk regress --labels``).
+    """``id -> value`` (ids without extension) through the core's one label reader, as ``regress --labels``.
 
-    ``column`` is the value column (``--label-column``); None takes the second
-    column, as the CLI does.
+    ``column`` is the value column (``--label-column``); like the CLI, a table with several columns needs
+    one (the panel always passes its column choice).
     """
+    from large_toolkit.data.folders import id_key
     from large_toolkit.regression.inputs import read_label_table
 
-    return read_label_table(path, column)
+    return {id_key(k): v for k, v in read_label_table(path, column).items()}
 
 
 def label_columns(path: str) -> list[str]:

@@ -54,6 +54,7 @@ class DirectionEntry:
     score: float | None = None
     selected: bool = False
     alpha: float = 0.0
+    layers: list[int] | None = None  # this direction's own w rows; None = the panel's range
 
     @property
     def label(self) -> str:
@@ -195,10 +196,10 @@ class ExplorerState:
     # -- directions -------------------------------------------------------------------------
 
     def set_directions(self, dirs: DirectionSet) -> None:
-        """Replace the list; the first direction gets a slider so a fresh list is usable at once."""
+        """Replace the list; nothing is ticked (the user picks which directions get a slider)."""
         scores = None if dirs.scores is None else [float(s) for s in torch.as_tensor(dirs.scores).flatten()]
         self.entries = [
-            DirectionEntry(d, None if scores is None else scores[i], selected=(i == 0))
+            DirectionEntry(d, None if scores is None else scores[i], selected=False)
             for i, d in enumerate(dirs.directions)
         ]
         self.score_name = dirs.score_name
@@ -280,8 +281,16 @@ class ExplorerState:
 
     # -- rendering --------------------------------------------------------------------------
 
-    def active_edits(self) -> list[tuple[Direction, float]]:
-        return [(e.direction, e.alpha) for e in self.entries if e.selected and e.alpha != 0.0]
+    def active_edits(self) -> list[tuple[Direction, float, list[int] | None]]:
+        return [(e.direction, e.alpha, e.layers) for e in self.entries if e.selected and e.alpha != 0.0]
+
+    def set_entry_layers(self, index: int, spec: str) -> None:
+        """A layer range for one direction (``2-5``, ``0,3``; empty or ``all`` = the panel's range)."""
+        from large_toolkit.interfaces import layer_indices
+
+        text = spec.strip().lower()
+        self.entries[index].layers = None if text in ("", "all") else layer_indices(text, self.num_ws)
+        self.changed.emit("layers")
 
     def edited_ws(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The base code with every active slider applied to the chosen w indices."""
@@ -339,5 +348,5 @@ class ExplorerState:
                 reg.fit = fit_summary(reg.ids, reg.distances, reg.labelled, reg.truth)
             except ValueError as exc:
                 reg.error = str(exc)
-            reg.suggestions = suggest_next(reg.ids, reg.distances, reg.labelled)
+            reg.suggestions = suggest_next(reg.ids, reg.distances, reg.labelled, k=3)  # = suggest-labels --k 3
         self.changed.emit("regression")

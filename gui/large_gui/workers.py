@@ -105,12 +105,29 @@ class _Keeper(QObject):
 _KEEPER: _Keeper | None = None
 
 
+class ErrorHub(QObject):
+    """Every job's error, whichever panel started it, so the window can show it in its status bar."""
+
+    error = Signal(str)
+
+
+_HUB: ErrorHub | None = None
+
+
+def error_hub() -> ErrorHub:
+    global _HUB
+    if _HUB is None:
+        _HUB = ErrorHub()
+    return _HUB
+
+
 def start_job(job: Job, pool: QThreadPool | None = None) -> Job:
     """Start ``job`` and keep it alive until it has finished (the pool does not own it)."""
     global _KEEPER
     if _KEEPER is None:
         _KEEPER = _Keeper()
     _KEEPER.keep(job)
+    job.signals.error.connect(error_hub().error)
     (pool or QThreadPool.globalInstance()).start(job)
     return job
 

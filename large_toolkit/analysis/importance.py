@@ -110,8 +110,10 @@ def gradient_importance(
     """The released gradient-based importance (see the module docstring); deterministic for a seed."""
     space = LatentSpace.parse(space)
     if space not in (LatentSpace.WPLUS, LatentSpace.S):
-        raise UserInputError(f"importance is measured in W+ or S, not {space.value}",
-                             hint="the released W path is broken; use wplus (default) or s")
+        raise UserInputError(
+            f"importance is measured in W+ or S, not {space.value}",
+            hint="the released W path is broken; use wplus (default) or s",
+        )
     if random_samples < 1 or edit_samples < 1 or batch_size < 1:
         raise UserInputError("sample counts and batch size must be positive")
     device = generator.device
@@ -193,7 +195,7 @@ def gradient_importance(
     else:
         layer_w = grads.mean(axis=1) / total
         names = [f"w{i}" for i in range(num_ws)]
-    settings = {
+    settings: dict[str, Any] = {
         "random_samples": random_samples,
         "edit_samples": edit_samples,
         "max_step": max_step,
@@ -201,8 +203,17 @@ def gradient_importance(
         "seed": seed,
         "direction": direction.name,
         "generator": generator.fingerprint(),
+        "layer_modules": module_map(generator),
     }
     return ImportanceResult(layer_w, grads / total, edit_grads, random_grads, names, space.value, settings)
+
+
+def module_map(generator: Any) -> dict[int, list[str]]:
+    """W+ row -> the generator modules it feeds (from the generator's style layers), for chart labels."""
+    mapping: dict[int, list[str]] = {}
+    for layer in getattr(generator, "style_layers", None) or ():
+        mapping.setdefault(int(layer.w_index), []).append(layer.name)
+    return mapping
 
 
 def save_importance(result: ImportanceResult, out_dir: str | Any) -> list[Any]:
@@ -213,19 +224,37 @@ def save_importance(result: ImportanceResult, out_dir: str | Any) -> list[Any]:
 
     from large_toolkit.io.artifacts import save_tensors
     from large_toolkit.io.atomic import write_text_atomic
-    from large_toolkit.regression.plots import bar_png, write_chart
+    from large_toolkit.regression.plots import bar_chart, layer_labels
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    meta = {"format": "large-tk/layer-weights", "space": result.space, "layers": result.layer_names,
-            **{k: v for k, v in result.settings.items() if isinstance(v, (int, float, str))}}
-    paths = [out / "layer_weights.txt", out / "layer_weights.safetensors", out / "channel_weights.safetensors",
-             out / "importance.json", out / "importance.png"]
+    meta = {
+        "format": "large-tk/layer-weights",
+        "space": result.space,
+        "layers": result.layer_names,
+        **{k: v for k, v in result.settings.items() if isinstance(v, (int, float, str))},
+    }
+    paths = [
+        out / "layer_weights.txt",
+        out / "layer_weights.safetensors",
+        out / "channel_weights.safetensors",
+        out / "importance.json",
+        out / "importance.png",
+    ]
     write_text_atomic(paths[0], "".join(f"{v!r}\n" for v in result.layer_weights.tolist()))
     save_tensors(paths[1], {"layer_weights": torch.from_numpy(result.layer_weights.copy())}, meta)
     save_tensors(paths[2], {"channel_weights": torch.from_numpy(np.ascontiguousarray(result.channel_weights))}, meta)
     write_text_atomic(paths[3], json.dumps(result.to_dict(), indent=2) + "\n")
-    write_chart(paths[4], bar_png(result.layer_weights))
+    modules = {int(k): v for k, v in (result.settings.get("layer_modules") or {}).items()}
+    share = result.layer_weights / max(float(result.layer_weights.sum()), np.finfo(np.float64).tiny)
+    bar_chart(
+        paths[4],
+        share,
+        layer_labels(result.layer_names, modules),
+        title=f"layer importance of {result.settings.get('direction')} ({result.space}, gradient study)",
+        ylabel="share of the total importance",
+        fmt="{:.1%}",
+    )
     return paths
 
 

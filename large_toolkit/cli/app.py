@@ -21,6 +21,7 @@ CORE_COMMAND_MODULES = (
     "large_toolkit.cli.generate_cmd",
     "large_toolkit.cli.convert_cmd",
     "large_toolkit.cli.regress_cmd",
+    "large_toolkit.cli.predict_cmd",
     "large_toolkit.cli.sort_cmd",
     "large_toolkit.cli.ordinal_cmd",
     "large_toolkit.cli.suggest_cmd",

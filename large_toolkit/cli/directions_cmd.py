@@ -17,6 +17,7 @@ from large_toolkit.cli import options
 from large_toolkit.cli.output import note, print_json, print_table
 from large_toolkit.cli.state import OPTIONS
 from large_toolkit.errors import UserInputError
+from large_toolkit.validate import check_finite, check_int_range, check_output_path
 
 if TYPE_CHECKING:
     from large_toolkit.interfaces import Generator
@@ -44,13 +45,15 @@ def parse_steps(text: str) -> list[float]:
         if m:
             lo, hi = float(m.group(1)), float(m.group(2))
             if m.group(3):
-                n = int(m.group(3))
+                n = check_int_range(int(m.group(3)), "--steps count (the N in LO..HI:N)", 1, 10_000)
                 return [lo + (hi - lo) * i / max(n - 1, 1) for i in range(n)]
             if lo != int(lo) or hi != int(hi):
                 raise ValueError
             step = 1 if hi >= lo else -1
             return [float(v) for v in range(int(lo), int(hi) + step, step)]
-        values = [float(v) for v in text.split(",") if v.strip()]
+        values = [check_finite(float(v), "--steps") for v in text.split(",") if v.strip()]
+    except UserInputError:
+        raise
     except ValueError:
         values = []
     if not values:
@@ -193,6 +196,8 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.io.direction_formats import save_direction_file
         from large_toolkit.runner import make_progress
 
+        if out is not None:
+            check_output_path(out)
         generator = _generator(backend, checkpoint)
         with make_progress(disable=json_out) as progress:
             tasks: dict[str, Any] = {}
@@ -283,12 +288,14 @@ def install(app: typer.Typer) -> None:
         import torch
 
         from large_toolkit.directions import edit_layers, edit_ws, resolve_direction, step_scale
-        from large_toolkit.io.png import write_png
+        from large_toolkit.io.images import write_image
         from large_toolkit.runner import parse_seeds
 
+        seed_list, amounts = parse_seeds(seeds), parse_steps(steps)
+        check_finite(psi, "--psi")
+        check_output_path(out)
         generator = _generator(backend, checkpoint)
         d = resolve_direction(direction, generator, parse_options(option) or None)
-        seed_list, amounts = parse_seeds(seeds), parse_steps(steps)
         slots = edit_layers(d, generator.num_ws, layers)
         rows = []
         with torch.inference_mode():
@@ -301,7 +308,7 @@ def install(app: typer.Typer) -> None:
                 rows.append(torch.cat(list(imgs), dim=2))  # [C, H, W*steps]
         grid = torch.cat(rows, dim=1)
         arr = ((grid.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
-        write_png(out, np.ascontiguousarray(arr))
+        write_image(out, np.ascontiguousarray(arr))
         info = {
             "out": out,
             "direction": direction,
@@ -340,6 +347,7 @@ def install(app: typer.Typer) -> None:
         """Convert a direction set (or one direction) to another tool's file format."""
         from large_toolkit.io.direction_formats import save_direction_file
 
+        check_output_path(out)
         dirs, generator = _resolved(dirs_spec, backend, checkpoint)
         save_direction_file(out, dirs, fmt, generator)
         note(f"wrote {len(dirs)} direction(s) to {out}")

@@ -41,6 +41,11 @@ def report(exc: BaseException) -> int:
 class LargeTkGroup(TyperGroup):
     """The root command group: catches errors from every sub-command."""
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        from large_toolkit.cli.options import spread_multi_values
+
+        return super().parse_args(ctx, spread_multi_values(list(args)))
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)

@@ -3,7 +3,9 @@
 ``--format large`` writes the folder the official ``train_regression_model.py`` / ``sort.py`` read
 (``--data-path``, ``--latent_file_ext .npy``): one float32 ``<id>.npy`` per image.  ``npy`` is one
 stacked array (ids beside it in ``<name>.ids.txt``), ``csv`` one row per image.  The input is a
-latent file from ``large-tk invert`` or a LARGE folder, so files move both ways.
+latent file from ``large-tk invert`` or a LARGE folder, so files move both ways; ``--latents``
+reads all three forms back.  None of them carries the generator fingerprint (the ``.safetensors``
+file does), which ``--help`` says and a note repeats when they are read.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ EPILOG = (
     "  large-tk export latents lat.safetensors --format large -o large_latents/\n\n"
     "  python train_regression_model.py --data-path large_latents --latent_file_ext .npy ...   (official LARGE)\n\n"
     "  large-tk export latents large_latents/ --format npy -o codes.npy        (also writes codes.ids.txt)\n\n"
-    "  large-tk export latents lat.safetensors --format csv -o codes.csv --json"
+    "  large-tk export latents lat.safetensors --format csv -o codes.csv --json\n\n"
+    "  large-tk regress --latents codes.npy --labels labels.csv --direction file:dirs.safetensors   (read back)\n\n"
+    "Provenance: none of these forms carries the generator fingerprint that the .safetensors latent file "
+    "records, and a .npy stack not even the latent space. Reading them back (--latents FOLDER|.npy|.csv) "
+    "takes [N, w_dim] as W and [N, num_ws, w_dim] as W+ (CSV headers l<layer>_v<c> keep W+) and prints a note; "
+    "keep the .safetensors file to have large-tk check the generator. StyleSpace exports (npy, csv) are one-way."
 )
 
 

@@ -66,7 +66,9 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.cli.state import OPTIONS
         from large_toolkit.errors import UserInputError
         from large_toolkit.runner import make_progress, resolve_device
+        from large_toolkit.validate import check_finite
 
+        check_finite(psi, "--psi")
         if extractor not in EXTRACTORS:
             raise UserInputError(f"unknown extractor {extractor!r}", hint=f"use {' or '.join(EXTRACTORS)}")
         if extractor == "inception" and not inception_weights:

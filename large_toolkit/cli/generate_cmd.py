@@ -48,12 +48,14 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.generators import resolve_generator
         from large_toolkit.rendering import RenderSettings, parse_translate, render_seeds, write_images
         from large_toolkit.runner import parse_seeds
+        from large_toolkit.validate import check_generate_options
 
         seed_list = parse_seeds(seeds)
         settings = RenderSettings(
             psi if trunc is None else trunc, trunc_cutoff, noise_mode, class_idx, parse_translate(translate), rotate,
             batch_size,
         )  # fmt: skip
+        check_generate_options(settings.psi, seed_list, out)
         gen = resolve_generator(backend, checkpoint, OPTIONS.device)
         images = render_seeds(gen, seed_list, settings)
         written = write_images(images, seed_list, out)

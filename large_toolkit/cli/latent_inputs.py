@@ -99,16 +99,20 @@ def feature_spec(
 
 
 def load_latent_file(path: Path, source: GeneratorSource | None = None) -> tuple[Latents, list[str]]:
-    """Latents and their ids (row numbers as ids when the file has none); a folder is LARGE's layout.
+    """Latents and their ids (row numbers as ids when the file has none).
 
-    With ``source``, the generator the latents record becomes the one every later use must match.
+    A folder is LARGE's layout, ``.npy`` / ``.csv`` what ``large-tk export latents`` writes; those
+    carry no generator fingerprint, which a note on stderr says.  With ``source``, the generator our
+    latents record becomes the one every later use must match.
     """
+    from large_toolkit.cli.output import note
     from large_toolkit.io.artifacts import load_latents
+    from large_toolkit.io.large_latents import read_latent_source
 
-    if path.is_dir():
-        from large_toolkit.io.large_latents import read_large_folder
-
-        return read_large_folder(path)
+    foreign = read_latent_source(path)
+    if foreign is not None:
+        note(foreign[2])
+        return foreign[0], foreign[1]
     if not path.is_file():
         raise UserInputError(f"latent file not found: {path}", hint="make one with large-tk invert")
     lat, ids, meta = load_latents(path)

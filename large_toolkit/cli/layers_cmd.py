@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from large_toolkit.cli import options as opts
 from large_toolkit.cli.output import note, print_json, print_table
 
 EPILOG = (
@@ -30,28 +31,30 @@ def install(app: typer.Typer) -> None:
     @app.command("layers", epilog=EPILOG)
     def layers_cmd(
         direction: Annotated[str, typer.Option(help="W/W+ direction: sefa:3, file:DIRS.safetensors:2, ...")],
-        backend: Annotated[str | None, typer.Option(help="Generator backend.")] = None,
-        checkpoint: Annotated[str | None, typer.Option(help="Generator checkpoint (default: bundled demo).")] = None,
+        backend: Annotated[str | None, opts.backend()] = None,
+        checkpoint: Annotated[str | None, opts.checkpoint()] = None,
         space: Annotated[str, typer.Option(help="wplus (released default) or s.")] = "wplus",
         random_samples: Annotated[int, typer.Option(help="Random pairs (normalisation pass).", min=1)] = 100,
         edit_samples: Annotated[int, typer.Option(help="Edit pairs along the direction.", min=1)] = 100,
         max_step: Annotated[float, typer.Option(help="Edit steps drawn from U(max/2, max).")] = 5.0,
-        truncation: Annotated[float, typer.Option(help="Truncation psi for rendering (released: 0.5).")] = 0.5,
-        seed: Annotated[int, typer.Option(help="Seed (released: 8).")] = 8,
-        batch_size: Annotated[int, typer.Option(help="Pairs per backward pass.", min=1)] = 16,
+        truncation: Annotated[float, opts.psi("Truncation psi for rendering (released: 0.5).")] = 0.5,
+        seed: Annotated[int, opts.seed("Seed (released: 8).")] = 8,
+        batch_size: Annotated[int, opts.batch_size("Pairs per backward pass.")] = 16,
         skip_importance: Annotated[bool, typer.Option(help="Only the per-layer R² study.")] = False,
         latents: Annotated[Path | None, typer.Option(help="Latents for the per-layer R² study.")] = None,
         labels: Annotated[Path | None, typer.Option(help="Labels CSV for the per-layer R² study.")] = None,
-        label_column: Annotated[str | None, typer.Option(help="Value column in --labels (default: 2nd).")] = None,
-        out: Annotated[Path | None, typer.Option(help="Folder for weights, JSON and PNG charts.")] = None,
-        json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")] = False,
+        label_column: Annotated[
+            str | None, typer.Option(help="Value column in --labels (needed when it has several).")
+        ] = None,
+        out: Annotated[Path | None, opts.out("Folder for weights, JSON and PNG charts.")] = None,
+        json_out: Annotated[bool, opts.json_output()] = False,
     ) -> None:
         """Per-layer importance of a direction (gradient study) and per-layer linearity (R²)."""
         import json
 
         import numpy as np
 
-        from large_toolkit.analysis.importance import gradient_importance, layer_linearity, save_importance
+        from large_toolkit.analysis.importance import gradient_importance, layer_linearity, module_map, save_importance
         from large_toolkit.cli.latent_inputs import (
             GeneratorSource,
             labels_by_row,
@@ -62,7 +65,7 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.errors import UserInputError
         from large_toolkit.io.atomic import write_text_atomic
         from large_toolkit.regression.features import layer_distances, layer_names
-        from large_toolkit.regression.plots import bar_png, write_chart
+        from large_toolkit.regression.plots import bar_chart, layer_labels
         from large_toolkit.types import LatentSpace
 
         if (latents is None) != (labels is None):
@@ -82,9 +85,18 @@ def install(app: typer.Typer) -> None:
             g = source.get()
             with progress_bar() as bar:
                 task = bar.add_task("gradient pairs", total=random_samples + edit_samples)
-                imp = gradient_importance(g, dv, space=space, random_samples=random_samples,
-                                          edit_samples=edit_samples, max_step=max_step, truncation=truncation,
-                                          seed=seed, batch_size=batch_size, progress=lambda k: bar.advance(task, k))
+                imp = gradient_importance(
+                    g,
+                    dv,
+                    space=space,
+                    random_samples=random_samples,
+                    edit_samples=edit_samples,
+                    max_step=max_step,
+                    truncation=truncation,
+                    seed=seed,
+                    batch_size=batch_size,
+                    progress=lambda k: bar.advance(task, k),
+                )
             result["importance"] = imp.to_dict()
         lin = None
         if lat is not None and lab is not None:
@@ -92,8 +104,13 @@ def install(app: typer.Typer) -> None:
             per = layer_distances(lat, dv, source.get() if need_g else None)
             lin = layer_linearity(per[lab[0]], lab[1])
             names = layer_names(lat, dv)
-            result["linearity"] = {"layers": names, "r2": lin["r2"].tolist(), "r": lin["r"].tolist(),
-                                   "best_layer": names[int(np.argmax(lin["r2"]))], "n_labels": int(lab[0].size)}
+            result["linearity"] = {
+                "layers": names,
+                "r2": lin["r2"].tolist(),
+                "r": lin["r"].tolist(),
+                "best_layer": names[int(np.argmax(lin["r2"]))],
+                "n_labels": int(lab[0].size),
+            }
         paths: list[Path] = []
         if out is not None:
             if imp is not None:
@@ -102,21 +119,31 @@ def install(app: typer.Typer) -> None:
                 out.mkdir(parents=True, exist_ok=True)
                 paths += [out / "linearity.json", out / "linearity.png"]
                 write_text_atomic(paths[-2], json.dumps(result["linearity"], indent=2) + "\n")
-                write_chart(paths[-1], bar_png(lin["r2"]))
+                modules = module_map(source.get()) if dv.space is not LatentSpace.S else None
+                bar_chart(
+                    paths[-1],
+                    lin["r2"],
+                    layer_labels(result["linearity"]["layers"], modules),
+                    title=f"per-layer linearity of {direction} ({result['linearity']['n_labels']} labels)",
+                    ylabel="R² of label vs the layer's distance",
+                )
         result["outputs"] = [str(p) for p in paths]
         if json_out:
             print_json(result)
             return
         if imp is not None:
             total = float(imp.layer_weights.sum())
-            print_table(f"layer importance of {direction} ({imp.space}, {random_samples}+{edit_samples} pairs)",
-                        ["layer", "weight", "normalised"],
-                        [(n, f"{w:.4g}", f"{w / total:.3f}") for n, w in zip(imp.layer_names, imp.layer_weights,
-                                                                              strict=True)])
+            print_table(
+                f"layer importance of {direction} ({imp.space}, {random_samples}+{edit_samples} pairs)",
+                ["layer", "weight", "normalised"],
+                [(n, f"{w:.4g}", f"{w / total:.3f}") for n, w in zip(imp.layer_names, imp.layer_weights, strict=True)],
+            )
         if lin is not None:
             ln = result["linearity"]
-            print_table(f"per-layer linearity ({ln['n_labels']} labels)", ["layer", "R²", "r"],
-                        [(n, f"{r2:.3f}", f"{r:+.3f}") for n, r2, r in zip(ln["layers"], ln["r2"], ln["r"],
-                                                                           strict=True)])
+            print_table(
+                f"per-layer linearity ({ln['n_labels']} labels)",
+                ["layer", "R²", "r"],
+                [(n, f"{r2:.3f}", f"{r:+.3f}") for n, r2, r in zip(ln["layers"], ln["r2"], ln["r"], strict=True)],
+            )
         for p in paths:
             note(f"wrote {p}")

@@ -21,7 +21,43 @@ from typing import Any
 
 import typer
 
-__all__ = ["backend", "batch_size", "checkpoint", "images", "json_output", "out", "psi", "seed"]
+__all__ = [
+    "MULTI_VALUE_OPTIONS",
+    "backend",
+    "batch_size",
+    "checkpoint",
+    "images",
+    "json_output",
+    "out",
+    "psi",
+    "seed",
+    "spread_multi_values",
+]
+
+MULTI_VALUE_OPTIONS = ("--images",)
+
+
+def spread_multi_values(args: list[str]) -> list[str]:
+    """``--images a.png b.png`` -> ``--images a.png --images b.png``, as a shell glob expands it.
+
+    Click takes one value per option occurrence, so ``--images *.jpg`` (which the shell expands into many
+    words) would fail with "unexpected extra argument".  The words after a multi-value option, up to the next
+    word starting with ``-``, are all its values.
+    """
+    out: list[str] = []
+    current: str | None = None
+    for word in args:
+        if word == "--":
+            current = None
+            out.append(word)
+        elif word.startswith("-"):
+            current = word if word in MULTI_VALUE_OPTIONS else None
+            out.append(word)
+        elif current is not None and out[-1] != current:
+            out.extend([current, word])
+        else:
+            out.append(word)
+    return out
 
 
 def backend(help: str = "Generator backend (a registered generator plugin, see `large-tk plugins`).") -> Any:

@@ -18,6 +18,7 @@ from typing import Annotated
 
 import typer
 
+from large_toolkit.cli import options as opts
 from large_toolkit.cli.output import note, print_json, print_table
 
 EPILOG = (
@@ -32,25 +33,27 @@ EPILOG = (
 def install(app: typer.Typer) -> None:
     @app.command("ordinal", epilog=EPILOG)
     def ordinal_cmd(
-        latents: Annotated[Path, typer.Option(help="Latent file (large-tk invert) or LARGE <id>.npy folder.")],
+        latents: Annotated[Path, typer.Option(help="large-tk invert file, LARGE <id>.npy folder, export .npy/.csv.")],
         direction: Annotated[str, typer.Option(help="sefa:3, file:DIRS.safetensors[:INDEX|NAME], ...")],
         classes: Annotated[int, typer.Option(help="Number of ordered classes K.", min=2)] = 3,
         priors: Annotated[str | None, typer.Option(help="Class priors for the unsupervised cut, e.g. 1,2,1.")] = None,
         descending: Annotated[bool, typer.Option(help="Unsupervised: class 0 = largest distance.")] = False,
         method: Annotated[str, typer.Option(help="Few-shot cut points: midpoint, linear or logistic.")] = "midpoint",
         labels: Annotated[Path | None, typer.Option(help="CSV of labels: evaluate (and fit on all).")] = None,
-        label_column: Annotated[str | None, typer.Option(help="Value column in --labels (default: 2nd).")] = None,
+        label_column: Annotated[str | None, typer.Option(help="Value column in --labels (if several).")] = None,
         label: Annotated[list[str] | None, typer.Option("--label", help="IMAGE_ID=CLASS (repeatable).")] = None,
         n_labels: Annotated[str, typer.Option(help="Few-shot label counts to evaluate.")] = "2,5,10",
         repeats: Annotated[int, typer.Option(help="Random draws per label count.", min=1)] = 200,
-        seed: Annotated[int, typer.Option(help="Seed of the draws.")] = 2,
-        backend: Annotated[str | None, typer.Option(help="Generator backend (finder specs).")] = None,
-        checkpoint: Annotated[str | None, typer.Option(help="Generator checkpoint (default: bundled demo).")] = None,
+        seed: Annotated[int, opts.seed("Seed of the draws.")] = 2,
+        backend: Annotated[str | None, opts.backend("Generator backend (finder specs).")] = None,
+        checkpoint: Annotated[str | None, opts.checkpoint("Generator checkpoint (default: bundled demo).")] = None,
         layers: Annotated[str | None, typer.Option(help="Layer subset: all, 3, 2-5,8.")] = None,
         layer_weights: Annotated[Path | None, typer.Option(help="Per-layer weights (large-tk layers).")] = None,
         combine: Annotated[str, typer.Option(help="auto, mean, weighted or sum.")] = "auto",
-        out: Annotated[Path | None, typer.Option(help="Folder for classes.csv and ordinal.json.")] = None,
-        json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")] = False,
+        out: Annotated[
+            Path | None, opts.out("Folder for classes.csv, ordinal.json and the model (for predict).")
+        ] = None,
+        json_out: Annotated[bool, opts.json_output("Machine-readable output on stdout.")] = False,
     ) -> None:
         """Ordinal regression: put every image into one of K ordered classes by its latent distance."""
         import numpy as np
@@ -79,10 +82,15 @@ def install(app: typer.Typer) -> None:
         spec = feature_spec(layers, layer_weights, False, combine)
         lab = labels_by_row(ids, labels, label_column, label)
         od.parse_priors(priors, classes)  # validate before any work
-        d = distances_for(lat, resolve_one(direction, source), spec, source)
+        dv = resolve_one(direction, source)
+        d = distances_for(lat, dv, spec, source)
         unsup = od.quantile_thresholds(d, classes, priors, descending)
-        result: dict = {"direction": direction, "classes": classes, "n_images": len(ids),
-                        "unsupervised": unsup.to_dict()}
+        result: dict = {
+            "direction": direction,
+            "classes": classes,
+            "n_images": len(ids),
+            "unsupervised": unsup.to_dict(),
+        }
         model = unsup
         truth = None
         if lab is not None:
@@ -97,7 +105,8 @@ def install(app: typer.Typer) -> None:
                 sub_d = d[rows]
                 metrics["fewshot"] = [
                     od.fewshot_ordinal_protocol(sub_d, truth, classes, n, repeats, seed, method)
-                    for n in counts if n < rows.size
+                    for n in counts
+                    if n < rows.size
                 ]
                 result["evaluation"] = metrics
         pred = model.predict(d)
@@ -113,21 +122,46 @@ def install(app: typer.Typer) -> None:
             paths = [out / "classes.csv", out / "ordinal.json"]
             write_text_atomic(paths[0], buf.getvalue())
             write_text_atomic(paths[1], json.dumps(result, indent=2) + "\n")
+            from large_toolkit.regression.predict import latent_fingerprint, save_ordinal
+
+            paths += save_ordinal(
+                out,
+                model,
+                dv,
+                spec,
+                {"direction": direction, "classes": classes, "generator_fingerprint": latent_fingerprint(latents)},
+            )
         result["outputs"] = [str(p) for p in paths]
         if json_out:
             print_json(result)
             return
-        print_table(f"{len(ids)} images in {classes} classes ({model.method} cut points)",
-                    ["class", "images", "from distance"],
-                    [(k, c, "-inf" if k == 0 else f"{np.sort(model.sign * model.thresholds)[k - 1]:.4g}")
-                     for k, c in enumerate(result["class_counts"])])
+        print_table(
+            f"{len(ids)} images in {classes} classes ({model.method} cut points)",
+            ["class", "images", "from distance"],
+            [
+                (k, c, "-inf" if k == 0 else f"{np.sort(model.sign * model.thresholds)[k - 1]:.4g}")
+                for k, c in enumerate(result["class_counts"])
+            ],
+        )
         ev = result.get("evaluation")
         if ev is not None:
             u = ev["unsupervised"]
             rows_t = [("unsupervised", "-", f"{u['accuracy']:.3f}", "-", f"{u['mae']:.3f}", "-")]
-            rows_t += [(f"few-shot {method}", r["n"], f"{r['accuracy_mean']:.3f}", f"{r['accuracy_std']:.3f}",
-                        f"{r['mae_mean']:.3f}", f"{r['mae_std']:.3f}") for r in ev["fewshot"]]
-            print_table("accuracy and MAE (class units) on the labelled images",
-                        ["cut points", "n labels", "acc", "acc std", "MAE", "MAE std"], rows_t)
+            rows_t += [
+                (
+                    f"few-shot {method}",
+                    r["n"],
+                    f"{r['accuracy_mean']:.3f}",
+                    f"{r['accuracy_std']:.3f}",
+                    f"{r['mae_mean']:.3f}",
+                    f"{r['mae_std']:.3f}",
+                )
+                for r in ev["fewshot"]
+            ]
+            print_table(
+                "accuracy and MAE (class units) on the labelled images",
+                ["cut points", "n labels", "acc", "acc std", "MAE", "MAE std"],
+                rows_t,
+            )
         for p in paths:
             note(f"wrote {p}")

@@ -19,7 +19,7 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
 
     table = Table(title=title)
     for col in columns:
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # never cut a value (e.g. a direction name) with an ellipsis
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     Console().print(table)

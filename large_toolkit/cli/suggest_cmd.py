@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from large_toolkit.cli import options as opts
 from large_toolkit.cli.output import note, print_json, print_table
 
 EPILOG = (
@@ -28,20 +29,20 @@ EPILOG = (
 def install(app: typer.Typer) -> None:
     @app.command("suggest-labels", epilog=EPILOG)
     def suggest_cmd(
-        latents: Annotated[Path, typer.Option(help="Latent file (large-tk invert) or LARGE <id>.npy folder.")],
+        latents: Annotated[Path, typer.Option(help="large-tk invert file, LARGE <id>.npy folder, export .npy/.csv.")],
         direction: Annotated[list[str], typer.Option(help="Direction spec; repeat or use sefa:0-7 to rank several.")],
         k: Annotated[int, typer.Option("--k", help="How many images to suggest.", min=1)] = 2,
         edge: Annotated[float, typer.Option(help="Skip this quantile at each end (inversion outliers).")] = 0.05,
         labels: Annotated[Path | None, typer.Option(help="CSV of labels you already have.")] = None,
-        label_column: Annotated[str | None, typer.Option(help="Value column in --labels (default: 2nd).")] = None,
+        label_column: Annotated[str | None, typer.Option(help="Value column in --labels (if several).")] = None,
         label: Annotated[list[str] | None, typer.Option("--label", help="IMAGE_ID=VALUE already labelled.")] = None,
-        backend: Annotated[str | None, typer.Option(help="Generator backend (finder specs).")] = None,
-        checkpoint: Annotated[str | None, typer.Option(help="Generator checkpoint (default: bundled demo).")] = None,
+        backend: Annotated[str | None, opts.backend("Generator backend (finder specs).")] = None,
+        checkpoint: Annotated[str | None, opts.checkpoint("Generator checkpoint (default: bundled demo).")] = None,
         layers: Annotated[str | None, typer.Option(help="Layer subset: all, 3, 2-5,8.")] = None,
         layer_weights: Annotated[Path | None, typer.Option(help="Per-layer weights (large-tk layers).")] = None,
         combine: Annotated[str, typer.Option(help="auto, mean, weighted or sum.")] = "auto",
-        out: Annotated[Path | None, typer.Option(help="Write suggestions.json here.")] = None,
-        json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")] = False,
+        out: Annotated[Path | None, opts.out("Write suggestions.json here.")] = None,
+        json_out: Annotated[bool, opts.json_output("Machine-readable output on stdout.")] = False,
     ) -> None:
         """Suggest which images to label first (and which direction fits best)."""
         import json
@@ -85,15 +86,20 @@ def install(app: typer.Typer) -> None:
                 mean_codes = (t.mean(1) if t.ndim == 3 else t).numpy()
                 vecs = [dv.vector.double().numpy() for dv in dirs]
             use = lab is not None and lab[0].size >= 3
-            scores = rank_directions(specs, per, scalars, mean_codes, vecs,
-                                     lab[0] if use else None, lab[1] if use else None)
+            scores = rank_directions(
+                specs, per, scalars, mean_codes, vecs, lab[0] if use else None, lab[1] if use else None
+            )
             ranking = [s.to_dict() for s in scores]
             best = specs.index(scores[0].name)
         advice = suggest_labels(scalars[best], k, lab[0].tolist() if lab is not None else None, edge)
-        result = {"direction": specs[best], "ranking": ranking,
-                  "ranked_by": None if ranking is None else ("loo_mae" if ranking[0]["loo_mae"] is not None
-                                                             else "spread x layer_agreement"),
-                  "suggestions": advice.to_dict(ids)}
+        result = {
+            "direction": specs[best],
+            "ranking": ranking,
+            "ranked_by": None
+            if ranking is None
+            else ("loo_mae" if ranking[0]["loo_mae"] is not None else "spread x layer_agreement"),
+            "suggestions": advice.to_dict(ids),
+        }
         paths: list[Path] = []
         if out is not None:
             paths = [out / "suggestions.json"]
@@ -103,16 +109,26 @@ def install(app: typer.Typer) -> None:
             print_json(result)
             return
         if ranking is not None:
+
             def f(v):
                 return "-" if v is None or not np.isfinite(v) else f"{v:.4g}"
 
-            print_table(f"directions ranked by {result['ranked_by']}",
-                        ["direction", "LOO MAE", "spread", "layer agreement", "bimodality"],
-                        [(r["name"], f(r["loo_mae"]), f(r["spread"]), f(r["layer_agreement"]), f(r["bimodality"]))
-                         for r in ranking])
-        print_table(f"label these {k} images next ({specs[best]})", ["id", "distance", "quantile"],
-                    [(ids[r], f"{dd:.4g}", f"{q:.2f}")
-                     for r, dd, q in zip(advice.rows.tolist(), advice.distances, advice.quantiles, strict=True)])
+            print_table(
+                f"directions ranked by {result['ranked_by']}",
+                ["direction", "LOO MAE", "spread", "layer agreement", "bimodality"],
+                [
+                    (r["name"], f(r["loo_mae"]), f(r["spread"]), f(r["layer_agreement"]), f(r["bimodality"]))
+                    for r in ranking
+                ],
+            )
+        print_table(
+            f"label these {k} images next ({specs[best]})",
+            ["id", "distance", "quantile"],
+            [
+                (ids[r], f"{dd:.4g}", f"{q:.2f}")
+                for r, dd, q in zip(advice.rows.tolist(), advice.distances, advice.quantiles, strict=True)
+            ],
+        )
         print(f"slope variance vs random picks: {1 / advice.efficiency:.3g}x (S_xx {advice.efficiency:.3g}x larger)")
         for p in paths:
             note(f"wrote {p}")

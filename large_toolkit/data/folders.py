@@ -1,11 +1,12 @@
-"""Image folders + label tables: write a dataset as PNGs + ``labels.csv``, read one back, validated.
+"""Image folders + label tables: write a dataset as PNG/JPEG files + ``labels.csv``, read one back, validated.
 
-Layout: one 8-bit RGB PNG per image and an optional ``labels.csv`` whose first column ``image``
-names a file in the folder and whose other columns are numeric labels (a subset of images may be
-labelled: few-shot regression needs only a handful).  Every problem a user can make in such a
-folder (wrong mode or size, a label row naming a missing image, a duplicate id, NaN / inf / text
-in a label) is reported as one :class:`~large_toolkit.errors.UserInputError` line naming the file,
-line and column, so the CLI can print it as is.
+Layout: one image per file (any format :mod:`large_toolkit.io.images` reads) and an optional
+``labels.csv`` whose ``image`` column (else its first column) names a file in the folder, with or
+without its extension, and whose other columns are numeric labels (a subset of images may be
+labelled: few-shot regression needs only a handful).  This is the project's one image lister and
+one label reader.  Every problem a user can make in such a folder (an unreadable image, a label row
+naming a missing image, a duplicate id, NaN / inf / text in a label) is reported as one
+:class:`~large_toolkit.errors.UserInputError` line naming the file, line and column.
 
 Writes never leave a half-written dataset: everything goes into a hidden temporary folder beside
 the target, which is renamed into place only when complete.
@@ -25,13 +26,20 @@ from pathlib import Path
 
 import numpy as np
 
-from large_toolkit.errors import LargeTkError, UserInputError
-from large_toolkit.io.png import encode_png, read_png
+from large_toolkit.errors import UserInputError
+from large_toolkit.io.images import (
+    DEFAULT_RESIZE,
+    IMAGE_SUFFIXES,
+    fit_to_resolution,
+    list_images,
+    read_image,
+    resize_note,
+    write_image,
+)
 
 IMAGE_COLUMN = "image"
 LABELS_FILE = "labels.csv"
-_UNSUPPORTED_IMAGES = {".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-_CHANNEL_NAMES = {1: "grayscale", 2: "grayscale+alpha", 3: "RGB", 4: "RGBA"}
+WRITE_FORMATS = ("png", "jpg")
 
 
 @dataclass
@@ -47,6 +55,17 @@ class LabelTable:
             return self.values[:, self.columns.index(name)]
         except ValueError:
             raise UserInputError(f"no label column {name!r}", hint=f"columns: {', '.join(self.columns)}") from None
+
+    def pick(self, name: str | None, source: str = "the labels") -> tuple[str, np.ndarray]:
+        """The label column to use: ``name``, or the only one; several columns and no name is an error."""
+        if name is not None:
+            return name, self.column(name)
+        if len(self.columns) > 1:
+            raise UserInputError(
+                f"{source} has {len(self.columns)} label columns ({', '.join(self.columns)}); choose one",
+                hint=f"pass --label-column, e.g. --label-column {self.columns[0]}",
+            )
+        return self.columns[0], self.values[:, 0]
 
     @classmethod
     def from_structured(cls, labels: np.ndarray, ids: Sequence[str]) -> LabelTable:
@@ -68,12 +87,13 @@ class ImageFolder:
     images: np.ndarray
     labels: LabelTable | None = None
     label_rows: np.ndarray | None = None
+    note: str | None = None
 
 
-def default_ids(n: int) -> list[str]:
+def default_ids(n: int, ext: str = "png") -> list[str]:
     """Zero-padded file names (``000000.png`` ...) that sort in generation order."""
     width = max(6, len(str(max(n - 1, 0))))
-    return [f"{i:0{width}d}.png" for i in range(n)]
+    return [f"{i:0{width}d}.{ext}" for i in range(n)]
 
 
 def format_labels_csv(table: LabelTable) -> str:
@@ -102,11 +122,16 @@ def check_output_folder(out: str | os.PathLike[str], overwrite: bool) -> Path:
         return path
     if not overwrite:
         raise UserInputError(f"output folder {path} is not empty", hint="pass --overwrite to replace it")
-    foreign = sorted(p.name for p in path.iterdir() if not (p.is_file() and (p.suffix.lower() == ".png"
-                                                                              or p.name == LABELS_FILE)))
+    foreign = sorted(
+        p.name
+        for p in path.iterdir()
+        if not (p.is_file() and (p.suffix.lower() in IMAGE_SUFFIXES or p.name == LABELS_FILE))
+    )
     if foreign:
-        raise UserInputError(f"refusing to overwrite {path}: it holds {foreign[0]!r}, which is not part of an "
-                             "image dataset", hint="choose an empty or new folder")
+        raise UserInputError(
+            f"refusing to overwrite {path}: it holds {foreign[0]!r}, which is not part of an image dataset",
+            hint="choose an empty or new folder",
+        )
     return path
 
 
@@ -118,18 +143,22 @@ def write_image_folder(
     *,
     overwrite: bool = False,
     progress: Callable[[int], None] | None = None,
+    image_format: str = "png",
 ) -> Path:
-    """Write uint8 NHWC ``images`` as PNGs (+ ``labels.csv``) into ``out``, all or nothing.
+    """Write uint8 NHWC ``images`` as PNG or JPEG files (+ ``labels.csv``) into ``out``, all or nothing.
 
     ``labels`` is a structured array (one row per image) or a :class:`LabelTable`; ``ids`` default
     to ``000000.png``, ``000001.png``, ...  ``progress`` is called with 1 after each image.
     """
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] not in (1, 3, 4):
-        raise UserInputError(f"images must be uint8 NHWC with 1, 3 or 4 channels, got {images.dtype} "
-                             f"{tuple(images.shape)}")
+        raise UserInputError(
+            f"images must be uint8 NHWC with 1, 3 or 4 channels, got {images.dtype} {tuple(images.shape)}"
+        )
     n = images.shape[0]
-    ids = default_ids(n) if ids is None else list(ids)
+    if image_format not in WRITE_FORMATS:
+        raise UserInputError(f"unknown image format {image_format!r}", hint=f"use {' or '.join(WRITE_FORMATS)}")
+    ids = default_ids(n, image_format) if ids is None else list(ids)
     if len(ids) != n:
         raise UserInputError(f"{len(ids)} ids for {n} images")
     if len(set(ids)) != n:
@@ -147,7 +176,7 @@ def write_image_folder(
     try:
         os.chmod(tmp, 0o777 & ~_current_umask())  # mkdtemp makes 0700; a dataset should be shareable
         for image_id, image in zip(ids, images, strict=True):
-            (tmp / image_id).write_bytes(encode_png(image))
+            write_image(tmp / image_id, image)
             if progress:
                 progress(1)
         if table is not None:
@@ -195,132 +224,147 @@ def _parse_value(text: str, where: str, column: str) -> float:
     except ValueError:
         raise UserInputError(f"{where}, column {column!r}: {cell!r} is not a number") from None
     if not math.isfinite(value):
-        raise UserInputError(f"{where}, column {column!r}: {cell!r} is not a finite number",
-                             hint="remove NaN / inf labels or drop the row")
+        raise UserInputError(
+            f"{where}, column {column!r}: {cell!r} is not a finite number",
+            hint="remove NaN / inf labels or drop the row",
+        )
     return value
 
 
-def read_labels_csv(path: str | os.PathLike[str]) -> LabelTable:
-    """Parse and validate a labels CSV: an ``image`` column plus numeric, finite label columns."""
+def _split_rows(text: str) -> list[list[str]]:
+    """CSV rows, with the delimiter the header uses: comma, tab, semicolon, else whitespace."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return []
+    delim = next((d for d in (",", "\t", ";") if d in lines[0]), None)
+    return list(csv.reader(lines, delimiter=delim)) if delim else [ln.split() for ln in lines]
+
+
+def read_labels_csv(path: str | os.PathLike[str], ignore: Sequence[str] = ()) -> LabelTable:
+    """The one label reader: an id column plus numeric, finite label columns, validated.
+
+    The id column is ``image`` when the header has one, else the first column (as the released annotation
+    files; a header one field short, the CelebA layout, names only the value columns).  Comma, tab,
+    semicolon and whitespace separated files are read alike.  Columns in ``ignore``
+    (e.g. a text group column) are skipped.
+    """
+    from large_toolkit.validate import read_text_file
+
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserInputError(f"labels file {p} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserInputError(f"cannot read labels file {p}: {exc}") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    text = read_text_file(p, "labels file")
+    rows = _split_rows(text)
     if not rows or not any(c.strip() for c in rows[0]):
         raise UserInputError(f"{p} is empty", hint=f"first line must be a header: {IMAGE_COLUMN},<label>,...")
     header = [c.strip() for c in rows[0]]
-    if IMAGE_COLUMN not in header:
-        raise UserInputError(f"{p} has no {IMAGE_COLUMN!r} column", hint=f"header is: {','.join(header)}")
+    if IMAGE_COLUMN not in header and len(rows) > 1 and all(len(row) == len(header) + 1 for row in rows[1:]):
+        # a header one field shorter than every row names only the value columns (the CelebA / pandas-index
+        # layout the released train_regression_model.py reads): the rows' first field is the id
+        header = ["id", *header]
     if "" in header:
         raise UserInputError(f"{p}: header column {header.index('') + 1} has no name")
     dupes = sorted({c for c in header if header.count(c) > 1})
     if dupes:
         raise UserInputError(f"{p}: header repeats column {dupes[0]!r}")
-    key = header.index(IMAGE_COLUMN)
-    columns = [c for i, c in enumerate(header) if i != key]
+    key = header.index(IMAGE_COLUMN) if IMAGE_COLUMN in header else 0
+    skip = {key} | {i for i, c in enumerate(header) if c in ignore}
+    columns = [c for i, c in enumerate(header) if i not in skip]
     if not columns:
-        raise UserInputError(f"{p} has no label columns", hint=f"add columns after {IMAGE_COLUMN!r}")
+        raise UserInputError(f"{p} has no label columns", hint=f"add value columns after {header[key]!r}")
     ids: list[str] = []
     first_line: dict[str, int] = {}
     values: list[list[float]] = []
     for lineno, row in enumerate(rows[1:], start=2):
-        if not row or not any(c.strip() for c in row):
-            continue
         where = f"{p.name} line {lineno}"
         if len(row) != len(header):
             raise UserInputError(f"{where}: {len(row)} fields, header has {len(header)}")
         image_id = row[key].strip()
         if not image_id:
-            raise UserInputError(f"{where}: empty {IMAGE_COLUMN!r} value")
-        if image_id in first_line:
-            raise UserInputError(f"{where}: duplicate image id {image_id!r} (first on line {first_line[image_id]})")
-        first_line[image_id] = lineno
+            raise UserInputError(f"{where}: empty {header[key]!r} value")
+        if id_key(image_id) in first_line:
+            first = first_line[id_key(image_id)]
+            raise UserInputError(f"{where}: duplicate image id {image_id!r} (first on line {first})")
+        first_line[id_key(image_id)] = lineno
         ids.append(image_id)
-        values.append([_parse_value(c, where, header[i]) for i, c in enumerate(row) if i != key])
+        values.append([_parse_value(c, where, header[i]) for i, c in enumerate(row) if i not in skip])
     if not ids:
         raise UserInputError(f"{p} has a header but no label rows")
     return LabelTable(ids=ids, columns=columns, values=np.asarray(values, dtype=np.float64))
 
 
-def list_images(folder: Path) -> list[str]:
-    """PNG file names in ``folder``, sorted; other image formats are an error, other files ignored."""
-    if not folder.is_dir():
-        raise UserInputError(f"image folder {folder} does not exist" if not folder.exists()
-                             else f"{folder} is not a folder")
-    names: list[str] = []
-    for entry in folder.iterdir():
-        if entry.name.startswith(".") or not entry.is_file():
-            continue
-        suffix = entry.suffix.lower()
-        if suffix == ".png":
-            names.append(entry.name)
-        elif suffix in _UNSUPPORTED_IMAGES:
-            raise UserInputError(f"{entry}: only PNG images are supported", hint="convert the folder to PNG")
-    if not names:
-        raise UserInputError(f"no PNG images in {folder}")
-    return sorted(names)
+def id_key(name: str) -> str:
+    """Image ids match with or without an image file extension: ``0001.jpg``, ``0001.png`` and ``0001`` agree."""
+    name = name.strip()
+    suffix = Path(name).suffix.lower()
+    return name[: -len(suffix)] if suffix in IMAGE_SUFFIXES else name
 
 
-def _read_image(path: Path) -> np.ndarray:
-    """Decode one PNG; a codec error is re-raised naming the file, so the user knows which one."""
-    try:
-        return read_png(path)
-    except LargeTkError as exc:
-        if path.name in exc.message:
-            raise
-        raise UserInputError(f"image {path.name}: {exc.message}", hint=exc.hint) from None
+def match_ids(image_ids: Sequence[str], label_ids: Sequence[str], source: str) -> np.ndarray:
+    """Row of each labelled id among ``image_ids`` (extension-insensitive); an unknown id is one error."""
+    index: dict[str, int] = {}
+    for pos, name in enumerate(image_ids):
+        key = id_key(name)
+        if key in index:
+            raise UserInputError(
+                f"image id {key!r} appears twice ({image_ids[index[key]]}, {name})",
+                hint="ids must be unique once the extension is dropped",
+            )
+        index[key] = pos
+    missing = [i for i in label_ids if id_key(i) not in index]
+    if missing:
+        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
+        example = f" (images are named like {image_ids[0]})" if image_ids else ""
+        raise UserInputError(
+            f"{source} names {len(missing)} image(s) that are not among the images: {shown}" + example,
+            hint="check the id column against the image file names",
+        )
+    return np.asarray([index[id_key(i)] for i in label_ids], dtype=np.int64)
 
 
 def read_image_folder(
-    folder: str | os.PathLike[str],
+    folder: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     labels: str | os.PathLike[str] | None = None,
     *,
     resolution: int | None = None,
+    resize: str = DEFAULT_RESIZE,
     find_labels: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> ImageFolder:
-    """Read every PNG in ``folder`` as RGB uint8 NHWC, plus a labels table if given or present.
+    """Read images (a folder, files or globs) as RGB uint8 NHWC, plus a labels table if given or present.
 
-    ``labels`` defaults to ``folder/labels.csv`` when it exists (``find_labels=False`` skips it).
-    All images must be 8-bit RGB and the same size (``resolution`` x ``resolution`` when given).
+    ``labels`` defaults to ``<folder>/labels.csv`` when one folder is given and the file exists
+    (``find_labels=False`` skips it).  With ``resolution`` every image is brought to that size under the
+    ``resize`` policy (:mod:`large_toolkit.io.images`) and ``note`` says what was done; without it all images
+    must share one size.
     """
-    path = Path(folder)
-    names = list_images(path)
+    inputs = [folder] if isinstance(folder, (str, os.PathLike)) else list(folder)
+    paths = list_images(inputs)
+    path = Path(inputs[0]) if len(inputs) == 1 and Path(inputs[0]).is_dir() else paths[0].parent
     images: np.ndarray | None = None
-    for i, name in enumerate(names):
-        img = _read_image(path / name)
-        if img.shape[2] != 3:
-            raise UserInputError(f"image {name} is {_CHANNEL_NAMES.get(img.shape[2], '?')}, expected RGB",
-                                 hint="convert the folder to 8-bit RGB")
+    sizes: list[tuple[int, int]] = []
+    for i, p in enumerate(paths):
+        img = read_image(p)
+        sizes.append((img.shape[1], img.shape[0]))
+        if resolution is not None:
+            img = fit_to_resolution(img, resolution, resize, p.name)
         if images is None:
-            h, w = img.shape[:2]
-            if resolution is not None and (h, w) != (resolution, resolution):
-                raise UserInputError(f"image {name} is {w}x{h}, expected {resolution}x{resolution}")
-            images = np.empty((len(names), h, w, 3), dtype=np.uint8)
+            images = np.empty((len(paths), *img.shape), dtype=np.uint8)
         elif img.shape != images.shape[1:]:
-            raise UserInputError(f"image {name} is {img.shape[1]}x{img.shape[0]}, but {names[0]} is "
-                                 f"{images.shape[2]}x{images.shape[1]}", hint="all images must have the same size")
+            raise UserInputError(
+                f"image {p.name} is {img.shape[1]}x{img.shape[0]}, but {paths[0].name} is "
+                f"{images.shape[2]}x{images.shape[1]}",
+                hint="all images must have the same size",
+            )
         images[i] = img
         if progress:
             progress(1)
     assert images is not None
-    result = ImageFolder(path=path, ids=names, images=images)
+    names = [p.name for p in paths]
+    note = resize_note(sizes, resolution, resize) if resolution is not None else None
+    result = ImageFolder(path=path, ids=names, images=images, note=note)
     labels_path = Path(labels) if labels is not None else path / LABELS_FILE
-    if labels is None and not (find_labels and labels_path.is_file()):
+    if labels is None and not (find_labels and path.is_dir() and labels_path.is_file()):
         return result
     table = read_labels_csv(labels_path)
-    index = {name: i for i, name in enumerate(names)}
-    rows = []
-    for image_id in table.ids:
-        row = index.get(image_id)
-        if row is None:
-            raise UserInputError(f"{labels_path.name} names image {image_id!r}, which is not in {path}")
-        rows.append(row)
     result.labels = table
-    result.label_rows = np.asarray(rows, dtype=np.int64)
+    result.label_rows = match_ids(names, table.ids, labels_path.name)
     return result
-

@@ -39,11 +39,11 @@ def factor_sweep(steps: int = 8, resolution: int = 32) -> np.ndarray:
 
 def main(argv: list[str]) -> None:
     from large_toolkit.data.synthetic import generate
-    from large_toolkit.io.png import write_png
+    from large_toolkit.io.images import write_image
 
     out = Path(argv[0] if argv else "docs")
-    write_png(out / "demo_samples.png", make_grid(generate(64, seed=0).images, cols=8, scale=2))
-    write_png(out / "demo_factors.png", make_grid(factor_sweep(8), cols=8, scale=2, pad=1))
+    write_image(out / "demo_samples.png", make_grid(generate(64, seed=0).images, cols=8, scale=2))
+    write_image(out / "demo_factors.png", make_grid(factor_sweep(8), cols=8, scale=2, pad=1))
 
 
 if __name__ == "__main__":

@@ -70,6 +70,8 @@ def load_tensors(
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Read a large-tk safetensors artifact; refuses other files with one clear message."""
     p = Path(path)
+    if p.is_dir():
+        raise UserInputError(f"{p} is a directory", hint="pass a .safetensors file written by large-tk")
     if not p.is_file():
         raise UserInputError(f"file not found: {p}")
     try:
@@ -78,13 +80,19 @@ def load_tensors(
 
         with safe_open(str(p), framework="pt") as handle:
             raw = (handle.metadata() or {}).get(META_KEY)
-    except (SafetensorError, OSError, ValueError) as exc:
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        text = " ".join(str(exc).split())[:200]
         raise CheckpointError(
-            f"{p} is not a readable safetensors file ({exc})", hint="re-create it with large-tk"
+            f"{p} is not a readable safetensors file ({text})", hint="re-create it with large-tk"
         ) from None
     if raw is None:
         raise CheckpointError(f"{p} has no large-tk metadata", hint="it was not written by large-tk")
-    meta = json.loads(raw)
+    try:
+        meta = parse_metadata({META_KEY: raw})
+    except CheckpointError as exc:
+        raise CheckpointError(f"{p}: {exc.message}", hint=exc.hint) from None
+    if meta is None:
+        raise CheckpointError(f"{p} has empty large-tk metadata", hint="re-create it with large-tk")
     if expected_format is not None and meta.get("format") != expected_format:
         raise CheckpointError(f"{p} holds {meta.get('format')!r}, expected {expected_format!r}")
     return tensors, meta

@@ -105,19 +105,17 @@ def vectors_to_set(arr: torch.Tensor, path: Path, fmt: str) -> DirectionSet:
 
 
 def load_weights_only(p: Path) -> Any:
-    """``torch.load(weights_only=True)`` on the CPU; an unsafe or corrupt pickle ends in one line."""
-    try:
-        return torch.load(str(p), weights_only=True, map_location="cpu")
-    except Exception as exc:
-        raise CheckpointError(
-            f"{p}: cannot read as a weights-only torch file ({type(exc).__name__})",
-            hint="only tensors/dicts of tensors are accepted",
-        ) from None
+    """A ``.pt`` read weights-only on the CPU (size-checked); an unsafe or corrupt pickle ends in one line."""
+    from large_toolkit.io.checkpoint import read_torch_checkpoint
+
+    return read_torch_checkpoint(p)
 
 
 def npz_keys(p: Path) -> set[str]:
     """The array names in an ``.npz`` (no pickle)."""
-    with np.load(p, allow_pickle=False) as data:
+    from large_toolkit.io.numpy_files import load_npz
+
+    with load_npz(p) as data:
         return set(data.files)
 
 

@@ -7,7 +7,6 @@ raised before anything is computed or written.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,50 +14,24 @@ from pathlib import Path
 from large_toolkit.errors import UserInputError
 
 
-def _stem(name: str) -> str:
-    """Image ids match with or without a file extension (``0001.jpg`` == ``0001``)."""
-    return Path(name.strip()).stem if "." in name else name.strip()
+def read_label_column(
+    path: str | Path, label_column: str | None = None, ignore: Sequence[str] = ()
+) -> tuple[str, dict[str, float]]:
+    """``(column used, id -> value)`` from a label table, through the project's one label reader.
+
+    A table with several value columns needs ``label_column``: guessing one silently is how a run regresses
+    the wrong attribute (see :meth:`~large_toolkit.data.folders.LabelTable.pick`).
+    """
+    from large_toolkit.data.folders import read_labels_csv
+
+    table = read_labels_csv(path, ignore)
+    column, values = table.pick(label_column, Path(path).name)
+    return column, dict(zip(table.ids, values.tolist(), strict=True))
 
 
 def read_label_table(path: str | Path, label_column: str | None = None) -> dict[str, float]:
-    """``id -> value`` from a CSV (comma, tab, semicolon or whitespace separated) with a header row.
-
-    The id is the first column (as the released annotation files); the value is
-    ``label_column`` or, by default, the second column.  A header one field
-    shorter than every row names only the value columns (the CelebA /
-    pandas-index layout the released ``train_regression_model.py`` reads with
-    ``read_csv(delim_whitespace=True, header=0)``): the rows' first field is the id.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise UserInputError(f"label file not found: {p}")
-    text = p.read_text(encoding="utf-8-sig")
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if len(lines) < 2:
-        raise UserInputError(f"{p} has no label rows", hint="expected a header and one row per image")
-    first = lines[0]
-    delim = next((d for d in (",", "\t", ";") if d in first), None)
-    rows = list(csv.reader(lines, delimiter=delim)) if delim else [ln.split() for ln in lines]
-    header = [h.strip() for h in rows[0]]
-    if all(len(row) == len(header) + 1 for row in rows[1:]):
-        header = ["id", *header]
-    if len(header) < 2:
-        raise UserInputError(f"{p} needs an id column and a value column")
-    if label_column is None:
-        col = 1
-    elif label_column in header:
-        col = header.index(label_column)
-    else:
-        raise UserInputError(f"{p} has no column {label_column!r}", hint=f"columns: {', '.join(header)}")
-    labels: dict[str, float] = {}
-    for lineno, row in enumerate(rows[1:], start=2):
-        if len(row) <= col:
-            raise UserInputError(f"{p} line {lineno} has {len(row)} fields, expected at least {col + 1}")
-        key = _stem(row[0])
-        if key in labels:
-            raise UserInputError(f"{p} line {lineno}: duplicate id {key!r}", hint="give every image one label")
-        labels[key] = _value(row[col], f"{p} line {lineno}")
-    return labels
+    """``id -> value`` of one column (see :func:`read_label_column`)."""
+    return read_label_column(path, label_column)[1]
 
 
 def _value(text: str, where: str) -> float:
@@ -78,7 +51,7 @@ def parse_label_pairs(pairs: Sequence[str]) -> dict[str, float]:
         if "=" not in pair:
             raise UserInputError(f"bad --label {pair!r}", hint="use --label IMAGE_ID=VALUE")
         key, text = pair.rsplit("=", 1)
-        key = _stem(key)
+        key = key.strip()
         if key in labels:
             raise UserInputError(f"--label names {key!r} twice")
         labels[key] = _value(text, f"--label {pair}")
@@ -86,21 +59,10 @@ def parse_label_pairs(pairs: Sequence[str]) -> dict[str, float]:
 
 
 def match_labels(ids: Sequence[str], labels: dict[str, float], source: str) -> tuple[list[int], list[float]]:
-    """Row positions of labelled ids in the latent file; refuses duplicates, unknown ids and < 2 labels."""
-    keys = [_stem(i) for i in ids]
-    seen: dict[str, int] = {}
-    for pos, key in enumerate(keys):
-        if key in seen:
-            raise UserInputError(f"the latent file lists image id {key!r} twice", hint="ids must be unique")
-        seen[key] = pos
-    missing = [k for k in labels if k not in seen]
-    if missing:
-        shown = ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else "")
-        raise UserInputError(
-            f"{source} names {len(missing)} image(s) not in the latents: {shown}",
-            hint="check the id column against the latent file's ids",
-        )
+    """Row positions of labelled ids (with or without file extension); refuses unknown ids and < 2 labels."""
+    from large_toolkit.data.folders import match_ids
+
+    rows = match_ids(list(ids), list(labels), source)
     if len(labels) < 2:
         raise UserInputError(f"{source} gives {len(labels)} label(s); a fit needs at least 2")
-    rows = [seen[k] for k in labels]
-    return rows, [labels[k] for k in labels]
+    return rows.tolist(), list(labels.values())

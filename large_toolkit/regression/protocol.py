@@ -110,6 +110,27 @@ def split_indices(n_samples: int, train_size: int, rng: np.random.RandomState) -
     return perm[n_test : n_test + train_size], perm[:n_test]
 
 
+def split_groups(
+    groups: Sequence[Any], train_size: int, rng: np.random.RandomState
+) -> tuple[np.ndarray, np.ndarray]:
+    """A grouped split: whole groups (subjects, sessions, families) go to the pool until it holds
+    ``train_size`` samples; every other group is the test set, so no group is ever on both sides."""
+    keys = np.asarray([str(g) for g in groups])
+    names, inverse = np.unique(keys, return_inverse=True)
+    if names.size < 2:
+        raise UserInputError(f"--group-column has {names.size} group; a grouped split needs at least 2")
+    order = rng.permutation(names.size)
+    sizes = np.bincount(inverse, minlength=names.size)[order]
+    cut = int(np.searchsorted(np.cumsum(sizes), train_size)) + 1
+    cut = min(max(cut, 1), names.size - 1)
+    in_train = np.isin(inverse, order[:cut])
+    return np.flatnonzero(in_train), np.flatnonzero(~in_train)
+
+
+MIN_TEST = 10
+"""A test set smaller than this gives MAE/R² too noisy to compare label counts; the table says so."""
+
+
 def _row(n: int | str, d_min: float, used: np.ndarray, maes: np.ndarray, r2s: np.ndarray, uniq: int) -> FewShotRow:
     return FewShotRow(
         n=n,
@@ -156,8 +177,14 @@ def fewshot_protocol(
     seed: int = 2,
     mode: str = "vectorised",
     draws: str | None = None,
+    groups: Sequence[Any] | None = None,
 ) -> ProtocolResult:
-    """Run the few-shot protocol on features ``X [N, k]`` and labels ``y [N]`` (see the module docstring)."""
+    """Run the few-shot protocol on features ``X [N, k]`` and labels ``y [N]`` (see the module docstring).
+
+    ``groups`` (one key per row) makes the split grouped (:func:`split_groups`).  Label counts that cannot be
+    evaluated (n at least the training pool, which would repeat the ``all`` row) are not run but listed in
+    ``settings["not_evaluated"]``; ``settings["warnings"]`` holds the lines the caller should print.
+    """
     if mode not in MODES:
         raise UserInputError(f"unknown protocol mode {mode!r}", hint=f"use one of {MODES}")
     draws = draws or ("legacy" if mode == "exact" else "batched")
@@ -171,7 +198,10 @@ def fewshot_protocol(
     _check_inputs(feats, target)
 
     legacy = np.random.RandomState(seed)
-    train_idx, test_idx = split_indices(feats.shape[0], train_size, legacy)
+    if groups is None:
+        train_idx, test_idx = split_indices(feats.shape[0], train_size, legacy)
+    else:
+        train_idx, test_idx = split_groups(groups, train_size, legacy)
     X_train, y_train = feats[train_idx], target[train_idx]
     keep = trim_mask(X_train, trim_ratio)
     X_train, y_train = X_train[keep], y_train[keep]
@@ -179,12 +209,16 @@ def fewshot_protocol(
     batched_rng = np.random.default_rng(seed)
 
     rows = []
+    not_evaluated: list[int] = []
     for n in ns:
         if mode == "exact":
             rows.append(_exact_row(n, train_size, X_train, y_train, X_test, y_test, repeats, min_distance, legacy,
                                    model, alpha, l1_ratio))  # fmt: skip
             continue
         full = n == "all" or int(n) >= X_train.shape[0]
+        if full and n != "all" and ("all" in ns or any(r.n == "all" for r in rows) or not_evaluated):
+            not_evaluated.append(int(n))  # would repeat the whole-pool fit
+            continue
         if full:
             rows.append(_full_fit(n, X_train, y_train, X_test, y_test, model, alpha, l1_ratio))
             continue
@@ -216,8 +250,21 @@ def fewshot_protocol(
         "trim_ratio": trim_ratio,
         "min_distance": min_distance,
         "features": int(feats.shape[1]),
+        "grouped": groups is not None,
+        "not_evaluated": not_evaluated,
+        "warnings": _warnings(not_evaluated, int(train_idx.shape[0]), int(test_idx.shape[0])),
     }
     return ProtocolResult(rows, settings, train_idx, test_idx)
+
+
+def _warnings(not_evaluated: list[int], pool: int, test: int) -> list[str]:
+    lines = []
+    if not_evaluated:
+        shown = ", ".join(map(str, not_evaluated))
+        lines.append(f"n = {shown} not evaluated: the training pool has only {pool} labelled images (= 'all')")
+    if test < MIN_TEST:
+        lines.append(f"the test set has only {test} images (< {MIN_TEST}): MAE/R² are rough; label more images")
+    return lines
 
 
 def _legacy_draws(

@@ -21,7 +21,7 @@ from large_toolkit.errors import UserInputError
 from large_toolkit.interfaces import Generator
 from large_toolkit.io.atomic import write_text_atomic
 from large_toolkit.regression.features import FeatureSpec, distance_features
-from large_toolkit.regression.plots import scatter_png, write_chart
+from large_toolkit.regression.plots import scatter_chart
 from large_toolkit.regression.protocol import DEFAULT_NS, ProtocolResult, fewshot_protocol
 from large_toolkit.regression.regressor import LatentRegressor
 from large_toolkit.types import Direction, Latents
@@ -67,6 +67,7 @@ def regress(
     seed: int = 2,
     mode: str = "vectorised",
     generator: Generator | None = None,
+    groups: Sequence[Any] | None = None,
 ) -> RegressionOutcome:
     """Fit the labelled rows, predict every row; with enough labels also run the few-shot protocol.
 
@@ -95,6 +96,7 @@ def regress(
             trim_ratio=trim_ratio,
             seed=seed,
             mode=mode,
+            groups=groups,
         )
     reg = LatentRegressor(model=model, trim_ratio=trim_ratio).fit(feats[rows], y)
     info = {"model": reg.model, "features": int(feats.shape[1]), "seed": seed, "direction": direction.name}
@@ -103,36 +105,99 @@ def regress(
     )
 
 
-def write_outputs(outcome: RegressionOutcome, out_dir: str | Path) -> list[Path]:
-    """``predictions.csv``, ``results.json``, ``scatter.png`` and ``regressor.safetensors``, each atomically."""
+MODEL_FILE = "regressor.safetensors"
+DIRECTION_FILE = "direction.safetensors"
+
+
+def write_outputs(
+    outcome: RegressionOutcome,
+    out_dir: str | Path,
+    direction: Direction,
+    spec: FeatureSpec | None = None,
+    generator_fingerprint: str | None = None,
+) -> list[Path]:
+    """``predictions.csv``, ``results.json``, ``scatter.png``, the model (``regressor.safetensors`` recording
+    generator fingerprint, direction, feature settings, label column and units) and ``direction.safetensors``,
+    each written atomically."""
+    from dataclasses import asdict
+
+    from large_toolkit.io.artifacts import save_directions
+    from large_toolkit.types import DirectionSet
+
     out = Path(out_dir)
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["id", "distance", "prediction", "label"])
-    for i, name in enumerate(outcome.ids):
-        label = outcome.labels.get(i)
-        writer.writerow(
-            [
-                name,
-                repr(float(outcome.features[i, 0])),
-                repr(float(outcome.predictions[i])),
-                "" if label is None else repr(label),
-            ]
-        )
-    paths = [out / "predictions.csv", out / "results.json", out / "scatter.png", out / "regressor.safetensors"]
-    write_text_atomic(paths[0], buf.getvalue())
+    paths = [out / "predictions.csv", out / "results.json", out / "scatter.png", out / MODEL_FILE, out / DIRECTION_FILE]
+    write_text_atomic(
+        paths[0], predictions_csv(outcome.ids, outcome.features[:, 0], outcome.predictions, outcome.labels)
+    )
     write_text_atomic(paths[1], json.dumps(outcome.summary(), indent=2, default=str) + "\n")
     rows = np.array(sorted(outcome.labels))
-    x = outcome.features[:, 0]
+    column = str(outcome.info.get("label_column") or "label")
+    units = outcome.info.get("units")
+    direction_name = str(outcome.info.get("direction") or direction.name)
+    full = outcome.protocol.rows[-1] if outcome.protocol is not None and outcome.protocol.rows else None
+    metrics: dict[str, Any] = {}
+    if full is not None and outcome.protocol is not None:
+        settings = outcome.protocol.settings
+        metrics = {
+            "mae": full.mae_mean,
+            "r2": full.r2_mean,
+            "metrics_on": f"test set of {settings['test_size']}, fit on a pool of {settings['train_size']}",
+        }
     if outcome.features.shape[1] == 1:
-        # labelled images at their labels (red), unlabelled ones at their predictions (blue) on the fit line
         y = outcome.predictions.copy()
         y[rows] = [outcome.labels[r] for r in rows]
         mark = np.zeros(len(y), bool)
         mark[rows] = True
         line = (float(outcome.regressor.coef_[0]), outcome.regressor.intercept_)
-        write_chart(paths[2], scatter_png(x, y, line, mark))
+        scatter_chart(
+            paths[2],
+            outcome.features[:, 0],
+            y,
+            mark,
+            line=line,
+            direction=direction_name,
+            column=column,
+            units=units,
+            **metrics,
+        )
     else:
-        write_chart(paths[2], scatter_png(outcome.predictions[rows], np.array([outcome.labels[r] for r in rows])))
-    outcome.regressor.save(paths[3], {"direction": outcome.info.get("direction")})
+        x = outcome.predictions[rows]
+        scatter_chart(
+            paths[2],
+            x,
+            np.array([outcome.labels[r] for r in rows]),
+            np.ones(len(rows), bool),
+            line=(1.0, 0.0),
+            direction=f"{direction_name} (prediction, {outcome.features.shape[1]} features)",
+            column=column,
+            units=units,
+            **metrics,
+        )
+    outcome.regressor.save(
+        paths[3],
+        {
+            "direction": direction_name,
+            "direction_file": DIRECTION_FILE,
+            "features": asdict(spec) if spec is not None else None,
+            "label_column": column,
+            "units": units,
+            "generator_fingerprint": generator_fingerprint,
+        },
+    )
+    save_directions(paths[4], DirectionSet([direction]))
     return paths
+
+
+def predictions_csv(
+    ids: Sequence[str], distances: np.ndarray, predictions: np.ndarray, labels: dict[int, float] | None = None
+) -> str:
+    """The ``predictions.csv`` text: id, distance, prediction, label (blank when unlabelled)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["id", "distance", "prediction", "label"])
+    for i, name in enumerate(ids):
+        label = (labels or {}).get(i)
+        writer.writerow(
+            [name, repr(float(distances[i])), repr(float(predictions[i])), "" if label is None else repr(label)]
+        )
+    return buf.getvalue()

@@ -22,6 +22,7 @@ from large_toolkit.api import (
     UserInputError,
     as_float_tensor,
     atomic_path,
+    load_npz,
     load_weights_only,
     npz_keys,
     per_direction,
@@ -74,7 +75,7 @@ class GANSpaceNpz(DirectionFormat):
         return "lat_comp" in npz_keys(path)
 
     def read(self, path: Path) -> DirectionSet:
-        with np.load(path, allow_pickle=False) as d:
+        with load_npz(path) as d:
             ratio = d["var_ratio"] if "var_ratio" in d.files else None
             return ganspace_set(
                 as_float_tensor(d["lat_comp"]),

@@ -195,7 +195,9 @@ def _read_csv(path: Path) -> tuple[list[str], dict[str, np.ndarray]]:
 
 def _load_codes(path: Path, generator: Generator) -> np.ndarray:
     if path.suffix == ".npy":
-        arr = np.load(path, allow_pickle=False)
+        from large_toolkit.api import load_npy
+
+        arr = load_npy(path)
     else:
         from large_toolkit.api import load_latents
 

@@ -12,13 +12,13 @@ import numpy as np
 import torch
 
 from large_toolkit.api import (
-    CheckpointError,
     DirectionFormat,
     DirectionSet,
     Generator,
     UserInputError,
     as_float_tensor,
     atomic_path,
+    load_npy,
     load_weights_only,
     vectors_to_set,
     w_rows,
@@ -30,10 +30,7 @@ class BoundaryNpy(DirectionFormat):
     write_suffixes = (".npy",)
 
     def read(self, path: Path) -> DirectionSet:
-        try:
-            arr = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise CheckpointError(f"{path}: not a plain numeric .npy ({exc})") from None
+        arr = load_npy(path)
         # float64 boundaries (InterFaceGAN ships them so) stay float64: distances are computed in float64
         vectors = torch.from_numpy(arr.astype(np.float64)) if arr.dtype == np.float64 else as_float_tensor(arr)
         return vectors_to_set(vectors, path, "interfacegan")

@@ -62,6 +62,8 @@ def make_projector(
     d_path = options.pop("discriminator", None)
     lpips = load_lpips_vgg(vgg, heads) if vgg else None
     dloss = None
+    if d_path and not options.get("d_weight"):
+        raise UserInputError("discriminator=PATH is only used when d_weight > 0", hint="add d_weight=0.1 or drop it")
     if options.get("d_weight"):
         if not d_path:
             raise UserInputError(

@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from large_inverters.images import check_images, load_batch
+from large_inverters.images import DEFAULT_RESIZE, check_images, load_batch
 from large_inverters.losses import pixel_mse, ssim
 from large_toolkit.api import (
     Generator,
@@ -34,6 +34,8 @@ from large_toolkit.api import (
     LatentSpace,
     StyleLayer,
     UserInputError,
+    check_output_path,
+    exclusive_output_lock,
     load_tensors,
     save_latents,
     save_tensors,
@@ -55,10 +57,11 @@ class InvertJob:
     generator: Generator
     space: LatentSpace
     batch_size: int = 16
-    resize: str = "none"
+    resize: str = DEFAULT_RESIZE
     shard: str = "0/1"
     report: bool = True
     progress: Callable[[int, int], None] | None = None
+    note: Callable[[str], None] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -169,13 +172,22 @@ def run_job(job: InvertJob, restart: bool = False, engine: ChunkEngine | None = 
 
     ``engine`` computes the chunks (default :func:`local_engine`); whatever it is, this function alone
     writes the chunk files, so resume, ``--shard``, the report and the merge are the same for every engine.
+    One run per output at a time: a second run on the same ``--out`` is refused naming the first's pid.
     """
     if job.space not in job.inverter.output_spaces:
         names = ", ".join(s.value for s in job.inverter.output_spaces)
         raise UserInputError(
             f"inverter {job.inverter_name!r} cannot produce {job.space.value} codes", hint=f"use {names}"
         )
-    if not restart and job.out.is_file():
+    check_output_path(job.out)
+    with exclusive_output_lock(job.out, "invert run"):
+        return _run_locked(job, restart, engine)
+
+
+def _run_locked(job: InvertJob, restart: bool, engine: ChunkEngine | None) -> dict[str, Any]:
+    # A finished output with its .parts/ still there means a kill between the final save and the
+    # clean-up: fall through and re-merge from the chunks, which also writes the missing report.
+    if not restart and job.out.is_file() and not job.parts_dir.exists():
         _, meta = load_tensors(job.out, "large-tk/latents")
         if meta.get("job_key") == job.key():
             return {
@@ -185,7 +197,9 @@ def run_job(job: InvertJob, restart: bool = False, engine: ChunkEngine | None = 
                 "resumed_skipped": len(job.ids),
                 "already_complete": True,
             }
-    check_images(job.paths, job.generator.resolution, job.resize)
+    resize_note = check_images(job.paths, job.generator.resolution, job.resize)
+    if resize_note is not None and job.note is not None:
+        job.note(resize_note)
     _prepare(job, restart)
     parts = job.parts_dir
     done = _read_chunks(parts)
@@ -256,7 +270,7 @@ def _write_report(
     job: InvertJob, latents: Latents, mse: torch.Tensor, ssim_values: torch.Tensor, losses: torch.Tensor | None
 ) -> dict[str, Any]:
     """Per-image MSE/SSIM (and final loss) as JSON, plus a preview grid: inputs on top, reconstructions below."""
-    from large_toolkit.api import make_grid, to_uint8, write_png
+    from large_toolkit.api import make_grid, to_uint8, write_image
 
     stem = job.out.with_suffix("")
     per_image = [
@@ -282,5 +296,5 @@ def _write_report(
     recon = _decode(job.generator, latents[:n])
     grid = make_grid(to_uint8(torch.cat([originals, recon]).numpy()), columns=n)
     preview_path = Path(f"{stem}.preview.png")
-    write_png(preview_path, grid)
+    write_image(preview_path, grid)
     return {"report": str(report_path), "preview": str(preview_path)}

@@ -19,6 +19,7 @@ from large_toolkit.api import (
     as_float_tensor,
     atomic_path,
     directions_from_rows,
+    load_npz,
     load_weights_only,
     npz_keys,
     w_rows,
@@ -33,7 +34,7 @@ class SeFaNpz(DirectionFormat):
         return "boundaries" in npz_keys(path)
 
     def read(self, path: Path) -> DirectionSet:
-        with np.load(path, allow_pickle=False) as d:
+        with load_npz(path) as d:
             rows = as_float_tensor(d["boundaries"])
             values = as_float_tensor(d["values"]).double() if "values" in d.files else None
             layers = [int(x) for x in np.asarray(d["layers"]).reshape(-1)] if "layers" in d.files else None

@@ -50,7 +50,7 @@ def test_find_show_export(tmp_path, toy_backend) -> None:
 
 
 def test_edit_writes_grid(tmp_path, toy_backend) -> None:
-    from large_toolkit.io.png import read_png
+    from large_toolkit.io.images import read_image
 
     out = tmp_path / "strip.png"
     res = _run(
@@ -79,7 +79,7 @@ def test_edit_writes_grid(tmp_path, toy_backend) -> None:
     assert res.exit_code == 0, res.output
     info = json.loads(res.stdout)
     assert info["layers"] == [0, 1] and info["step_scale"] > 0
-    img = read_png(out)
+    img = read_image(out)
     assert img.shape == (32, 80, 3)
     # columns differ along the direction, the centre column is the unedited image
     assert np.abs(img[:, :16].astype(int) - img[:, 64:].astype(int)).mean() > 0.5

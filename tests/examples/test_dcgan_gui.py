@@ -35,6 +35,7 @@ def test_directions_panel_on_a_dcgan(qtbot, dcgan_installed, finder, options) ->
     qtbot.mouseClick(panel.compute_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.list.count() > 0, timeout=WAIT)
     assert panel.list.item(0).text().startswith(finder)
+    panel.list.item(0).setCheckState(Qt.CheckState.Checked)  # nothing is ticked for the user
     qtbot.waitUntil(lambda: win.state.importance is not None, timeout=WAIT)
     assert len(win.state.importance) == 1  # one code per image: one "layer"
     before = win.view.frame.copy()
@@ -46,7 +47,7 @@ def test_directions_panel_on_a_dcgan(qtbot, dcgan_installed, finder, options) ->
 
 
 def test_invert_an_image_with_projector_options_from_the_form(qtbot, dcgan_installed, tmp_path) -> None:
-    from large_toolkit.io.png import write_png
+    from large_toolkit.io.images import write_image as write_png
 
     win = MainWindow(device="cpu")
     qtbot.addWidget(win)

@@ -93,7 +93,7 @@ def dcgan_images(dcgan_installed, tmp_path) -> Path:
 
 def test_invert_regress_sort(dcgan_installed, dcgan_images, tmp_path) -> None:
     from large_toolkit.io.artifacts import load_latents
-    from large_toolkit.io.png import read_png
+    from large_toolkit.io.images import read_image as read_png
 
     lat_path = tmp_path / "lat.safetensors"
     _ok(_run("invert", "--backend", "dcgan", "--images", dcgan_images, "--out", lat_path, "--space", "w",

@@ -25,3 +25,30 @@ def test_missing_pyside6_names_the_extra(monkeypatch):
     result = CliRunner().invoke(build_app(), ["gui"])
     assert result.exit_code == 2
     assert "pip install 'large-toolkit[gui]'" in result.output
+
+
+@pytest.mark.parametrize("entry", [["-m", "large_toolkit", "gui", "--no-load"], ["-m", "large_gui"]])
+def test_no_display_is_one_line_not_an_abort(tmp_path, entry):
+    """Without a display Qt would abort (exit 134); both entry points say what to do instead."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["PYTHONPATH"] = os.pathsep.join([str(root), str(root / "plugins"), str(root / "gui")])
+    proc = subprocess.run([sys.executable, *entry], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("this machine can open a window")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "QT_QPA_PLATFORM=offscreen" in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_preflight_names_the_extra_without_pyside6(monkeypatch):
+    from large_gui import preflight
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "PySide6" else real(name, *a))
+    assert preflight.problem() == "the GUI needs PySide6: pip install 'large-toolkit[gui]'"

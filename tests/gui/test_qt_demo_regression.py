@@ -95,7 +95,7 @@ def test_demo_sefa_slider_and_regression_match_the_core(demo_window, qtbot, tmp_
 
     # Directions panel: SeFa through the UI, listed with scores, same as the core's.
     panel_d = win.directions_panel
-    panel_d.finder.setCurrentText("sefa")
+    assert panel_d.finder.currentText() == "sefa"  # the default finder
     qtbot.mouseClick(panel_d.compute_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel_d.list.count() > 0, timeout=WAIT)
     core_dirs = find_directions("sefa", gen, {})
@@ -107,6 +107,7 @@ def test_demo_sefa_slider_and_regression_match_the_core(demo_window, qtbot, tmp_
 
     # View: moving the first slider re-renders a different image.
     before = win.view.frame.copy()
+    panel_d.list.item(0).setCheckState(Qt.CheckState.Checked)
     panel_d.sliders[0].slider.setValue(30)
     qtbot.waitUntil(lambda: not np.array_equal(win.view.frame, before), timeout=WAIT)
     assert state.entries[0].alpha == pytest.approx(3.0)
@@ -143,6 +144,7 @@ def test_demo_sefa_slider_and_regression_match_the_core(demo_window, qtbot, tmp_
     _select_and_type(qtbot, panel, second, reg.truth[second])
     assert reg.labelled == {first: reg.truth[first], second: reg.truth[second]}
     assert reg.fit is not None and reg.fit.n_labels == 2
+    assert panel_d.sliders and all(s.isVisible() for s in panel_d.sliders)  # rebuilt rows are shown
 
     # The core on the same latents and labels.
     rows = [reg.ids.index(first), reg.ids.index(second)]

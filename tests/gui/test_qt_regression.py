@@ -13,7 +13,7 @@ from large_gui.render import to_uint8
 from large_gui.widgets.regression_panel import format_metric
 from PySide6.QtCore import QThreadPool
 
-from large_toolkit.io.png import write_png
+from large_toolkit.io.images import write_image
 from large_toolkit.regression.features import FeatureSpec
 from large_toolkit.regression.run import regress
 from large_toolkit.types import Latents, LatentSpace
@@ -83,7 +83,7 @@ def test_folder_and_labels_csv_through_an_inverter(window, qtbot, tmp_path):
     folder = tmp_path / "images"
     folder.mkdir()
     for image_id, frame in zip(ids, frames, strict=True):
-        write_png(folder / f"{image_id}.png", frame)
+        write_image(folder / f"{image_id}.png", frame)
     labels = tmp_path / "labels.csv"
     labels.write_text("id,age\n" + "".join(f"{k}.png,{i * 10}\n" for i, k in enumerate(ids)))
     panel = window.regression_panel
@@ -105,7 +105,7 @@ def test_label_column_combo_picks_the_ground_truth(window, qtbot, tmp_path):
     folder = tmp_path / "images"
     folder.mkdir()
     for image_id, frame in zip(ids, frames, strict=True):
-        write_png(folder / f"{image_id}.png", frame)
+        write_image(folder / f"{image_id}.png", frame)
     labels = tmp_path / "labels.csv"
     labels.write_text("id,age,smile\n" + "".join(f"{k}.png,{i * 10},{-i}\n" for i, k in enumerate(ids)))
     panel = window.regression_panel

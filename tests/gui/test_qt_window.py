@@ -31,12 +31,15 @@ def window(qtbot, toy_host, toy_gen):
     QThreadPool.globalInstance().waitForDone(WAIT)
 
 
-def _compute(qtbot, win, finder: str = "toy", options: str = "") -> None:
+def _compute(qtbot, win, finder: str = "toy", options: str = "", tick: bool = True) -> None:
+    """Compute directions through the UI; ``tick`` then ticks the first one, as a user would."""
     panel = win.directions_panel
     panel.finder.setCurrentText(finder)
     panel.options.setText(options)
     qtbot.mouseClick(panel.compute_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.list.count() > 0, timeout=WAIT)
+    if tick:
+        panel.list.item(0).setCheckState(Qt.CheckState.Checked)
 
 
 def test_window_opens_with_a_generator(window, tmp_path, qtbot):
@@ -56,17 +59,36 @@ def test_model_panel_loads_from_the_registry(qtbot, toy_host):
 
 
 def test_computing_directions_populates_the_list(window, qtbot):
-    _compute(qtbot, window)
+    _compute(qtbot, window, tick=False)
     panel = window.directions_panel
     assert panel.list.count() == 5
     assert panel.list.item(0).text().startswith("toy_0")
-    assert len(panel.sliders) == 1  # the first direction gets a slider at once
+    assert len(panel.sliders) == 0  # nothing is ticked for the user
+    qtbot.waitUntil(lambda: len(panel.thumbnails) == 5, timeout=WAIT)  # a strip per direction in the list
+    assert not panel.list.item(4).icon().isNull()
+    strip = panel.thumbnails[0]
+    assert strip.shape[1] == 3 * strip.shape[0]  # three frames: -3, 0, +3
+    assert not any(e.selected for e in window.state.entries)
+    panel.list.item(2).setCheckState(Qt.CheckState.Checked)
+    assert len(panel.sliders) == 1
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    slider = panel.sliders[0]
+    top_left = slider.mapTo(window, slider.rect().topLeft())
+    bottom = top_left.y() + slider.height()
+    assert top_left.y() >= 0 and bottom <= window.height()  # in view without scrolling at 1280x720
+    viewport = window.sliders_area.viewport()
+    inside = slider.mapTo(viewport, QPoint(0, 0))
+    assert inside.y() >= 0 and inside.y() + slider.height() <= viewport.height()  # not scrolled away
     qtbot.waitUntil(lambda: window.state.importance is not None, timeout=WAIT)
     assert len(window.state.importance) == window.state.num_ws
 
 
 def test_moving_a_slider_rerenders(window, qtbot):
     _compute(qtbot, window)
+    qtbot.waitUntil(lambda: window.view.original.frame is not None, timeout=WAIT)
+    original = window.view.original.frame.copy()
     before = window.view.frame.copy()
     pixmap_before = window.view.image.pixmap().toImage()
     with qtbot.waitSignal(window.renderer.rendered, timeout=WAIT):
@@ -75,6 +97,8 @@ def test_moving_a_slider_rerenders(window, qtbot):
     assert window.state.entries[0].alpha == pytest.approx(6.0)
     assert not np.array_equal(before, window.view.frame)
     assert window.view.image.pixmap().toImage() != pixmap_before
+    assert np.array_equal(window.view.original.frame, original)  # the original stays beside the edit
+    assert not np.array_equal(window.view.original.frame, window.view.frame)
 
 
 def test_ticking_a_direction_adds_a_slider(window, qtbot):
@@ -149,9 +173,9 @@ def test_reset_and_edit_strip_and_export(window, qtbot, tmp_path):
     assert window.view.strip.frame.shape == (32, 32 * 5, 3)
     out = tmp_path / "frame.png"
     window.view.export(str(out))
-    from large_toolkit.io.png import read_png
+    from large_toolkit.io.images import read_image
 
-    assert np.array_equal(read_png(out), window.view.frame)
+    assert np.array_equal(read_image(out), window.view.frame)
 
 
 def test_save_and_load_directions(window, qtbot, tmp_path):

@@ -9,6 +9,7 @@ from large_gui.edits import apply_edits, layer_mask, style_delta
 from large_gui.regression_model import fit_summary, label_columns, read_labels_csv, suggest_next
 from large_gui.state import ExplorerState
 
+from large_toolkit.errors import UserInputError
 from large_toolkit.testing import ToyGenerator
 from large_toolkit.types import Direction, DirectionSet, LatentSpace
 
@@ -49,6 +50,7 @@ def test_change_callbacks_carry_topics(state):
 
 def test_w_mode_edits_every_layer(state):
     state.set_directions(_dirs(state.generator))
+    state.set_selected(0, True)  # nothing is ticked after a compute
     state.set_alpha(0, 2.0)
     ws, offset = state.edited_ws()
     d = state.entries[0].direction.vector
@@ -58,6 +60,7 @@ def test_w_mode_edits_every_layer(state):
 
 def test_layer_range_restricts_the_edit_and_switches_to_wplus(state):
     state.set_directions(_dirs(state.generator))
+    state.set_selected(0, True)  # nothing is ticked after a compute
     state.set_selected(1, True)
     state.set_alpha(0, 2.0)
     state.set_alpha(1, -1.0)
@@ -73,6 +76,7 @@ def test_layer_range_restricts_the_edit_and_switches_to_wplus(state):
 
 def test_unselecting_a_direction_drops_its_slider_value(state):
     state.set_directions(_dirs(state.generator))
+    state.set_selected(0, True)  # nothing is ticked after a compute
     state.set_alpha(0, 3.0)
     state.set_selected(0, False)
     assert state.entries[0].alpha == 0.0
@@ -110,7 +114,7 @@ def test_regression_refits_when_a_label_is_entered(state):
     distances = np.array([-2.0, -1.0, 0.0, 1.0, 2.0, 3.0])
     truth = {k: 2.0 * d + 1.0 for k, d in zip(ids, distances, strict=True)}
     state.set_regression_data(ids, distances, truth)
-    assert state.regression.fit is None and state.regression.suggestions[0] == "img0"
+    assert state.regression.fit is None and state.regression.suggestions == ["img1", "img2", "img4"]  # the core's
     state.set_label("img0", truth["img0"])
     assert state.regression.error and "2 labels" in state.regression.error
     state.set_label("img5", truth["img5"])
@@ -130,11 +134,14 @@ def test_fit_summary_scores_only_unlabelled_images():
     assert fit.mae == pytest.approx((0.5 + 0.0) / 2)
 
 
-def test_suggestions_spread_along_the_distance_axis():
-    ids = list("abcde")
-    distances = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
-    assert suggest_next(ids, distances, {}, k=3) == ["a", "e", "c"]
-    assert suggest_next(ids, distances, {"a": 1.0}, k=1) == ["e"]
+def test_suggestions_are_the_cores():
+    from large_toolkit.regression.advice import suggest_labels
+
+    ids = [f"i{j}" for j in range(40)]
+    distances = np.random.default_rng(0).normal(size=40)
+    core = suggest_labels(distances, 2, [3]).rows.tolist()
+    assert suggest_next(ids, distances, {"i3": 1.0}, k=2) == [ids[j] for j in core]
+    assert suggest_next(ids, distances, {}, k=3) == [ids[j] for j in suggest_labels(distances, 3).rows.tolist()]
 
 
 def test_label_columns_match_what_the_core_reader_accepts(tmp_path):
@@ -142,8 +149,26 @@ def test_label_columns_match_what_the_core_reader_accepts(tmp_path):
     comma.write_text("image,head_size,light_intensity\na.png,7.0,0.8\nb.png,9.0,1.1\n")
     assert label_columns(str(comma)) == ["head_size", "light_intensity"]
     assert read_labels_csv(str(comma), "light_intensity") == {"a": 0.8, "b": 1.1}
-    assert read_labels_csv(str(comma)) == {"a": 7.0, "b": 9.0}  # no column: the second, as the CLI
+    with pytest.raises(UserInputError, match="2 label columns"):  # no column: an error, as the CLI
+        read_labels_csv(str(comma))
     spaced = tmp_path / "labels.txt"
     spaced.write_text("id age\na 3\n")
     assert label_columns(str(spaced)) == ["age"]
     assert label_columns(str(tmp_path / "missing.csv")) == []
+
+
+def test_a_direction_can_have_its_own_layer_range(state):
+    state.set_directions(_dirs(state.generator))
+    state.set_selected(0, True)
+    state.set_selected(1, True)
+    state.set_alpha(0, 2.0)
+    state.set_alpha(1, -1.0)
+    state.set_entry_layers(1, "2-3")
+    ws, _ = state.edited_ws()
+    delta = ws - state.base_ws
+    d0, d1 = (state.entries[i].direction.vector.float() for i in (0, 1))
+    for row in range(state.num_ws):
+        expected = 2.0 * d0 + (-1.0 * d1 if row in (2, 3) else 0.0)
+        assert torch.allclose(delta[row], expected, atol=1e-5)
+    state.set_entry_layers(1, "")
+    assert state.entries[1].layers is None

@@ -22,7 +22,7 @@ from large_inverters.small_encoder import TrainConfig, save_encoder, train_encod
 
 from large_toolkit.errors import UserInputError
 from large_toolkit.io.artifacts import load_latents
-from large_toolkit.io.png import read_png, to_uint8, write_png
+from large_toolkit.io.images import read_image, to_uint8, write_image
 from large_toolkit.plugins import get_host
 from large_toolkit.testing import ToyGenerator
 from large_toolkit.types import LatentSpace
@@ -35,7 +35,7 @@ def _write_images(folder: Path, n: int, seed: int = 5) -> list[Path]:
     with torch.no_grad():
         images = g.synthesis(g.mapping(g.sample_z(n, seed)))
     folder.mkdir(parents=True, exist_ok=True)
-    return [write_png(folder / f"img{i:04d}.png", a) for i, a in enumerate(to_uint8(images.numpy()))]
+    return [write_image(folder / f"img{i:04d}.png", a) for i, a in enumerate(to_uint8(images.numpy()))]
 
 
 def _encoder(tmp_path: Path) -> Path:
@@ -74,8 +74,6 @@ def test_kill_and_resume_gives_identical_latents(tmp_path):
         "imgs",
         "--batch-size",
         "4",
-        "--device",
-        "cpu",
         "--json",
     ]
     # Uninterrupted reference run.
@@ -106,7 +104,7 @@ def test_kill_and_resume_gives_identical_latents(tmp_path):
     assert meta["inverter"] == "encoder" and not parts.exists()
     report = json.loads((tmp_path / "lat.report.json").read_text())
     assert [r["id"] for r in report["images"]] == ids and all(0 < r["ssim"] <= 1 for r in report["images"])
-    assert read_png(tmp_path / "lat.preview.png").shape == (32, 128, 3)  # 2 rows x 8 previews of 16 px
+    assert read_image(tmp_path / "lat.preview.png").shape == (32, 128, 3)  # 2 rows x 8 previews of 16 px
 
 
 def _job(tmp_path, paths, out="o.safetensors", **kw):
@@ -144,7 +142,7 @@ def test_projector_job_report_shard_and_resume_rules(tmp_path):
 def test_image_validation_and_resize_policy(tmp_path):
     folder = tmp_path / "imgs"
     folder.mkdir()
-    write_png(folder / "big.png", np.full((32, 32, 3), 128, np.uint8))
+    write_image(folder / "big.png", np.full((32, 32, 3), 128, np.uint8))
     args = [
         "invert",
         "--backend",
@@ -157,21 +155,17 @@ def test_image_validation_and_resize_policy(tmp_path):
         str(folder),
         "--out",
         "x.safetensors",
-        "--device",
-        "cpu",
         "--no-report",
     ]
-    proc = _cli(args, tmp_path)
+    proc = _cli([*args, "--resize", "error"], tmp_path)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 2 and "32x32" in err and "--resize" in err
-    proc = _cli([*args, "--resize", "area", "--shard", "0/2", "--json"], tmp_path)
+    assert proc.returncode == 2 and "32x32" in err and "--resize" in err and len(err.strip().splitlines()) <= 2
+    write_image(folder / "alpha.png", np.zeros((16, 16, 4), np.uint8))  # RGBA: composited onto white
+    proc = _cli([*args, "--shard", "1/2", "--json"], tmp_path)  # big.png; default: center-crop, with one note line
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert json.loads(out)["images"] == 1
-    write_png(folder / "alpha.png", np.zeros((16, 16, 4), np.uint8))
-    proc = _cli([*args, "--resize", "area"], tmp_path)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 2 and "alpha" in err
+    assert "center-cropped to a square and resized to 16x16 (--resize center-crop" in err
 
 
 def test_train_encoder_command(tmp_path):
@@ -189,8 +183,6 @@ def test_train_encoder_command(tmp_path):
             "--out",
             "enc.safetensors",
             "--json",
-            "--device",
-            "cpu",
         ],
         tmp_path,
     )

@@ -71,7 +71,7 @@ def test_export_npy_and_csv(tmp_path, lat_file):
     assert (tmp_path / "codes.ids.txt").read_text().split() == ids
     assert _cli("export", "latents", path, "--format", "csv", "-o", tmp_path / "codes.csv").exit_code == 0
     rows = (tmp_path / "codes.csv").read_text().splitlines()
-    assert rows[0].split(",")[:3] == ["id", "v0", "v1"] and len(rows) == 6
+    assert rows[0].split(",")[:3] == ["id", "l0_v0", "l0_v1"] and len(rows) == 6  # W+ [5, 4, 8]: layer_channel
     values = np.array([[float(v) for v in r.split(",")[1:]] for r in rows[1:]], dtype=np.float32)
     assert np.array_equal(values, lat.tensor.reshape(5, -1).numpy())
     bad = _cli("export", "latents", path, "--format", "tf", "-o", tmp_path / "x")

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from large_toolkit.cli.app import build_app
-from large_toolkit.io.png import read_png
+from large_toolkit.io.images import read_image
 
 
 def _run(*args: str):
@@ -25,7 +25,7 @@ def test_generate_grid_folder_and_npy(shared_fixtures: Path, tmp_path: Path) -> 
         "generate", "--checkpoint", ckpt, "--seeds", "0-7", "--trunc", "0.7", "--out", str(tmp_path / "grid.png")
     )
     assert res.exit_code == 0, res.output
-    assert read_png(tmp_path / "grid.png").shape == (96, 96, 3)
+    assert read_image(tmp_path / "grid.png").shape == (96, 96, 3)
     frames = str(tmp_path / "frames")
     res = _run("generate", "--checkpoint", ckpt, "--seeds", "1,5", "--noise-mode", "none", "--out", frames)
     assert res.exit_code == 0, res.output
@@ -125,4 +125,4 @@ def test_real_subprocess_generate(shared_fixtures: Path, tmp_path: Path) -> None
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert read_png(out).shape == (64, 64, 3)
+    assert read_image(out).shape == (64, 64, 3)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QSize, Qt, Slot
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -51,8 +52,16 @@ def parse_options(text: str) -> dict[str, Any]:
     return options
 
 
+def _span_text(rows: list[int] | None) -> str:
+    if not rows:
+        return ""
+    return f"{rows[0]}-{rows[-1]}" if rows == list(range(rows[0], rows[-1] + 1)) and len(rows) > 1 else ",".join(
+        map(str, rows)
+    )
+
+
 class DirectionSlider(QWidget):
-    """One row: name, a ±10 slider in 0.1 steps, and the current alpha."""
+    """One row: name, a ±10 slider in 0.1 steps, the current alpha, and this direction's own w layers."""
 
     def __init__(self, state: ExplorerState, index: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,11 +75,27 @@ class DirectionSlider(QWidget):
         self.value = QLabel(f"{entry.alpha:+.1f}")
         self.value.setMinimumWidth(40)
         self.slider.valueChanged.connect(self._moved)
+        self.layers = QLineEdit(_span_text(entry.layers))
+        self.layers.setPlaceholderText("layers")
+        self.layers.setToolTip("w layers this direction edits, e.g. 2-5 or 0,3 (empty: the panel's range)")
+        self.layers.setMaximumWidth(70)
+        self.layers.editingFinished.connect(self._layers_changed)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.name)
         row.addWidget(self.slider, 1)
         row.addWidget(self.value)
+        row.addWidget(self.layers)
+
+    def _layers_changed(self) -> None:
+        from large_toolkit.errors import UserInputError
+
+        try:
+            self.state.set_entry_layers(self.index, self.layers.text())
+            self.layers.setStyleSheet("")
+        except UserInputError as exc:
+            self.layers.setStyleSheet("color: #b00020")
+            self.layers.setToolTip(exc.one_line())
 
     def _moved(self, value: int) -> None:
         alpha = value / SLIDER_STEPS
@@ -83,6 +108,11 @@ class DirectionSlider(QWidget):
         self.slider.setValue(round(alpha * SLIDER_STEPS))
         self.slider.blockSignals(False)
         self.value.setText(f"{alpha:+.1f}")
+
+
+DEFAULT_FINDER = "sefa"
+THUMBNAIL_STEPS = (-3.0, 0.0, 3.0)
+THUMBNAIL_LIMIT = 32
 
 
 class DirectionsPanel(QGroupBox):
@@ -108,12 +138,16 @@ class DirectionsPanel(QGroupBox):
         self.progress.setMaximumHeight(10)
         self.status = QLabel("")
         self.list = QListWidget()
-        self.list.setMaximumHeight(140)
+        self.list.setMaximumHeight(160)
+        self.list.setIconSize(QSize(72, 24))  # a 3-frame strip per direction
+        self.thumb_job: Job | None = None
+        self.thumbnails: list[Any] = []
         self.list.itemChanged.connect(self._item_changed)
         self.list.currentRowChanged.connect(self._row_changed)
         self.sliders_box = QWidget()
         self.sliders_layout = QVBoxLayout(self.sliders_box)
         self.sliders_layout.setContentsMargins(0, 0, 0, 0)
+        self.sliders_layout.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.sliders: list[DirectionSlider] = []
         self.layer_start, self.layer_end = QSpinBox(), QSpinBox()
         self.layer_start.valueChanged.connect(self._range_changed)
@@ -164,6 +198,8 @@ class DirectionsPanel(QGroupBox):
         for name, reg in sorted(get_host().registries["direction_finder"].items()):
             self.finder.addItem(name)
             self.finder.setItemData(self.finder.count() - 1, reg.description, Qt.ItemDataRole.ToolTipRole)
+        if self.finder.findText(DEFAULT_FINDER) >= 0:
+            self.finder.setCurrentText(DEFAULT_FINDER)  # closed form, no training: the right first try
 
     def _finder_changed(self, name: str) -> None:
         """Rebuild the options form from the chosen finder's declaration."""
@@ -226,8 +262,47 @@ class DirectionsPanel(QGroupBox):
 
     @Slot(object)
     def _computed(self, dirs: Any) -> None:
+        job = self.job
+        if job is not None and job.token.cancelled:
+            return  # finished before Cancel reached it, but the user has cancelled: discard
         self.state.set_directions(dirs)
         self.status.setText(f"{len(dirs)} directions ({dirs.score_name})")
+
+    def render_thumbnails(self) -> None:
+        """A small strip per direction in the list (the start code at -step, 0, +step), rendered in a worker."""
+        generator, base = self.state.generator, self.state.base_ws
+        directions = [e.direction for e in self.state.entries[:THUMBNAIL_LIMIT]]
+        if generator is None or base is None or not directions:
+            return
+        if self.thumb_job is not None:
+            self.thumb_job.cancel()
+        base = base.clone()
+
+        def work(_progress: Any, token: Any) -> list[Any]:
+            from large_gui.render import render_strip
+
+            strips = []
+            for direction in directions:
+                if token.cancelled:
+                    break
+                strips.append(render_strip(generator, base, direction, None, THUMBNAIL_STEPS))
+            return strips
+
+        self.thumb_job = Job(work)
+        self.thumb_job.signals.result.connect(self._thumbnails)
+        start_job(self.thumb_job)
+
+    @Slot(object)
+    def _thumbnails(self, strips: list[Any]) -> None:
+        from large_gui.qimage import to_pixmap
+
+        height = self.list.iconSize().height()
+        for row, strip in enumerate(strips):
+            item = self.list.item(row)
+            if item is not None:
+                pixmap = to_pixmap(strip)
+                item.setIcon(QIcon(pixmap.scaledToHeight(height)))
+        self.thumbnails = strips
 
     @Slot(str)
     def _failed(self, message: str) -> None:
@@ -263,6 +338,7 @@ class DirectionsPanel(QGroupBox):
         self.sliders = [DirectionSlider(self.state, i, self.sliders_box) for i in self.state.selected_indices()]
         for slider in self.sliders:
             self.sliders_layout.addWidget(slider)
+            slider.show()  # a child added to a visible parent stays hidden until shown
 
     def _item_changed(self, item: QListWidgetItem) -> None:
         self.state.set_selected(self.list.row(item), item.checkState() == Qt.CheckState.Checked)
@@ -293,6 +369,8 @@ class DirectionsPanel(QGroupBox):
         self.layer_start.setToolTip("" if wplus else "W mode edits every layer; choosing a range switches to W+")
 
     def _on_state(self, topic: str) -> None:
+        if topic in ("directions", "latent"):
+            self.render_thumbnails()
         if topic in ("directions", "generator"):
             self._rebuild_list()
             self._rebuild_sliders()

@@ -5,10 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-import numpy as np
 import torch
 from PySide6.QtCore import Slot
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -23,7 +21,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from large_gui.qimage import from_qimage
 from large_gui.state import ExplorerState
 from large_gui.widgets.options_form import OptionsForm
 from large_gui.workers import Job, start_job
@@ -31,12 +28,13 @@ from large_gui.workers import Job, start_job
 MODE_LABELS = {"w": "W (one code, every layer)", "wplus": "W+ (edit chosen layers)"}
 
 
-def image_to_tensor(frame: np.ndarray, resolution: int) -> torch.Tensor:
-    """uint8 HWC -> float ``[1, 3, R, R]`` in [-1, 1], resized to the generator's resolution."""
-    x = torch.from_numpy(frame).permute(2, 0, 1).float().unsqueeze(0) / 127.5 - 1.0
-    if x.shape[-1] != resolution or x.shape[-2] != resolution:
-        x = torch.nn.functional.interpolate(x, size=(resolution, resolution), mode="area")
-    return x
+def image_to_tensor(path: str, resolution: int) -> torch.Tensor:
+    """An image file -> float ``[1, 3, R, R]`` in [-1, 1] through the core reader (every format, EXIF, the
+    ``center-crop`` resize rule), exactly as ``large-tk invert`` reads it."""
+    from large_toolkit.io.images import fit_to_resolution, read_image
+
+    frame = fit_to_resolution(read_image(path), resolution)
+    return torch.from_numpy(frame).permute(2, 0, 1).float().unsqueeze(0) / 127.5 - 1.0
 
 
 class LatentPanel(QGroupBox):
@@ -122,18 +120,25 @@ class LatentPanel(QGroupBox):
             self.status.setText(f"start: {self.state.base_source}")
 
     def _choose_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Image to invert", "", "Images (*.png *.jpg *.jpeg);;All (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Image to invert", "", "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff);;All (*)"
+        )
         if path:
             self.invert(path)
 
     def invert(self, path: str) -> None:
         """Read ``path`` and invert it with the chosen inverter; the result becomes the base code (W+)."""
         generator, name = self.state.generator, self.inverter.currentText()
-        image = QImage(path)
-        if generator is None or image.isNull():
-            self.status.setText("load a model first" if generator is None else f"cannot read {path}")
+        if generator is None:
+            self.status.setText("load a model first")
             return
-        images = image_to_tensor(from_qimage(image), generator.resolution)
+        from large_toolkit.errors import UserInputError
+
+        try:
+            images = image_to_tensor(path, generator.resolution)
+        except UserInputError as exc:
+            self.status.setText(f"error: {exc.one_line()}")
+            return
         device = self.device
         try:
             options = self.inverter_form.values()

@@ -81,15 +81,15 @@ class LayersView(QGroupBox):
     """Computes importance for the current direction in a worker and binds clicks to the layer range."""
 
     def __init__(self, state: ExplorerState, parent: QWidget | None = None) -> None:
-        super().__init__("Layers (importance of the current direction; click a bar to edit only that layer)", parent)
+        super().__init__("Layers of the current direction (click a bar to edit only that layer)", parent)
         self.state = state
         self.bars = LayerBars()
         self.bars.clicked.connect(state.restrict_to_layer)
         self.status = QLabel("")
         recompute = QPushButton("Recompute")
         recompute.clicked.connect(self.compute)
-        study = QPushButton("Gradient study")
-        study.setToolTip("the released gradient-based layer weights (large-tk layers); slow on a CPU")
+        study = QPushButton("Importance")
+        study.setToolTip("the gradient importance study, the same call and numbers as `large-tk layers`")
         study.clicked.connect(lambda: self.compute("gradient"))
         all_layers = QPushButton("All layers")
         all_layers.clicked.connect(state.all_layers)
@@ -120,7 +120,8 @@ class LayersView(QGroupBox):
             return layer_importance(generator, base.clone(), direction, method)
 
         self.method = method
-        self.status.setText(f"computing {method} importance of {direction.name}…")
+        what = "pixel change" if method == "edit" else "layer importance"
+        self.status.setText(f"computing the {what} of {direction.name}…")
         self.job = Job(work)
         self.job.signals.result.connect(self._computed)
         self.job.signals.error.connect(self._failed)
@@ -130,7 +131,11 @@ class LayersView(QGroupBox):
     def _computed(self, values: list[float]) -> None:
         self.state.set_importance(values)
         name = self.state.current_direction.name if self.state.current_direction is not None else ""
-        what = "mean |Δpixel| per w index" if self.method == "edit" else "gradient layer weights"
+        what = (
+            "pixel change per w index (mean |Δpixel|; press Importance for the layer importance)"
+            if self.method == "edit"
+            else "layer importance (gradient study, as large-tk layers)"
+        )
         self.status.setText(f"{name}: {what}")
 
     @Slot(str)

@@ -8,12 +8,11 @@ typed label is a 1-D fit and runs at once on the GUI thread.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Slot
-from PySide6.QtGui import QIcon, QImage
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -30,17 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from large_gui.qimage import from_qimage, to_pixmap
+from large_gui.qimage import to_pixmap
 from large_gui.regression_model import distances_for, label_columns, read_labels_csv, sorted_order
 from large_gui.state import ExplorerState
 from large_gui.widgets.scatter import ScatterPlot
 from large_gui.workers import Job, start_job
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-
-
-def list_images(folder: str) -> list[Path]:
-    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def format_metric(value: float | None) -> str:
@@ -182,24 +175,25 @@ class RegressionPanel(QGroupBox):
         def work(progress: Any, token: Any) -> Any:
             import torch
 
-            from large_gui.widgets.latent_panel import image_to_tensor
+            from large_toolkit.data.folders import id_key, read_image_folder
             from large_toolkit.plugins import get_host
             from large_toolkit.runner import resolve_device
             from large_toolkit.types import LatentSpace
 
-            paths = list_images(folder)
-            if not paths:
-                raise ValueError(f"no PNG/JPEG images in {folder}")
-            frames = [from_qimage(QImage(str(p))) for p in paths]
+            # the core's lister and reader, as `regress --images`: every format, EXIF, one resize rule
+            read = read_image_folder(folder, find_labels=False, resolution=generator.resolution)
+            frames = list(read.images)
             truth = read_labels_csv(labels_path, column) if labels_path else {}
-            batch = torch.cat([image_to_tensor(f, generator.resolution) for f in frames])
-            inverter = get_host().inverter(name).create(
-                generator=generator, checkpoint=None, device=str(resolve_device(device))
+            batch = torch.from_numpy(read.images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+            inverter = (
+                get_host()
+                .inverter(name)
+                .create(generator=generator, checkpoint=None, device=str(resolve_device(device)))
             )
             progress(0, 1)
             latents = inverter.invert(batch.to(generator.device), generator, LatentSpace.WPLUS).latents
             progress(1, 1)
-            return [p.stem for p in paths], latents.to("cpu"), frames, truth
+            return [id_key(i) for i in read.ids], latents.to("cpu"), frames, truth
 
         self.status.setText(f"inverting {folder} with {name}…")
         self.load_button.setEnabled(False)
@@ -289,9 +283,7 @@ class RegressionPanel(QGroupBox):
             )
             # full precision on hover, so the numbers can be copied and compared with ``large-tk regress``
             self.metrics.setToolTip(f"MAE {fit.mae!r}\nR² {fit.r2!r}\nslope {fit.slope!r}\nintercept {fit.intercept!r}")
-        self.suggestions.setText(
-            "Label these next: " + ", ".join(reg.suggestions) if reg.suggestions else ""
-        )
+        self.suggestions.setText("Label these next: " + ", ".join(reg.suggestions) if reg.suggestions else "")
         self._fill_strip()
 
     def _fill_strip(self) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtCore import QSize, Qt, Slot
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from large_gui.qimage import to_pixmap
-from large_gui.state import ExplorerState
+from large_gui.state import ExplorerState, RenderRequest
 from large_gui.workers import Job, start_job
 
 
@@ -61,7 +62,8 @@ class ImageView(QGroupBox):
     def __init__(self, state: ExplorerState, parent: QWidget | None = None) -> None:
         super().__init__("View", parent)
         self.state = state
-        self.image = FrameLabel(QSize(320, 320))
+        self.original = FrameLabel(QSize(200, 200))  # the unedited code, beside the edit
+        self.image = FrameLabel(QSize(200, 200))
         self.info = QLabel("no model loaded")
         self.strip = FrameLabel(QSize(320, 64))
         self.strip.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -82,13 +84,44 @@ class ImageView(QGroupBox):
         row.addWidget(self.strip_steps)
         row.addStretch(1)
         row.addWidget(export)
+        pair = QGridLayout()
+        pair.addWidget(QLabel("original"), 0, 0, Qt.AlignmentFlag.AlignHCenter)
+        pair.addWidget(QLabel("edited"), 0, 1, Qt.AlignmentFlag.AlignHCenter)
+        pair.addWidget(self.original, 1, 0)
+        pair.addWidget(self.image, 1, 1)
+        pair.setRowStretch(1, 1)
         column = QVBoxLayout(self)
-        column.addWidget(self.image, 1)
+        column.addLayout(pair, 1)
         column.addWidget(self.info)
         column.addLayout(row)
         column.addWidget(self.strip)
         self.strip_job: Job | None = None
+        self.original_job: Job | None = None
         self.last_ms: float | None = None
+        state.changed.connect(self._on_state)
+
+    def _on_state(self, topic: str) -> None:
+        if topic in ("generator", "latent"):
+            self.render_original()
+
+    def render_original(self) -> None:
+        """Render the current start code without any edit, in a worker, for the left-hand frame."""
+        generator, base = self.state.generator, self.state.base_ws
+        if generator is None or base is None:
+            self.original.set_frame(None)
+            return
+        if self.original_job is not None:
+            self.original_job.cancel()
+        request = RenderRequest(0, base.clone(), None)
+
+        def work(_progress: Any, _token: Any) -> np.ndarray:
+            from large_gui.render import render_request
+
+            return render_request(generator, request)
+
+        self.original_job = Job(work)
+        self.original_job.signals.result.connect(self.original.set_frame)
+        start_job(self.original_job)
 
     @property
     def frame(self) -> np.ndarray | None:
@@ -137,13 +170,13 @@ class ImageView(QGroupBox):
 
     def export(self, path: str, strip: bool = False) -> None:
         """Write the current frame (or the strip) with the core's PNG writer."""
-        from large_toolkit.io.png import write_png
+        from large_toolkit.io.images import write_image
 
         frame = self.strip.frame if strip else self.frame
         if frame is None:
             self.info.setText("nothing to export yet")
             return
-        write_png(path, frame)
+        write_image(path, frame)
         self.info.setText(f"wrote {path}")
 
 

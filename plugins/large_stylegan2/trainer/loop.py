@@ -46,7 +46,7 @@ from large_toolkit.api import (
     make_grid,
     save_tensors,
     to_uint8,
-    write_png,
+    write_image,
 )
 
 STATE_FORMAT = "large-tk/stylegan2-training-state"
@@ -287,7 +287,7 @@ class Trainer:
         with torch.no_grad():
             z = torch.randn(rows * rows, self.opts.z_dim, generator=torch.Generator().manual_seed(seed)).to(self.device)
             img = self.G_ema.synthesis(self.G_ema.mapping(z), noise_mode="const")
-        write_png(path, make_grid(to_uint8(img.cpu().numpy()), columns=rows))
+        write_image(path, make_grid(to_uint8(img.cpu().numpy()), columns=rows))
 
     @classmethod
     def resume(

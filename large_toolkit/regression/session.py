@@ -1,0 +1,254 @@
+"""Everything ``regress`` needs before fitting: latents, ids, the direction and the labels, from any entry.
+
+Why a core module: the CLI and the GUI must read the same images, invert them the same way and match the
+same labels by the same rules, so that both report the same numbers.  Three entries:
+
+* ``latents`` (from ``large-tk invert``): no generator is loaded unless the direction needs one, and then
+  the default (bundled) generator is checked against the fingerprint recorded in the latents;
+* ``images`` (a folder, files or globs; any format Pillow reads, resized by one rule) + labels;
+* neither: the bundled demo set with its ground truth.
+
+The label column used is always named (``column``), and a table with several columns needs
+``label_column``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from large_toolkit.errors import ArtifactMismatchError, UserInputError
+from large_toolkit.regression.features import FeatureSpec
+
+
+@dataclass
+class RegressionInputs:
+    latents: Any
+    ids: list[str]
+    direction: Any
+    rows: list[int]
+    values: list[float]
+    column: str
+    generator: Any = None
+    fingerprint: str | None = None
+    pixels: np.ndarray | None = None
+    groups: list[str] | None = None
+    train_size: int | None = None
+    demo: bool = False
+    info: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _groups(labels: Path, group_column: str, ids: Sequence[str], rows: Sequence[int]) -> list[str]:
+    """The group key of every labelled row, read as text from ``group_column`` of the labels file."""
+    from large_toolkit.data.folders import _split_rows, id_key
+
+    table = _split_rows(Path(labels).read_text(encoding="utf-8-sig"))
+    header = [h.strip() for h in table[0]]
+    if group_column not in header:
+        raise UserInputError(f"{labels} has no column {group_column!r}", hint=f"columns: {', '.join(header)}")
+    key = header.index("image") if "image" in header else 0
+    col = header.index(group_column)
+    by_id = {id_key(r[key]): r[col].strip() for r in table[1:] if len(r) > max(key, col)}
+    return [by_id[id_key(ids[r])] for r in rows]
+
+
+AUTO_CANDIDATES = "sefa:0-9"
+
+
+def is_direction_set(direction: str) -> bool:
+    """``auto``, a range (``sefa:0-9``) or a comma list name several candidates to choose from."""
+    from large_toolkit.cli.latent_inputs import expand_specs
+
+    return direction == "auto" or "," in direction or len(expand_specs([direction])) > 1
+
+
+def choose_direction(
+    direction: str,
+    latents: Any,
+    generator: Any,
+    spec: FeatureSpec | None,
+    rows: Sequence[int],
+    values: Sequence[float],
+) -> tuple[Any, str, list[dict[str, Any]]]:
+    """The candidate whose distances predict the labels best by leave-one-out; ``(direction, name, ranking)``."""
+    from large_toolkit.cli.latent_inputs import expand_specs
+    from large_toolkit.directions import resolve_direction
+    from large_toolkit.regression.advice import rank_directions
+    from large_toolkit.regression.features import distance_features, layer_distances
+
+    if len(rows) < 3:
+        raise UserInputError(f"--direction {direction} chooses by leave-one-out and needs 3 labels, got {len(rows)}")
+    names = expand_specs([AUTO_CANDIDATES] if direction == "auto" else direction.split(","))
+    dirs = [resolve_direction(n, generator) for n in names]
+    scalars = [distance_features(latents, d, spec, generator)[:, 0] for d in dirs]
+    per = [layer_distances(latents, d, generator) for d in dirs]
+    scores = rank_directions(names, per, scalars, label_rows=rows, label_values=values)
+    best = names.index(scores[0].name)
+    return dirs[best], names[best], [sc.to_dict() for sc in scores]
+
+
+def _label_rows(
+    ids: list[str],
+    labels: Path | None,
+    pairs: list[str] | None,
+    table: Any,
+    label_column: str | None,
+    group_column: str | None,
+    source: str,
+) -> tuple[list[int], list[float], str]:
+    from large_toolkit.regression.inputs import match_labels, parse_label_pairs, read_label_column
+
+    if labels is not None and pairs:
+        raise UserInputError("give either --labels FILE or --label ID=VALUE pairs, not both")
+    if labels is not None:
+        column, values = read_label_column(labels, label_column, [group_column] if group_column else [])
+        rows, vals = match_labels(ids, values, labels.name)
+    elif pairs:
+        column, (rows, vals) = label_column or "label", match_labels(ids, parse_label_pairs(pairs), "--label")
+    elif table is not None:
+        column, col_values = table.pick(label_column, f"{source}/labels.csv")
+        values = dict(zip(table.ids, col_values.tolist(), strict=True))
+        rows, vals = match_labels(ids, values, "labels.csv")
+    else:
+        raise UserInputError(f"{source} has no labels.csv", hint="pass --labels FILE or --label ID=VALUE")
+    return rows, vals, column
+
+
+def gather_inputs(
+    *,
+    direction: str,
+    backend: str | None = None,
+    checkpoint: str | None = None,
+    images: Sequence[str] | None = None,
+    latents: Path | None = None,
+    labels: Path | None = None,
+    label_pairs: list[str] | None = None,
+    label_column: str | None = None,
+    group_column: str | None = None,
+    inverter: str = "encoder",
+    inverter_checkpoint: str | None = None,
+    resize: str = "center-crop",
+    space: str = "wplus",
+    batch_size: int = 64,
+    use_cache: bool = True,
+    spec: FeatureSpec | None = None,
+) -> RegressionInputs:
+    """Read, invert (cached) and match; see the module docstring."""
+    from large_toolkit.cli.latent_inputs import GeneratorSource
+    from large_toolkit.directions import parse_spec, resolve_direction
+    from large_toolkit.types import LatentSpace
+
+    if latents is not None and images:
+        raise UserInputError("give --latents or --images, not both")
+    demo = latents is None and not images
+    if demo and (labels is not None or label_pairs):
+        raise UserInputError("labels need --images or --latents", hint="the demo brings its own ground truth")
+    if group_column is not None and labels is None:
+        raise UserInputError("--group-column names a column of --labels FILE", hint="add --labels FILE")
+    source = GeneratorSource(backend, checkpoint)
+    notes: list[str] = []
+    info: dict[str, Any] = {}
+    pixels = table = None
+    if latents is not None:
+        from large_toolkit.cli.latent_inputs import load_latent_file
+        from large_toolkit.regression.predict import latent_fingerprint
+
+        lat, ids = load_latent_file(latents)
+        recorded = latent_fingerprint(latents)
+        if LatentSpace.parse(space) is not lat.space and space != "wplus":
+            raise UserInputError(f"{latents} holds {lat.space.value} latents, not {space}")
+        choose = is_direction_set(direction)
+        parsed = parse_spec(AUTO_CANDIDATES if direction == "auto" else direction.split(",")[0])
+        needs_g = not parsed.is_file or lat.space is LatentSpace.S
+        generator = source.get() if needs_g or backend is not None else None
+        if generator is not None and recorded and recorded != generator.fingerprint():
+            raise ArtifactMismatchError(
+                f"{latents} was inverted with generator {recorded}, not {backend or 'the bundled demo generator'}",
+                hint="pass the --backend/--checkpoint the latents were made with",
+            )
+        fingerprint = recorded or (generator.fingerprint() if generator is not None else None)
+        dv = None if choose else resolve_direction(parsed, generator)
+    else:
+        from large_toolkit.latent_cache import invert_images
+        from large_toolkit.plugins import get_host
+        from large_toolkit.runner import Runner
+
+        generator = source.get()
+        choose = is_direction_set(direction)
+        # a bad spec fails before any image is read
+        dv = None if choose else resolve_direction(direction, generator)
+        if demo:
+            from large_toolkit.demo import demo_set
+
+            data = demo_set()
+            pixels, ids, table = data.images, data.ids, data.labels
+        else:
+            from large_toolkit.data.folders import read_image_folder
+
+            folder = read_image_folder(
+                list(images or []),
+                find_labels=labels is None and not label_pairs,
+                resolution=generator.resolution,
+                resize=resize,
+            )
+            pixels, ids, table = folder.images, folder.ids, folder.labels
+            if folder.note:
+                notes.append(folder.note)
+        inv = (
+            get_host()
+            .inverter(inverter)
+            .create(generator, checkpoint=inverter_checkpoint, device=str(generator.device))
+        )
+        runner = Runner(device=generator.device, batch_size=batch_size)
+        lat, info["latents_cached"] = invert_images(pixels, generator, inv, space, runner, use_cache)
+        fingerprint = generator.fingerprint()
+    if demo and choose:
+        raise UserInputError("--direction auto needs your labels", hint="the demo takes one direction, e.g. sefa:3")
+    if demo:
+        from large_toolkit.demo import DEMO_TRAIN, tracked_factor
+        from large_toolkit.regression.features import distance_features
+
+        scalar = distance_features(lat, dv, spec, generator)[:, 0]
+        factor, rho, rhos = tracked_factor(scalar, table)
+        info.update(factor=factor, spearman=rho, spearman_all=rhos)
+        return RegressionInputs(
+            lat,
+            list(ids),
+            dv,
+            list(range(len(ids))),
+            table.column(factor).tolist(),
+            factor,
+            generator,
+            fingerprint,
+            pixels,
+            None,
+            DEMO_TRAIN,
+            True,
+            info,
+            notes,
+        )
+    where = str(images[0]) if images else str(latents)
+    rows, values, column = _label_rows(list(ids), labels, label_pairs, table, label_column, group_column, where)
+    groups = _groups(labels, group_column, ids, rows) if group_column and labels is not None else None
+    if choose:
+        dv, name, ranking = choose_direction(direction, lat, generator, spec, rows, values)
+        top = ranking[0]
+        info.update(direction_chosen=name, direction_ranking=ranking)
+        notes.append(
+            f"direction: {name} chosen from {len(ranking)} candidates by leave-one-out MAE "
+            f"{top['loo_mae']:.4g} (next: {ranking[1]['name']} {ranking[1]['loo_mae']:.4g})"
+            if len(ranking) > 1
+            else f"direction: {name}"
+        )
+    notes.append(
+        f"labels: column '{column}' ({len(rows)} labelled of {len(ids)} images)"
+        + (f", grouped by '{group_column}' ({len(set(groups or []))} groups)" if groups else "")
+    )
+    return RegressionInputs(
+        lat, list(ids), dv, rows, values, column, generator, fingerprint, pixels, groups, None, False, info, notes
+    )

@@ -1,0 +1,101 @@
+"""Two ``invert`` runs on one ``--out``; a kill between the final save and the clean-up."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from large_inverters import job as job_module
+from large_inverters.job import InvertJob, run_job
+from large_toolkit.io.png import to_uint8, write_png
+
+from large_toolkit.io.artifacts import load_latents
+from large_toolkit.plugins import get_host
+from large_toolkit.testing import ToyGenerator
+from large_toolkit.types import LatentSpace
+
+TOY_CLI = Path(__file__).with_name("toy_cli.py")
+
+
+def _write_images(folder: Path, n: int) -> list[Path]:
+    g = ToyGenerator()
+    with torch.no_grad():
+        images = g.synthesis(g.mapping(g.sample_z(n, 5)))
+    folder.mkdir(parents=True, exist_ok=True)
+    return [write_png(folder / f"img{i:04d}.png", a) for i, a in enumerate(to_uint8(images.numpy()))]
+
+
+def _cli(args: list[str], cwd: Path, delay: float) -> subprocess.Popen:
+    env = {**os.environ, "TOY_DELAY": str(delay), "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(
+        [sys.executable, str(TOY_CLI), *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_second_run_on_the_same_out_is_refused_naming_the_first(tmp_path):
+    _write_images(tmp_path / "imgs", 60)
+    args = ["invert", "--backend", "toy", "--inverter", "optim", "--steps", "2", "--images", "imgs"]
+    args += ["--batch-size", "2", "--device", "cpu", "--json", "--out", "lat.safetensors"]
+    first = _cli(args, tmp_path, delay=0.05)
+    parts = tmp_path / ".lat.safetensors.parts"
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(parts.glob("chunk-*.safetensors")):
+        time.sleep(0.05)
+    assert first.poll() is None, "the first run ended before the second started"
+    second = _cli(args, tmp_path, delay=0.0)
+    out2, err2 = second.communicate(timeout=120)
+    out1, err1 = first.communicate(timeout=300)
+    assert first.returncode == 0, err1
+    assert second.returncode == 2 and out2 == ""
+    lines = [ln for ln in err2.splitlines() if ln.strip()]
+    assert len(lines) == 1 and f"another invert run (pid {first.pid}) is writing" in lines[0], lines
+    lat, ids, _ = load_latents(tmp_path / "lat.safetensors")
+    assert ids == [f"img{i:04d}.png" for i in range(60)] and lat.tensor.shape[0] == 60
+    assert json.loads(out1)["images"] == 60
+    assert _leftovers(tmp_path) == []  # no .parts, no .lock, no temp files
+
+
+def _job(tmp_path: Path, paths: list[Path]) -> InvertJob:
+    g = ToyGenerator()
+    inv = get_host().inverter("optim").create(g, num_steps=5, seed=0)
+    return InvertJob(paths, tmp_path / "o.safetensors", inv, "optim", g, LatentSpace.W, 3)
+
+
+def test_kill_between_final_save_and_cleanup_is_repaired(tmp_path, monkeypatch):
+    paths = _write_images(tmp_path / "imgs", 7)
+    reference = run_job(_job(tmp_path / "ref", paths))
+    original = job_module._write_report
+
+    def killed(*args, **kwargs):
+        raise SystemExit(137)  # the process dies after save_latents, before the report and the clean-up
+
+    monkeypatch.setattr(job_module, "_write_report", killed)
+    with pytest.raises(SystemExit):
+        run_job(_job(tmp_path, paths))
+    assert (tmp_path / "o.safetensors").is_file() and (tmp_path / ".o.safetensors.parts").is_dir()
+    assert not (tmp_path / "o.report.json").exists()
+    monkeypatch.setattr(job_module, "_write_report", original)
+    summary = run_job(_job(tmp_path, paths))
+    assert summary["computed"] == 0 and summary["resumed_skipped"] == 7
+    assert (tmp_path / "o.report.json").is_file() and (tmp_path / "o.preview.png").is_file()
+    assert _leftovers(tmp_path) == []
+    lat, ids, _ = load_latents(tmp_path / "o.safetensors")
+    ref, ref_ids, _ = load_latents(Path(reference["out"]))
+    assert ids == ref_ids and torch.equal(lat.tensor, ref.tensor)
+    again = run_job(_job(tmp_path, paths))  # now complete: nothing to do
+    assert again.get("already_complete") is True
