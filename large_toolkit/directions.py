@@ -5,6 +5,8 @@ Grammar (``parse_spec``):
 * ``FINDER:INDEX`` — direction ``INDEX`` of a registered finder (``sefa:3``, ``ganspace:0``)
 * ``FINDER:NAME``  — the direction named ``NAME`` (``interfacegan:smile``)
 * ``FINDER``       — the whole set (where a set is accepted)
+* ``FINDER[:KEY]?k=v&k=v`` — with finder options, typed by the finder's declared ``Options``
+  (``interfacegan:smile?scores=labels.csv&ratio=0.1``, ``ganspace:0?num_samples=100000``)
 * ``file:PATH[:INDEX|:NAME]`` — a direction file in any supported format
   (see :mod:`large_toolkit.io.direction_formats`)
 * a bare ``PATH`` (anything that exists, or contains ``/`` or a known suffix)
@@ -50,6 +52,7 @@ class DirectionSpec:
     finder: str | None = None
     path: str | None = None
     key: int | str | None = None
+    options: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_file(self) -> bool:
@@ -89,12 +92,27 @@ def parse_spec(text: str) -> DirectionSpec:
         if not os.path.exists(spec) and head and os.path.exists(head):  # PATH:INDEX without 'file:'
             return DirectionSpec(spec, path=head, key=_key(tail))
         return DirectionSpec(spec, path=spec)
-    name, _, key = spec.partition(":")
+    head, _, query = spec.partition("?")
+    name, _, key = head.partition(":")
     if not _FINDER_RE.match(name):
         raise UserInputError(
             f"bad direction spec {spec!r}", hint="use FINDER:INDEX, FINDER:NAME, file:PATH[:INDEX] or a file path"
         )
-    return DirectionSpec(spec, finder=name, key=_key(key) if key else None)
+    return DirectionSpec(spec, finder=name, key=_key(key) if key else None, options=_query(query, spec))
+
+
+def _query(query: str, spec: str) -> tuple[tuple[str, str], ...]:
+    """``k=v&k=v`` -> pairs (text; the finder's declared options type them)."""
+    if not query:
+        return ()
+    from large_toolkit.options import parse_pairs
+
+    try:
+        return tuple(parse_pairs(query.split("&"), "option").items())
+    except UserInputError:
+        raise UserInputError(
+            f"bad options in direction spec {spec!r}", hint="use FINDER:KEY?name=value&name=value"
+        ) from None
 
 
 # -- shared numerics ---------------------------------------------------------------------------
@@ -182,14 +200,15 @@ def find_directions(
     from large_toolkit.plugins import load_direction_finder
 
     finder = load_direction_finder(finder_name)
+    finder.check_generator(generator, finder_name)
     merged = finder.merged(config, finder.default_config())
     # Options that only say where the work runs (engine=ray, ray_workers) give the same result: not in the key.
-    where = set(getattr(finder, "execution_options", ()))
+    where = finder.where_options()
     key = {k: v for k, v in merged.items() if k not in where}
     path = cache_path(finder_name, generator.fingerprint(), key) if use_cache else None
     if path is not None and path.is_file():
         return load_directions(path, generator)
-    if progress is not None and hasattr(finder, "progress"):
+    if progress is not None:
         finder.progress = progress
     dirs = finder.find(generator, merged)
     if path is not None:
@@ -214,7 +233,8 @@ def resolve_direction_set(
         return load_direction_file(resolve_checkpoint(parsed.path or ""), generator)
     if generator is None:
         raise UserInputError(f"direction spec {parsed.text!r} needs a generator", hint="pass --backend/--checkpoint")
-    return find_directions(parsed.finder or "", generator, config, use_cache, progress)
+    merged = {**(config or {}), **dict(parsed.options)}
+    return find_directions(parsed.finder or "", generator, merged, use_cache, progress)
 
 
 def pick(dirs: DirectionSet, key: int | str | None, spec_text: str) -> Direction:

@@ -17,10 +17,12 @@ hookspec = pluggy.HookspecMarker("large_toolkit")
 
 @hookspec
 def register_generators(register: Any) -> None:
-    """Call ``register(name, factory, description)`` per Generator backend.
+    """Call ``register(name, factory, description, recognizes=None)`` per Generator backend.
 
     ``factory(checkpoint: str | None, device: str) -> Generator``; ``checkpoint``
-    None means the backend's bundled default, if it has one.
+    None means the backend's bundled default, if it has one.  ``recognizes(path)
+    -> bool`` (optional, cheap: read a header, not the weights) lets commands pick
+    this backend for a checkpoint given without ``--backend``.
     """
 
 
@@ -35,6 +37,15 @@ def register_inverters(register: Any) -> None:
 @hookspec
 def register_direction_finders(register: Any) -> None:
     """Call ``register(name, factory, description)`` per DirectionFinder; ``factory() -> DirectionFinder``."""
+
+
+@hookspec
+def register_direction_formats(register: Any) -> None:
+    """Call ``register(name, factory, description)`` per direction file format a plugin owns.
+
+    ``factory() -> DirectionFormat`` (:mod:`large_toolkit.io.direction_formats`): its
+    ``suffixes``, ``sniff(path)``, ``read(path)`` and, when writable, ``write(path, dirs, generator)``.
+    """
 
 
 @hookspec

@@ -56,11 +56,12 @@ BUILTIN_PLUGINS = {
 #: A third-party import or hook running longer than this is named on stderr while it runs.
 SLOW_NOTE_S = 3.0
 DEFAULT_PLUGIN_TIMEOUT_S = 20.0
-KINDS = ("generator", "inverter", "direction_finder")
+KINDS = ("generator", "inverter", "direction_finder", "direction_format")
 _HOOK_FOR_KIND = {
     "generator": "register_generators",
     "inverter": "register_inverters",
     "direction_finder": "register_direction_finders",
+    "direction_format": "register_direction_formats",
 }
 
 
@@ -396,6 +397,7 @@ def load_generator(backend: str, checkpoint: str | None = None, device: str = "a
     from large_toolkit.runner import resolve_device
 
     generator = get_host().generator(backend).create(checkpoint=checkpoint, device=str(resolve_device(device)))
+    generator.name = getattr(generator, "name", "") or backend  # capability messages name the backend
     # The recipe lets engine=ray workers rebuild this generator themselves (absolute path: other cwd).
     path = os.path.abspath(checkpoint) if checkpoint and os.path.exists(checkpoint) else checkpoint
     attach_recipe(generator, GeneratorSpec(backend, path))

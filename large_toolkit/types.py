@@ -8,10 +8,10 @@ tensor fails where it is made, with the expected and the received shape named.
 
 from __future__ import annotations
 
-import enum
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
@@ -21,29 +21,69 @@ if TYPE_CHECKING:
     from large_toolkit.interfaces import Generator
 
 
-class LatentSpace(str, enum.Enum):
-    """The latent spaces of a style-based generator.
+class LatentSpace(str):
+    """A named latent space; an open set, not a closed enum.
 
-    ``Z`` is the input noise, ``W`` one code per image, ``WPLUS`` one code per
-    synthesis input (``num_ws`` of them) and ``S`` the concatenated outputs of
-    the per-layer style affines (StyleSpace).
+    The well-known spaces are ``Z`` (the input noise), ``W`` (one code per
+    image: the code the decoder takes -- ``mapping(z)`` for a style-based
+    generator, ``z`` itself for a generator without a mapping network),
+    ``WPLUS`` (one code per synthesis input, ``num_ws`` of them) and ``S`` (the
+    concatenated outputs of the per-layer style affines, StyleSpace).  A plugin
+    declares any other space by name: ``LatentSpace("class_embedding")``.
+    Instances are interned, so ``space is LatentSpace.W`` works.
     """
 
-    Z = "z"
-    W = "w"
-    WPLUS = "wplus"
-    S = "s"
+    _registry: ClassVar[dict[str, LatentSpace]] = {}
+    _aliases: ClassVar[dict[str, str]] = {"w+": "wplus"}
+    Z: ClassVar[LatentSpace]
+    W: ClassVar[LatentSpace]
+    WPLUS: ClassVar[LatentSpace]
+    S: ClassVar[LatentSpace]
+
+    def __new__(cls, name: str) -> LatentSpace:
+        key = cls._aliases.get(str(name).strip().lower(), str(name).strip().lower())
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
+            raise UserInputError(
+                f"bad latent space name {name!r}", hint="use lower-case letters, digits and _, e.g. z, w, wplus, s"
+            )
+        found = cls._registry.get(key)
+        if found is None:
+            found = super().__new__(cls, key)
+            cls._registry[key] = found
+        return found
+
+    @property
+    def value(self) -> str:
+        """The space's name (``w``, ``wplus``...), as the enum this class replaced exposed it."""
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"LatentSpace({self.value!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LatentSpace, (self.value,))
+
+    @classmethod
+    def known(cls) -> list[LatentSpace]:
+        """Every space named so far (the well-known ones first)."""
+        return list(cls._registry.values())
 
     @classmethod
     def parse(cls, text: str | LatentSpace) -> LatentSpace:
-        """Accept ``w``, ``w+``, ``wplus``, ``s``, ``z`` in any case."""
+        """Accept ``w``, ``w+``, ``wplus``, ``s``, ``z`` in any case (and any declared plugin space)."""
         if isinstance(text, LatentSpace):
             return text
-        key = str(text).strip().lower().replace("w+", "wplus")
-        for space in cls:
-            if space.value == key:
-                return space
-        raise UserInputError(f"unknown latent space {text!r}", hint="use one of z, w, wplus (w+), s")
+        key = cls._aliases.get(str(text).strip().lower(), str(text).strip().lower())
+        if key not in cls._registry:
+            names = ", ".join(s.value for s in cls.known())
+            raise UserInputError(f"unknown latent space {text!r}", hint=f"use one of {names} (w+ = wplus)")
+        return cls._registry[key]
+
+
+LatentSpace.Z = LatentSpace("z")
+LatentSpace.W = LatentSpace("w")
+LatentSpace.WPLUS = LatentSpace("wplus")
+LatentSpace.S = LatentSpace("s")
 
 
 @dataclass(frozen=True)
@@ -58,6 +98,11 @@ class StyleLayer:
     channels: int
     w_index: int
     kind: str = "conv"
+
+    @property
+    def modulates_features(self) -> bool:
+        """Whether the style scales feature channels (``conv``/``torgb``), not a geometry input."""
+        return self.kind != "input"
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "channels": self.channels, "w_index": self.w_index, "kind": self.kind}

@@ -152,6 +152,17 @@ class ExplorerState:
         self._resample()
         self.changed.emit("latent")
 
+    @property
+    def truncates(self) -> bool:
+        """Whether the generator declares truncation (else psi is fixed at 1 and the control is disabled)."""
+        from large_toolkit.interfaces import Capability
+
+        return self.generator is not None and self.generator.has(Capability.TRUNCATION)
+
+    @property
+    def effective_psi(self) -> float:
+        return self.psi if self.truncates else 1.0
+
     def set_psi(self, psi: float) -> None:
         self.psi = float(psi)
         self._resample()
@@ -179,7 +190,7 @@ class ExplorerState:
             return
         with torch.inference_mode():
             z = gen.sample_z(1, self.seed)
-            self.base_ws = gen.mapping(z, psi=self.psi)[0].detach().to("cpu", torch.float32).clone()
+            self.base_ws = gen.mapping(z, psi=self.effective_psi)[0].detach().to("cpu", torch.float32).clone()
         self.base_source = "seed"
 
     # -- directions -------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from large_toolkit.cli.state import OPTIONS
 
 CORE_COMMAND_MODULES = (
     "large_toolkit.cli.plugins_cmd",
+    "large_toolkit.cli.generate_cmd",
+    "large_toolkit.cli.convert_cmd",
     "large_toolkit.cli.regress_cmd",
     "large_toolkit.cli.predict_cmd",
     "large_toolkit.cli.sort_cmd",
@@ -41,8 +43,8 @@ HELP = (
 
 EPILOG = """Examples:\n
   large-tk plugins\n
-  large-tk --device cuda generate --backend stylegan2 --checkpoint ffhq.pkl --seeds 0-7 --out grid.png\n
-  large-tk regress --backend stylegan2 --direction sefa:3
+  large-tk --device cuda generate --checkpoint ffhq.pkl --seeds 0-7 --out grid.png\n
+  large-tk regress --direction sefa:3
 """
 
 

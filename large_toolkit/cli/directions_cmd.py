@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from large_toolkit.cli import options
 from large_toolkit.cli.output import note, print_json, print_table
 from large_toolkit.cli.state import OPTIONS
 from large_toolkit.errors import UserInputError
@@ -61,17 +62,33 @@ def parse_steps(text: str) -> list[float]:
 
 
 def _generator(backend: str | None, checkpoint: str | None) -> Generator:
-    from large_toolkit.plugins import load_generator
+    """The one ``--backend``/``--checkpoint`` rule of :mod:`large_toolkit.generators`."""
+    from large_toolkit.generators import resolve_generator
 
-    if backend is None:
-        raise UserInputError("this needs a generator", hint="pass --backend (and --checkpoint)")
-    return load_generator(backend, checkpoint, device=OPTIONS.device)
+    return resolve_generator(backend, checkpoint, OPTIONS.device)
+
+
+def _resolved(dirs_spec: str, backend: str | None, checkpoint: str | None) -> tuple[DirectionSet, Generator | None]:
+    """The set a spec names (one direction, with its score, when the spec has a key) and the generator used."""
+    from large_toolkit.directions import parse_spec, pick, resolve_direction_set
+    from large_toolkit.types import DirectionSet
+
+    spec = parse_spec(dirs_spec)
+    generator = _generator(backend, checkpoint) if backend or checkpoint or not spec.is_file else None
+    dirs = resolve_direction_set(spec, generator)
+    if spec.key is not None:
+        one = pick(dirs, spec.key, spec.text)
+        idx = next(i for i, d in enumerate(dirs.directions) if d is one)
+        scores = dirs.scores[idx : idx + 1] if dirs.scores is not None else None
+        dirs = DirectionSet([one], scores, dirs.score_name, dirs.metadata)
+    return dirs, generator
 
 
 def dominant_layers(direction: Direction, generator: Generator | None, top: int = 3) -> str:
     """The style layers a direction moves most: ``||A_l v||`` per affine (needs a generator) or its W+ slots."""
     import torch
 
+    from large_toolkit.interfaces import Capability
     from large_toolkit.types import LatentSpace, style_offsets
 
     if direction.space is LatentSpace.WPLUS:
@@ -83,17 +100,25 @@ def dominant_layers(direction: Direction, generator: Generator | None, top: int 
         norms = torch.stack([direction.vector[a:b].float().norm() for a, b in spans])
         order = torch.argsort(norms, descending=True)[:top]
         return ",".join(direction.style_layers[int(i)].name for i in order)
-    if generator is not None and direction.space is LatentSpace.W and direction.dim == generator.w_dim:
-        affines = [a for a in generator.style_affines() if a.layer.kind != "input"]
+    if (
+        generator is not None
+        and generator.has(Capability.STYLE_AFFINES)
+        and direction.space is LatentSpace.W
+        and direction.dim == generator.w_dim
+    ):
+        affines = [a for a in generator.style_affines() if a.layer.modulates_features]
         if direction.layer_mask is not None and direction.layer_mask.numel() == generator.num_ws:
             affines = [a for a in affines if bool(direction.layer_mask[a.layer.w_index])] or affines
-        v = direction.vector.to(affines[0].weight)
-        # RMS response per channel, so wide layers do not win by width alone.
-        resp = torch.stack([(a.weight @ v).pow(2).mean().sqrt() for a in affines])
-        order = torch.argsort(resp, descending=True)[:top]
-        return ",".join(affines[int(i)].layer.name.removeprefix("synthesis.") for i in order)
-    if direction.layer_mask is not None:
+        if affines:
+            v = direction.vector.to(affines[0].weight)
+            # RMS response per channel, so wide layers do not win by width alone.
+            resp = torch.stack([(a.weight @ v).pow(2).mean().sqrt() for a in affines])
+            order = torch.argsort(resp, descending=True)[:top]
+            return ",".join(affines[int(i)].layer.name for i in order)
+    if direction.layer_mask is not None and not bool(direction.layer_mask.all()):
         slots = [int(i) for i in torch.nonzero(direction.layer_mask).flatten()]
+        if len(slots) == 1:
+            return f"w{slots[0]}"
         return "w" + (
             f"{slots[0]}-{slots[-1]}" if slots == list(range(slots[0], slots[-1] + 1)) else ",".join(map(str, slots))
         )
@@ -155,12 +180,12 @@ def install(app: typer.Typer) -> None:
     )
     def find(
         finder: Annotated[str, typer.Argument(help="Finder name: sefa, ganspace, interfacegan, voynov, ...")],
-        backend: Annotated[str, typer.Option("--backend", help="Generator backend (e.g. stylegan2).")],
-        checkpoint: Annotated[str | None, typer.Option("--checkpoint", help="Generator checkpoint.")] = None,
-        option: Annotated[
-            list[str] | None, typer.Option("--option", "-o", help="Finder option KEY=VALUE (repeat).")
+        backend: Annotated[
+            str | None, typer.Option("--backend", help="Generator backend (default: by checkpoint).")
         ] = None,
-        out: Annotated[str | None, typer.Option("--out", help="Write the set (.safetensors, .npz, .npy, .pt).")] = None,
+        checkpoint: Annotated[str | None, typer.Option("--checkpoint", help="Generator checkpoint.")] = None,
+        option: Annotated[list[str] | None, typer.Option("--option", help="Finder option KEY=VALUE (repeat).")] = None,
+        out: Annotated[str | None, options.out("Write the set (.safetensors, .npz, .npy, .pt).")] = None,
         fmt: Annotated[str | None, typer.Option("--format", help="Output format (default: by suffix).")] = None,
         limit: Annotated[int, typer.Option("--limit", help="Rows to print (0 = all).")] = 20,
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Recompute even when cached.")] = False,
@@ -189,6 +214,30 @@ def install(app: typer.Typer) -> None:
         _show(dirs, generator, limit, json_out, f"{finder} directions")
 
     @group.command(
+        "options",
+        epilog="Examples:\n\n  large-tk directions options interfacegan\n\n"
+        "  large-tk directions options ganspace --json",
+    )
+    def options_cmd(
+        finder: Annotated[str, typer.Argument(help="Finder name: sefa, ganspace, interfacegan, voynov, ...")],
+        json_out: Annotated[bool, options.json_output()] = False,
+    ) -> None:
+        """The options a finder declares: type, default and help (for --option and FINDER:KEY?k=v specs)."""
+        from large_toolkit.options import describe
+        from large_toolkit.plugins import load_direction_finder
+
+        declared = load_direction_finder(finder).Options
+        rows = [
+            {"name": o.name, "type": o.type_name, "default": o.default, "help": o.help, "execution": o.execution}
+            for o in (describe(declared) if declared is not None else [])
+        ]
+        if json_out:
+            print_json({"finder": finder, "options": rows})
+            return
+        table = [(r["name"], r["type"], repr(r["default"]), r["help"]) for r in rows]
+        print_table(f"{finder} options", ["name", "type", "default", "help"], table)
+
+    @group.command(
         "show",
         epilog="Examples:\n\n  large-tk directions show sefa.safetensors\n\n"
         "  large-tk directions show boundary.npy --json\n\n"
@@ -204,18 +253,7 @@ def install(app: typer.Typer) -> None:
         json_out: Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")] = False,
     ) -> None:
         """Table of a direction set: index, name, score, dominant layers."""
-        from large_toolkit.directions import parse_spec, pick, resolve_direction_set
-        from large_toolkit.types import DirectionSet
-
-        spec = parse_spec(dirs_spec)
-        generator = _generator(backend, checkpoint) if backend else None
-        dirs = resolve_direction_set(spec, generator)
-        if spec.key is not None:
-            one = pick(dirs, spec.key, spec.text)
-            idx = next(i for i, d in enumerate(dirs.directions) if d is one)
-            dirs = DirectionSet(
-                [one], dirs.scores[idx : idx + 1] if dirs.scores is not None else None, dirs.score_name, dirs.metadata
-            )
+        dirs, generator = _resolved(dirs_spec, backend, checkpoint)
         _show(dirs, generator, limit, json_out, dirs_spec)
 
     @group.command(
@@ -226,9 +264,11 @@ def install(app: typer.Typer) -> None:
         "--out up.png",
     )
     def edit(
-        backend: Annotated[str, typer.Option("--backend", help="Generator backend.")],
         direction: Annotated[str, typer.Option("--direction", "-d", help="Direction spec, e.g. sefa:3.")],
-        out: Annotated[str, typer.Option("--out", help="PNG grid: one row per seed, one column per step.")],
+        out: Annotated[str, options.out("PNG grid: one row per seed, one column per step.")],
+        backend: Annotated[
+            str | None, typer.Option("--backend", help="Generator backend (default: by checkpoint).")
+        ] = None,
         checkpoint: Annotated[str | None, typer.Option("--checkpoint", help="Generator checkpoint.")] = None,
         seeds: Annotated[str, typer.Option("--seeds", help="Seeds, e.g. 0-3 or 1,5,9.")] = "0-3",
         steps: Annotated[
@@ -239,7 +279,7 @@ def install(app: typer.Typer) -> None:
         ] = None,
         psi: Annotated[float, typer.Option("--psi", help="Truncation psi, applied before the edit.")] = 1.0,
         option: Annotated[
-            list[str] | None, typer.Option("--option", "-o", help="Finder option KEY=VALUE for finder specs.")
+            list[str] | None, typer.Option("--option", help="Finder option KEY=VALUE for finder specs.")
         ] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Machine-readable summary on stdout.")] = False,
     ) -> None:
@@ -292,7 +332,7 @@ def install(app: typer.Typer) -> None:
     )
     def export(
         dirs_spec: Annotated[str, typer.Argument(metavar="DIRS", help="A direction file or spec.")],
-        out: Annotated[str, typer.Option("--out", help="Output file.")],
+        out: Annotated[str, options.out("Output file.")],
         fmt: Annotated[
             str | None,
             typer.Option(
@@ -305,15 +345,9 @@ def install(app: typer.Typer) -> None:
         checkpoint: Annotated[str | None, typer.Option("--checkpoint", help="Generator checkpoint.")] = None,
     ) -> None:
         """Convert a direction set (or one direction) to another tool's file format."""
-        from large_toolkit.directions import parse_spec, pick, resolve_direction_set
         from large_toolkit.io.direction_formats import save_direction_file
-        from large_toolkit.types import DirectionSet
 
-        spec = parse_spec(dirs_spec)
         check_output_path(out)
-        generator = _generator(backend, checkpoint) if backend else None
-        dirs = resolve_direction_set(spec, generator)
-        if spec.key is not None:
-            dirs = DirectionSet([pick(dirs, spec.key, spec.text)], None, dirs.score_name, dirs.metadata)
+        dirs, generator = _resolved(dirs_spec, backend, checkpoint)
         save_direction_file(out, dirs, fmt, generator)
         note(f"wrote {len(dirs)} direction(s) to {out}")

@@ -23,24 +23,55 @@ if TYPE_CHECKING:
     from large_toolkit.regression.features import FeatureSpec
     from large_toolkit.types import Direction, Latents
 
-DEFAULT_BACKEND = "stylegan2"
-
-
 @dataclass
 class GeneratorSource:
-    """``--backend/--checkpoint`` with a lazily loaded, cached generator."""
+    """``--backend/--checkpoint`` with a lazily loaded, cached generator, and the provenance it must match.
 
-    backend: str = DEFAULT_BACKEND
+    ``backend`` None follows the one rule of :mod:`large_toolkit.generators`; when the
+    latents being used record the generator that made them (:meth:`expect`), that
+    recorded backend is the default.  A generator, or a direction, whose fingerprint
+    differs from the recorded one is refused in one line unless ``force``.
+    """
+
+    backend: str | None = None
     checkpoint: str | None = None
+    force: bool = False
+    expected: dict[str, Any] | None = None
     _generator: Any = field(default=None, repr=False)
+
+    def expect(self, recorded: dict[str, Any] | None, what: str) -> None:
+        """Remember the generator an input was made with (its ``generator_meta``)."""
+        if recorded and recorded.get("fingerprint"):
+            self.expected = {**recorded, "what": what}
 
     def get(self) -> Generator:
         if self._generator is None:
             from large_toolkit.cli.state import OPTIONS
-            from large_toolkit.plugins import load_generator
+            from large_toolkit.generators import resolve_generator
 
-            self._generator = load_generator(self.backend, self.checkpoint, OPTIONS.device)
+            recorded = (self.expected or {}).get("backend")
+            backend = self.backend or (recorded if self.checkpoint is None else None)
+            self._generator = resolve_generator(backend, self.checkpoint, OPTIONS.device)
+            self._check(self._generator.fingerprint(), f"generator {self._generator.name}")
         return self._generator
+
+    def check_direction(self, direction: Direction) -> None:
+        """Refuse a direction computed on another generator than the one the latents came from."""
+        made_on = direction.provenance.get("generator")
+        if isinstance(made_on, str):
+            self._check(made_on, f"direction {direction.name or '(unnamed)'} (made on {made_on})")
+
+    def _check(self, fingerprint: str, what: str) -> None:
+        from large_toolkit.errors import ArtifactMismatchError
+
+        exp = self.expected
+        if exp is None or self.force or fingerprint == exp["fingerprint"]:
+            return
+        label = f"backend {exp['backend']}, " if exp.get("backend") else ""
+        raise ArtifactMismatchError(
+            f"{exp['what']} was made with generator {label}fingerprint {exp['fingerprint']}; {what} is {fingerprint}",
+            hint="pass the --backend/--checkpoint that made them (or --force where the command offers it)",
+        )
 
 
 def read_layer_weights(path: Path) -> list[float]:
@@ -67,11 +98,12 @@ def feature_spec(
     return FeatureSpec(distance=distance, layers=layers, layer_weights=w, normalize_weights=normalize, combine=combine)
 
 
-def load_latent_file(path: Path) -> tuple[Latents, list[str]]:
+def load_latent_file(path: Path, source: GeneratorSource | None = None) -> tuple[Latents, list[str]]:
     """Latents and their ids (row numbers as ids when the file has none).
 
     A folder is LARGE's layout, ``.npy`` / ``.csv`` what ``large-tk export latents`` writes; those
-    carry no generator fingerprint, which a note on stderr says.
+    carry no generator fingerprint, which a note on stderr says.  With ``source``, the generator our
+    latents record becomes the one every later use must match.
     """
     from large_toolkit.cli.output import note
     from large_toolkit.io.artifacts import load_latents
@@ -83,7 +115,9 @@ def load_latent_file(path: Path) -> tuple[Latents, list[str]]:
         return foreign[0], foreign[1]
     if not path.is_file():
         raise UserInputError(f"latent file not found: {path}", hint="make one with large-tk invert")
-    lat, ids, _ = load_latents(path)
+    lat, ids, meta = load_latents(path)
+    if source is not None:
+        source.expect(meta.get("generator"), f"latent file {path.name}")
     return lat, list(ids) if ids is not None else [str(i) for i in range(len(lat))]
 
 
@@ -92,7 +126,9 @@ def resolve_one(spec: str, source: GeneratorSource) -> Direction:
     from large_toolkit.directions import parse_spec, resolve_direction
 
     parsed = parse_spec(spec)
-    return resolve_direction(parsed, None if parsed.is_file else source.get())
+    direction = resolve_direction(parsed, None if parsed.is_file else source.get())
+    source.check_direction(direction)
+    return direction
 
 
 def expand_specs(specs: list[str]) -> list[str]:

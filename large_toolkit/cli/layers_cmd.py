@@ -31,7 +31,7 @@ def install(app: typer.Typer) -> None:
     @app.command("layers", epilog=EPILOG)
     def layers_cmd(
         direction: Annotated[str, typer.Option(help="W/W+ direction: sefa:3, file:DIRS.safetensors:2, ...")],
-        backend: Annotated[str, opts.backend()] = "stylegan2",
+        backend: Annotated[str | None, opts.backend()] = None,
         checkpoint: Annotated[str | None, opts.checkpoint()] = None,
         space: Annotated[str, typer.Option(help="wplus (released default) or s.")] = "wplus",
         random_samples: Annotated[int, typer.Option(help="Random pairs (normalisation pass).", min=1)] = 100,
@@ -76,7 +76,7 @@ def install(app: typer.Typer) -> None:
         source = GeneratorSource(backend, checkpoint)
         lat = lab = None
         if latents is not None:
-            lat, ids = load_latent_file(latents)
+            lat, ids = load_latent_file(latents, source)
             lab = labels_by_row(ids, labels, label_column, None, min_labels=3)
         dv = resolve_one(direction, source)
         result: dict = {"direction": direction}

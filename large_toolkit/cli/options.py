@@ -93,3 +93,9 @@ def json_output(help: str = "Print machine-readable JSON on stdout.") -> Any:
 
 def images(help: str = "Images: a folder, image files or globs (repeat the option or list several).") -> Any:
     return typer.Option("--images", help=help)
+
+
+def examples(*commands: str, note: str = "") -> str:
+    """A command's ``--help`` epilog: one example per paragraph, then an optional note."""
+    text = "Examples:\n\n" + "\n\n".join(f"  {c}" for c in commands)
+    return f"{text}\n\n{note}" if note else text

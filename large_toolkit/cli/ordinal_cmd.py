@@ -45,7 +45,7 @@ def install(app: typer.Typer) -> None:
         n_labels: Annotated[str, typer.Option(help="Few-shot label counts to evaluate.")] = "2,5,10",
         repeats: Annotated[int, typer.Option(help="Random draws per label count.", min=1)] = 200,
         seed: Annotated[int, opts.seed("Seed of the draws.")] = 2,
-        backend: Annotated[str, opts.backend("Generator backend (finder specs).")] = "stylegan2",
+        backend: Annotated[str | None, opts.backend("Generator backend (finder specs).")] = None,
         checkpoint: Annotated[str | None, opts.checkpoint("Generator checkpoint (default: bundled demo).")] = None,
         layers: Annotated[str | None, typer.Option(help="Layer subset: all, 3, 2-5,8.")] = None,
         layer_weights: Annotated[Path | None, typer.Option(help="Per-layer weights (large-tk layers).")] = None,
@@ -78,7 +78,7 @@ def install(app: typer.Typer) -> None:
                 raise UserInputError(f"bad --n-labels entry {part.strip()!r}", hint="use counts >= 2, e.g. 2,5,10")
             counts.append(int(part))
         source = GeneratorSource(backend, checkpoint)
-        lat, ids = load_latent_file(latents)
+        lat, ids = load_latent_file(latents, source)
         spec = feature_spec(layers, layer_weights, False, combine)
         lab = labels_by_row(ids, labels, label_column, label)
         od.parse_priors(priors, classes)  # validate before any work

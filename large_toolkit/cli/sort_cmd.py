@@ -67,7 +67,7 @@ def install(app: typer.Typer) -> None:
     def sort_cmd(
         latents: Annotated[Path, typer.Option(help="large-tk invert file, LARGE <id>.npy folder, export .npy/.csv.")],
         direction: Annotated[str, typer.Option(help="sefa:3, file:DIRS.safetensors[:INDEX|NAME], ...")],
-        backend: Annotated[str, opts.backend("Generator backend (finder specs, strip rendering).")] = "stylegan2",
+        backend: Annotated[str | None, opts.backend("Generator backend (finder specs, strip rendering).")] = None,
         checkpoint: Annotated[str | None, opts.checkpoint()] = None,
         layers: Annotated[str | None, typer.Option(help="Layer subset: all, 3, 2-5,8.")] = None,
         layer_weights: Annotated[Path | None, typer.Option(help="Per-layer weights (large-tk layers).")] = None,
@@ -102,7 +102,7 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.regression.sorting import rank_agreement, sort_order, strip_positions
 
         source = GeneratorSource(backend, checkpoint)
-        lat, ids = load_latent_file(latents)
+        lat, ids = load_latent_file(latents, source)
         spec = feature_spec(layers, layer_weights, normalize_weights, combine, distance)
         lab = labels_by_row(ids, labels, label_column, None)
         d = distances_for(lat, resolve_one(direction, source), spec, source)

@@ -11,3 +11,8 @@ class GlobalOptions:
 
 
 OPTIONS = GlobalOptions()
+
+
+def global_device() -> str:
+    """The ``large-tk --device`` value (``auto`` unless given): what plugin commands load models on."""
+    return OPTIONS.device

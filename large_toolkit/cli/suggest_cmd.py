@@ -36,7 +36,7 @@ def install(app: typer.Typer) -> None:
         labels: Annotated[Path | None, typer.Option(help="CSV of labels you already have.")] = None,
         label_column: Annotated[str | None, typer.Option(help="Value column in --labels (if several).")] = None,
         label: Annotated[list[str] | None, typer.Option("--label", help="IMAGE_ID=VALUE already labelled.")] = None,
-        backend: Annotated[str, opts.backend("Generator backend (finder specs).")] = "stylegan2",
+        backend: Annotated[str | None, opts.backend("Generator backend (finder specs).")] = None,
         checkpoint: Annotated[str | None, opts.checkpoint("Generator checkpoint (default: bundled demo).")] = None,
         layers: Annotated[str | None, typer.Option(help="Layer subset: all, 3, 2-5,8.")] = None,
         layer_weights: Annotated[Path | None, typer.Option(help="Per-layer weights (large-tk layers).")] = None,
@@ -64,7 +64,7 @@ def install(app: typer.Typer) -> None:
         from large_toolkit.types import LatentSpace
 
         source = GeneratorSource(backend, checkpoint)
-        lat, ids = load_latent_file(latents)
+        lat, ids = load_latent_file(latents, source)
         spec = feature_spec(layers, layer_weights, False, combine)
         lab = labels_by_row(ids, labels, label_column, label, min_labels=1)
         specs = expand_specs(direction)

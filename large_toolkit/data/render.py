@@ -46,7 +46,7 @@ def _ellipse_sdf(u: np.ndarray, v: np.ndarray, a: np.ndarray, b: np.ndarray) -> 
     return f / g
 
 
-def _over(img: np.ndarray, color: np.ndarray, alpha: np.ndarray) -> None:
+def _over(img: np.ndarray, color: np.ndarray | np.floating, alpha: np.ndarray) -> None:
     """Composite ``color`` ([B,H,W,3] or broadcastable) over ``img`` in place with coverage ``alpha``."""
     a = alpha[..., None]
     img *= 1.0 - a

@@ -35,6 +35,7 @@ def generator_meta(generator: Generator) -> dict[str, Any]:
     """What an artifact records about the generator it was made with."""
     return {
         "fingerprint": generator.fingerprint(),
+        "backend": getattr(generator, "name", "") or None,
         "w_dim": generator.w_dim,
         "num_ws": generator.num_ws,
         "style_dim": generator.style_dim,
@@ -97,8 +98,8 @@ def load_tensors(
     return tensors, meta
 
 
-def check_generator(meta: Mapping[str, Any], generator: Generator, what: str, strict_fingerprint: bool = False) -> None:
-    """Refuse an artifact made for an incompatible generator (dimensions; optionally exact weights)."""
+def check_generator(meta: Mapping[str, Any], generator: Generator, what: str, strict_fingerprint: bool = True) -> None:
+    """Refuse an artifact made for another generator: other dimensions, or (``strict_fingerprint``) other weights."""
     saved = meta.get("generator") or {}
     for key, actual in (("w_dim", generator.w_dim), ("num_ws", generator.num_ws), ("style_dim", generator.style_dim)):
         expected = saved.get(key)

@@ -151,7 +151,7 @@ def gather_inputs(
         raise UserInputError("labels need --images or --latents", hint="the demo brings its own ground truth")
     if group_column is not None and labels is None:
         raise UserInputError("--group-column names a column of --labels FILE", hint="add --labels FILE")
-    source = GeneratorSource(backend or "stylegan2", checkpoint)
+    source = GeneratorSource(backend, checkpoint)
     notes: list[str] = []
     info: dict[str, Any] = {}
     pixels = table = None

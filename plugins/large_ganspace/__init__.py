@@ -7,17 +7,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("large_toolkit")
-
-
-def _make_finder() -> Any:
-    from large_ganspace.finder import GANSpaceFinder
-
-    return GANSpaceFinder()
+from large_toolkit.api import hookimpl, lazy
 
 
 @hookimpl
 def register_direction_finders(register: Any) -> None:
-    register("ganspace", _make_finder, "GANSpace: principal components of W = mapping(z), streamed on the device")
+    register(
+        "ganspace",
+        lazy("large_ganspace.finder:GANSpaceFinder"),
+        "GANSpace: principal components of W = mapping(z), streamed on the device",
+    )
+
+
+@hookimpl
+def register_direction_formats(register: Any) -> None:
+    register(
+        "ganspace-npz",
+        lazy("large_ganspace.formats:GANSpaceNpz"),
+        "GANSpace cache .npz (lat_comp, lat_mean, lat_stdev)",
+    )
+    register("e4e-ganspace", lazy("large_ganspace.formats:E4EGANSpace"), "e4e editing .pt ({mean, comp, std})")

@@ -35,17 +35,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from large_toolkit.chunk_engine import EXECUTION_OPTIONS, EngineOptions, chunk_ranges, chunk_z, run_chunks
-from large_toolkit.directions import canonical_sign
-from large_toolkit.errors import UserInputError
-from large_toolkit.interfaces import DirectionFinder, Generator
-from large_toolkit.io.artifacts import generator_meta
-from large_toolkit.types import Direction, DirectionSet, LatentSpace
+from large_ganspace.formats import sigma_direction
+from large_toolkit.api import (
+    DirectionFinder,
+    DirectionSet,
+    EngineOptions,
+    ExecutionOptions,
+    Generator,
+    LatentSpace,
+    UserInputError,
+    canonical_sign,
+    chunk_ranges,
+    chunk_z,
+    generator_meta,
+    option,
+    run_chunks,
+)
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -220,25 +231,22 @@ def center_along(w: torch.Tensor, component: torch.Tensor, mean: torch.Tensor) -
     return w - ((w - mean.to(w)) @ c)[..., None] * c
 
 
+@dataclass(frozen=True)
+class GANSpaceOptions(ExecutionOptions):
+    num_samples: int = option(1_000_000, "z samples whose W is decomposed")
+    batch_size: int = option(10_000, "samples per chunk: the unit of work and of seeding")
+    components: int = option(80, "principal components kept (capped at w_dim)")
+    seed: int = option(0, "seed of the z samples (chunk k uses (seed, k))")
+
+
 class GANSpaceFinder(DirectionFinder):
     """PCA directions in W with per-component sigma (stdev) and the W mean."""
 
     space = LatentSpace.W
-    execution_options = EXECUTION_OPTIONS  # where it runs, not what it computes: not part of the cache key
+    Options = GANSpaceOptions
 
     def __init__(self) -> None:
         self.progress: ProgressFn | None = None
-
-    def default_config(self) -> dict[str, Any]:
-        return {
-            "num_samples": 1_000_000,
-            "batch_size": 10_000,  # also the chunk size: the unit of work and of seeding
-            "components": 80,
-            "seed": 0,
-            "engine": "local",
-            "ray_address": None,
-            "ray_workers": None,
-        }
 
     def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
         cfg = self.merged(config, self.default_config())
@@ -252,26 +260,8 @@ class GANSpaceFinder(DirectionFinder):
         comps, var, mean = res["components"], res["variances"], res["mean"]
         stdev = var.sqrt()
         fingerprint = generator.fingerprint()
-        directions = [
-            Direction(
-                comps[k].float(),
-                LatentSpace.W,
-                f"ganspace_{k}",
-                -float(mean @ comps[k]),
-                None,
-                None,
-                {
-                    "finder": "ganspace",
-                    "index": k,
-                    "config": dict(cfg),
-                    "generator": fingerprint,
-                    "scale": "sigma",
-                    "step_scale": float(stdev[k]),
-                    "stdev": float(stdev[k]),
-                },
-            )
-            for k in range(c)
-        ]
+        prov = {"finder": "ganspace", "config": dict(cfg), "generator": fingerprint}
+        directions = [sigma_direction(comps[k].float(), mean, float(stdev[k]), k, prov) for k in range(c)]
         return DirectionSet(
             directions,
             var.clone(),

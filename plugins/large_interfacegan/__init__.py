@@ -7,17 +7,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("large_toolkit")
-
-
-def _make_finder() -> Any:
-    from large_interfacegan.finder import InterFaceGANFinder
-
-    return InterFaceGANFinder()
+from large_toolkit.api import hookimpl, lazy
 
 
 @hookimpl
 def register_direction_finders(register: Any) -> None:
-    register("interfacegan", _make_finder, "InterFaceGAN: linear SVM boundary from labelled latents (needs scores)")
+    register(
+        "interfacegan",
+        lazy("large_interfacegan.finder:InterFaceGANFinder"),
+        "InterFaceGAN: linear SVM boundary from labelled latents (needs scores)",
+    )
+
+
+@hookimpl
+def register_direction_formats(register: Any) -> None:
+    register("interfacegan", lazy("large_interfacegan.formats:BoundaryNpy"), "InterFaceGAN boundary.npy [1, D]")
+    register(
+        "e4e-interfacegan",
+        lazy("large_interfacegan.formats:E4EBoundary"),
+        "e4e boundary .pt ([1, D] or [1, num_ws, D] tensor)",
+    )

@@ -34,17 +34,28 @@ from __future__ import annotations
 import csv
 import importlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from large_toolkit.chunk_engine import EXECUTION_OPTIONS, EngineOptions, chunk_ranges, chunk_z, run_chunks
-from large_toolkit.errors import UserInputError
-from large_toolkit.interfaces import DirectionFinder, Generator
-from large_toolkit.io.artifacts import generator_meta
-from large_toolkit.types import Direction, DirectionSet, LatentSpace
+from large_toolkit.api import (
+    Direction,
+    DirectionFinder,
+    DirectionSet,
+    EngineOptions,
+    ExecutionOptions,
+    Generator,
+    LatentSpace,
+    UserInputError,
+    chunk_ranges,
+    chunk_z,
+    generator_meta,
+    option,
+    run_chunks,
+)
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -184,11 +195,11 @@ def _read_csv(path: Path) -> tuple[list[str], dict[str, np.ndarray]]:
 
 def _load_codes(path: Path, generator: Generator) -> np.ndarray:
     if path.suffix == ".npy":
-        from large_toolkit.io.numpy_files import load_npy
+        from large_toolkit.api import load_npy
 
         arr = load_npy(path)
     else:
-        from large_toolkit.io.artifacts import load_latents
+        from large_toolkit.api import load_latents
 
         latents, _, _ = load_latents(path, generator)
         if latents.space is LatentSpace.WPLUS:
@@ -248,35 +259,31 @@ def score_chunk(generator: Generator, task: tuple[int, int, int, int, Any]) -> t
     return torch.cat(codes).numpy(), torch.cat(scores).numpy()
 
 
+@dataclass(frozen=True)
+class InterFaceGANOptions(ExecutionOptions):
+    scores: str | None = option(None, "CSV of labels: a seed or index column + one column per attribute", path=True)
+    latents: str | None = option(None, "latents the index column refers to (.safetensors or .npy)", path=True)
+    scorer: Any = option(None, "module:function scoring images [N,3,H,W] -> [N] or [N, A] (instead of scores)")
+    num_samples: int = option(10_000, "seeded samples scored by the scorer")
+    batch_size: int = option(64, "images per scorer call")
+    chunk_size: int = option(1024, "samples per chunk: the unit of work and of seeding")
+    attributes: Any = option(None, "attribute columns to use (comma list; default all)")
+    ratio: float = option(0.02, "fraction (<= 1) or count of top/bottom samples used as positives/negatives")
+    split_ratio: float = option(0.7, "training share of the chosen samples (the rest validates)")
+    invalid_value: float | None = option(None, "score value marking a sample to drop")
+    seed: int = option(0, "seed of the samples and of the train/validation shuffle")
+    solver: str = option("svc", "svc (the reference, exact) or linearsvc (fast)", choices=("svc", "linearsvc"))
+    conditions: Any = option(None, "direction specs projected out (conditional manipulation), comma list")
+
+
 class InterFaceGANFinder(DirectionFinder):
     """One W boundary per labelled attribute; scores are validation (or train) accuracies."""
 
-    needs_labels = True
     space = LatentSpace.W
-    execution_options = EXECUTION_OPTIONS  # where it runs, not what it computes: not part of the cache key
+    Options = InterFaceGANOptions
 
     def __init__(self) -> None:
         self.progress: ProgressFn | None = None
-
-    def default_config(self) -> dict[str, Any]:
-        return {
-            "scores": None,
-            "latents": None,
-            "scorer": None,
-            "num_samples": 10_000,
-            "batch_size": 64,
-            "chunk_size": 1024,  # the unit of work and of seeding (z of chunk k seeded by (seed, k))
-            "attributes": None,
-            "ratio": 0.02,
-            "split_ratio": 0.7,
-            "invalid_value": None,
-            "seed": 0,
-            "solver": "svc",
-            "conditions": None,
-            "engine": "local",
-            "ray_address": None,
-            "ray_workers": None,
-        }
 
     def _labelled(self, generator: Generator, cfg: Mapping[str, Any]) -> tuple[np.ndarray, dict[str, np.ndarray], str]:
         if cfg["scores"]:
@@ -336,7 +343,7 @@ class InterFaceGANFinder(DirectionFinder):
             raise UserInputError(f"{source} has no numeric score column")
         conds = []
         if cfg["conditions"]:
-            from large_toolkit.directions import resolve_direction
+            from large_toolkit.api import resolve_direction
 
             specs = cfg["conditions"].split(",") if isinstance(cfg["conditions"], str) else cfg["conditions"]
             for spec in specs:

@@ -7,6 +7,7 @@ Public API::
 
     from large_inverters.encoders import load_style_encoder, embedded_generator   # official e4e / pSp files
     from large_inverters.projector import Projector, ProjectorConfig             # W / W+ / S optimisation
+    from large_inverters.options import ProjectorOptions, EncoderOptions         # typed --inverter-option
     from large_inverters.small_encoder import train_encoder, save_encoder, load_encoder, EncoderInverter
     from large_inverters.job import InvertJob, run_job                            # resumable batch inversion
 """
@@ -15,27 +16,29 @@ from __future__ import annotations
 
 from typing import Any
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("large_toolkit")
+from large_toolkit.api import hookimpl, lazy
 
 
 def _lazy(name: str) -> Any:
-    def factory(*args: Any, **kwargs: Any) -> Any:
-        from large_inverters import factories
-
-        return getattr(factories, name)(*args, **kwargs)
-
-    factory.__name__ = name
-    return factory
+    return lazy(f"large_inverters.factories:{name}")
 
 
 @hookimpl
 def register_inverters(register: Any) -> None:
-    register("e4e", _lazy("make_e4e"), "encoder4editing (IR-SE-50, w0 + deltas) from an official checkpoint")
-    register("psp", _lazy("make_psp"), "pixel2style2pixel GradualStyleEncoder from an official checkpoint")
-    register("optim", _lazy("make_projector"), "optimisation projector (W / W+ / S; MSE, MS-SSIM, optional LPIPS)")
-    register("encoder", _lazy("make_encoder"), "small encoder trained with `large-tk train-encoder`")
+    from large_inverters.options import EncoderOptions, ProjectorOptions, StyleEncoderOptions  # light: no torch
+
+    e4e, psp = "encoder4editing (IR-SE-50, w0 + deltas)", "pixel2style2pixel GradualStyleEncoder"
+    register("e4e", _lazy("make_e4e"), f"{e4e} from an official checkpoint", options=StyleEncoderOptions)
+    register("psp", _lazy("make_psp"), f"{psp} from an official checkpoint", options=StyleEncoderOptions)
+    register(
+        "optim",
+        _lazy("make_projector"),
+        "optimisation projector (W / W+ / S; MSE, MS-SSIM, optional LPIPS)",
+        options=ProjectorOptions,
+    )
+    register(
+        "encoder", _lazy("make_encoder"), "small encoder trained with `large-tk train-encoder`", options=EncoderOptions
+    )
 
 
 @hookimpl

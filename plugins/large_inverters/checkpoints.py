@@ -17,14 +17,14 @@ from typing import Any
 
 import torch
 
-from large_toolkit.errors import CheckpointError, UserInputError
+from large_toolkit.api import CheckpointError, UserInputError
 
 ENCODER_TYPES = {"Encoder4Editing": "e4e", "GradualStyleEncoder": "psp"}
 
 
 def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Load a torch checkpoint through the shared restricted reader, always onto the CPU."""
-    from large_toolkit.io.checkpoint import read_torch_checkpoint
+    from large_toolkit.api import read_torch_checkpoint
 
     if not os.path.isfile(path):
         raise UserInputError(f"checkpoint not found: {path}")

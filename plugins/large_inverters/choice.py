@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from large_toolkit.errors import LargeTkError
-from large_toolkit.interfaces import Generator
+from large_toolkit.api import Generator, LargeTkError
 
 
 def checkpoint_inverter(inverter_checkpoint: str) -> str:

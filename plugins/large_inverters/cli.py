@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from large_toolkit.cli import options as opts
+from large_toolkit.api import cli_options as opts
 
 INVERT_EPILOG = (
     "Examples:\n\n"
@@ -33,10 +33,9 @@ DEFAULT_BATCH = 64  # the batch regress inverts with
 
 
 def _device() -> str:
-    from large_toolkit.cli.state import OPTIONS
-    from large_toolkit.runner import resolve_device
+    from large_toolkit.api import global_device, resolve_device
 
-    return str(resolve_device(OPTIONS.device))
+    return str(resolve_device(global_device()))
 
 
 def _inverter_options(
@@ -50,7 +49,7 @@ def _inverter_options(
     extra: list[str],
 ) -> dict[str, Any]:
     """The inverter's keyword options from the command's flags and ``--inverter-option KEY=VALUE`` pairs."""
-    from large_toolkit.errors import UserInputError
+    from large_toolkit.api import UserInputError
 
     options: dict[str, Any] = {}
     if inverter == "optim":
@@ -152,17 +151,14 @@ def install(app: typer.Typer) -> None:
         from large_inverters.images import RESIZE_POLICIES, discover_images, select_shard
         from large_inverters.job import InvertJob, run_job
         from large_inverters.spec import ModelSpec
-        from large_toolkit.cli.output import note, print_json
-        from large_toolkit.errors import UserInputError
-        from large_toolkit.progress import make_progress
-        from large_toolkit.types import LatentSpace
+        from large_toolkit.api import LatentSpace, UserInputError, make_progress, note, print_json
 
         if resize not in RESIZE_POLICIES:
             raise UserInputError(f"unknown --resize {resize!r}", hint=f"use one of {', '.join(RESIZE_POLICIES)}")
         if engine not in ("local", "ray"):
             raise UserInputError(f"unknown --engine {engine!r}", hint="use local or ray")
         if engine == "ray":
-            from large_inverters.ray_engine import probe
+            from large_toolkit.api import ray_probe as probe
 
             probe(ray_address)  # no Ray, or a dead address: one line now, before any model is loaded
         dev = _device()
@@ -240,10 +236,8 @@ def install(app: typer.Typer) -> None:
         is the global batch, split evenly over the ranks; only rank 0 prints and saves.
         """
         from large_inverters.small_encoder import TrainConfig, save_encoder, train_encoder
-        from large_toolkit.cli.output import note, print_json
-        from large_toolkit.distributed import init_distributed, shutdown
-        from large_toolkit.plugins import load_generator
-        from large_toolkit.progress import make_progress
+        from large_toolkit.api import init_distributed, load_generator, make_progress, note, print_json
+        from large_toolkit.api import shutdown_distributed as shutdown
 
         dist = init_distributed(_device())
         generator = load_generator(backend, checkpoint, str(dist.device))

@@ -35,7 +35,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from large_toolkit.errors import CheckpointError, UserInputError
+from large_toolkit.api import CheckpointError, UserInputError
 
 NORMS = ("l2", "l1")
 
@@ -54,9 +54,9 @@ class DiscriminatorWeights:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def layer_names(self) -> list[str]:
-        from large_stylegan2.trainer.discriminator import block_names
+        from large_stylegan2 import discriminator_block_names
 
-        return block_names(self.resolution)
+        return discriminator_block_names(self.resolution)
 
     def digest(self) -> str:
         """Content hash (tensors + settings), so resumable jobs notice a different D."""
@@ -69,9 +69,9 @@ class DiscriminatorWeights:
 
 def _trunk_params(state: dict[str, Any], where: str) -> dict[str, torch.Tensor]:
     """Float tensors of the D trunk and heads; drops ``resample_filter`` buffers after checking them."""
-    from large_stylegan2 import ops
+    from large_stylegan2 import default_fir
 
-    fir = ops.default_fir()
+    fir = default_fir()
     out: dict[str, torch.Tensor] = {}
     for k, v in state.items():
         if not isinstance(v, torch.Tensor):
@@ -95,7 +95,7 @@ def _resolution_of(params: dict[str, torch.Tensor], where: str) -> int:
 
 
 def _from_record(record: Any, where: str) -> DiscriminatorWeights:
-    from large_toolkit.io.checkpoint import persistent_state_dict
+    from large_toolkit.api import persistent_state_dict
 
     if getattr(record, "class_name", "") != "Discriminator":
         kind = getattr(record, "class_name", type(record).__name__)
@@ -126,13 +126,13 @@ def _from_record(record: Any, where: str) -> DiscriminatorWeights:
 
 def load_discriminator(path: str | os.PathLike[str]) -> DiscriminatorWeights:
     """D from an NVIDIA network pickle or from our trainer's ``training-state.safetensors``."""
-    from large_toolkit.io.checkpoint import read_checkpoint, sniff_format
+    from large_toolkit.api import read_checkpoint, sniff_format
 
     where = str(path)
     if not os.path.isfile(where):
         raise UserInputError(f"discriminator file not found: {where}")
     if sniff_format(where) == "safetensors":
-        from large_toolkit.io.checkpoint import read_safetensors
+        from large_toolkit.api import read_safetensors
 
         tensors, _meta = read_safetensors(where)
         state = {k[2:]: v for k, v in tensors.items() if k.startswith("D.")}
@@ -173,7 +173,7 @@ class DiscriminatorFeatureLoss:
 
     def features(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         """Activations of the chosen layers for [-1,1] images, resized (area/bilinear) to D's resolution."""
-        from large_stylegan2.trainer.discriminator import features_per_block
+        from large_stylegan2 import discriminator_features_per_block as features_per_block
 
         res = self.weights.resolution
         if images.shape[-1] > res:

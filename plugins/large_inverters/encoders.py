@@ -18,9 +18,7 @@ import torch.nn.functional as F
 
 from large_inverters.checkpoints import EncoderCheckpoint, build_encoder, parse_encoder_checkpoint, read_checkpoint
 from large_inverters.irse import ENCODER_INPUT
-from large_toolkit.errors import ShapeError, UserInputError
-from large_toolkit.interfaces import Generator, InversionResult, Inverter
-from large_toolkit.types import Latents, LatentSpace
+from large_toolkit.api import Generator, InversionResult, Inverter, Latents, LatentSpace, ShapeError, UserInputError
 
 
 def to_encoder_input(images: torch.Tensor, size: int = ENCODER_INPUT) -> torch.Tensor:

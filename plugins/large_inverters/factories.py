@@ -8,37 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from large_toolkit.errors import UserInputError
-from large_toolkit.interfaces import Generator, Inverter
+from large_toolkit.api import Generator, Inverter, UserInputError
 
 
-def _no_unknown(options: dict[str, Any], known: set[str], name: str) -> None:
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise UserInputError(f"unknown option(s) for inverter {name!r}: {unknown}", hint=f"known: {sorted(known)}")
+def _typed(options_cls: type, options: dict[str, Any], name: str) -> dict[str, Any]:
+    """Options typed by the inverter's declaration (:mod:`large_inverters.options`); unknown ones refused."""
+    from large_toolkit.api import parse_options
 
-
-def _coerce(value: Any, kind: type, key: str, inverter: str) -> Any:
-    """Options typed on the command line arrive as strings; turn them into the field's type, or fail in one line."""
-    if not isinstance(value, str) or kind is str:
-        return value
-    try:
-        if kind is bool:
-            if value.lower() not in ("1", "0", "true", "false", "yes", "no"):
-                raise ValueError(value)
-            return value.lower() in ("1", "true", "yes")
-        return kind(value)
-    except ValueError:
-        raise UserInputError(
-            f"option {key}={value!r} of inverter {inverter!r} is not a valid {kind.__name__}"
-        ) from None
+    return parse_options(options_cls, options, f"inverter {name!r}")
 
 
 def _restyle_steps(options: dict[str, Any], name: str) -> int:
-    steps = _coerce(options.get("restyle_steps", 0), int, "restyle_steps", name)
+    from large_inverters.options import StyleEncoderOptions
+
+    steps = int(_typed(StyleEncoderOptions, options, name)["restyle_steps"])
     if steps < 0:
         raise UserInputError(f"restyle_steps must be >= 0, got {steps}")
-    return int(steps)
+    return steps
 
 
 def make_e4e(
@@ -46,7 +32,6 @@ def make_e4e(
 ) -> Inverter:
     from large_inverters.encoders import load_style_encoder
 
-    _no_unknown(options, {"restyle_steps"}, "e4e")
     return load_style_encoder(checkpoint, "e4e", device, _restyle_steps(options, "e4e"))
 
 
@@ -55,7 +40,6 @@ def make_psp(
 ) -> Inverter:
     from large_inverters.encoders import load_style_encoder
 
-    _no_unknown(options, {"restyle_steps"}, "psp")
     return load_style_encoder(checkpoint, "psp", device, _restyle_steps(options, "psp"))
 
 
@@ -68,19 +52,14 @@ def make_projector(
     ``discriminator`` names a network pickle holding ``D`` (usually the generator's own snapshot) or a
     ``training-state.safetensors``; it is needed (and only loaded) when ``d_weight`` is non-zero.
     """
-    import typing
-    from dataclasses import fields
-
     from large_inverters.losses import load_lpips_vgg
+    from large_inverters.options import ProjectorOptions
     from large_inverters.projector import Projector, ProjectorConfig
 
-    types = typing.get_type_hints(ProjectorConfig)
-    names = {f.name for f in fields(ProjectorConfig)}
-    _no_unknown(options, names | {"lpips_vgg", "lpips_heads", "discriminator"}, "optim")
+    options = _typed(ProjectorOptions, options, "optim")
     vgg = options.pop("lpips_vgg", None) or checkpoint
     heads = options.pop("lpips_heads", None)
     d_path = options.pop("discriminator", None)
-    options = {k: _coerce(v, types[k], k, "optim") for k, v in options.items()}
     lpips = load_lpips_vgg(vgg, heads) if vgg else None
     dloss = None
     if d_path and not options.get("d_weight"):
@@ -102,9 +81,10 @@ def make_projector(
 def make_encoder(
     generator: Generator | None, checkpoint: str | None = None, device: str = "cpu", **options: Any
 ) -> Inverter:
+    from large_inverters.options import EncoderOptions
     from large_inverters.small_encoder import EncoderInverter, load_encoder
 
-    _no_unknown(options, {"refine_steps", "seed"}, "encoder")
+    options = _typed(EncoderOptions, options, "encoder")
     if generator is None:
         raise UserInputError("the encoder inverter needs the generator it was trained for")
     if checkpoint is None:

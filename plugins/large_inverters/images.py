@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from large_toolkit.errors import UserInputError
-from large_toolkit.io.images import (
+from large_toolkit.api import (
     DEFAULT_RESIZE,
     RESIZE_POLICIES,
+    UserInputError,
     fit_to_resolution,
     list_images,
     read_image,

@@ -27,13 +27,20 @@ import torch
 
 from large_inverters.images import DEFAULT_RESIZE, check_images, load_batch
 from large_inverters.losses import pixel_mse, ssim
-from large_toolkit.errors import UserInputError
-from large_toolkit.interfaces import Generator, Inverter
-from large_toolkit.io.artifacts import load_tensors, save_latents, save_tensors
-from large_toolkit.io.atomic import write_text_atomic
-from large_toolkit.io.lock import exclusive_output_lock
-from large_toolkit.types import Latents, LatentSpace, StyleLayer
-from large_toolkit.validate import check_output_path
+from large_toolkit.api import (
+    Generator,
+    Inverter,
+    Latents,
+    LatentSpace,
+    StyleLayer,
+    UserInputError,
+    check_output_path,
+    exclusive_output_lock,
+    load_tensors,
+    save_latents,
+    save_tensors,
+    write_text_atomic,
+)
 
 CHUNK_FORMAT = "large-tk/inversion-chunk"
 PREVIEW_COUNT = 8
@@ -263,7 +270,7 @@ def _write_report(
     job: InvertJob, latents: Latents, mse: torch.Tensor, ssim_values: torch.Tensor, losses: torch.Tensor | None
 ) -> dict[str, Any]:
     """Per-image MSE/SSIM (and final loss) as JSON, plus a preview grid: inputs on top, reconstructions below."""
-    from large_toolkit.io.images import make_grid, to_uint8, write_image
+    from large_toolkit.api import make_grid, to_uint8, write_image
 
     stem = job.out.with_suffix("")
     per_image = [

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from large_toolkit.errors import CheckpointError
+from large_toolkit.api import CheckpointError
 
 # Standard MS-SSIM scale weights (Wang et al. 2003).
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)

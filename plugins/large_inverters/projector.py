@@ -17,44 +17,23 @@ one image, because a generator's noise buffers are shared by the whole batch.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any, ClassVar
 
 import torch
 
 from large_inverters.dfeatures import DiscriminatorFeatureLoss
 from large_inverters.losses import LPIPSVGG, downsample_to, ms_ssim, pixel_mse
-from large_toolkit.errors import UserInputError
-from large_toolkit.interfaces import Generator, InversionResult, Inverter
-from large_toolkit.runner import seeded_generator
-from large_toolkit.types import Latents, LatentSpace
-
-
-@dataclass
-class ProjectorConfig:
-    """Projector settings; defaults are the original's schedule with offline losses."""
-
-    num_steps: int = 1000
-    lr: float = 0.1
-    lr_rampup: float = 0.05
-    lr_rampdown: float = 0.25
-    latent_noise: float = 0.05
-    latent_noise_ramp: float = 0.75
-    noise_reg: float = 1e5
-    optimize_noise: bool = False
-    std_samples: int = 10000
-    mse_weight: float = 1.0
-    ssim_weight: float = 0.0
-    lpips_weight: float = 1.0
-    loss_size: int = 256
-    patience: int = 100
-    min_rel_improvement: float = 1e-4
-    target_loss: float = 0.0
-    seed: int = 303
-    # Discriminator-feature loss (needs a D: ``discriminator=PATH`` in the factory); see dfeatures.py.
-    d_weight: float = 0.0
-    d_layers: str = ""  # comma-separated names (b32,b16,...,b4.conv,b4.fc); empty = every block above 4x4
-    d_norm: str = "l2"
+from large_inverters.options import ProjectorConfig
+from large_toolkit.api import (
+    Generator,
+    InversionResult,
+    Inverter,
+    Latents,
+    LatentSpace,
+    UserInputError,
+    seeded_generator,
+)
 
 
 def learning_rate(step: int, cfg: ProjectorConfig) -> float:

@@ -35,11 +35,8 @@ import torch
 
 from large_inverters.job import ChunkEngine, ChunkResult, InvertJob, invert_chunk
 from large_inverters.spec import ModelSpec
-from large_toolkit.errors import UserInputError
-from large_toolkit.ray_support import INSTALL_HINT as INSTALL_HINT  # re-exported: older imports
-from large_toolkit.ray_support import connect, require_ray
-from large_toolkit.ray_support import probe as probe  # re-exported for the CLI
-from large_toolkit.types import LatentSpace
+from large_toolkit.api import LatentSpace, UserInputError, require_ray
+from large_toolkit.api import ray_connect as connect
 
 CRASH_ENV = "LARGE_TK_RAY_CRASH"  # test hook: "K:MARKER" makes one actor os._exit on its K-th chunk, once
 

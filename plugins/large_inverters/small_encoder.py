@@ -24,12 +24,22 @@ import torch.nn.functional as F
 from torch import nn
 
 from large_inverters.losses import downsample_to, ms_ssim, pixel_mse
-from large_toolkit.distributed import DistContext, average_scalars
-from large_toolkit.errors import ArtifactMismatchError, UserInputError
-from large_toolkit.interfaces import Generator, InversionResult, Inverter
-from large_toolkit.io.artifacts import check_generator, generator_meta, load_tensors, save_tensors
-from large_toolkit.runner import seeded_generator
-from large_toolkit.types import Latents, LatentSpace
+from large_toolkit.api import (
+    ArtifactMismatchError,
+    DistContext,
+    Generator,
+    InversionResult,
+    Inverter,
+    Latents,
+    LatentSpace,
+    UserInputError,
+    average_scalars,
+    generator_meta,
+    load_tensors,
+    save_tensors,
+    seeded_generator,
+)
+from large_toolkit.api import require_same_generator as check_generator
 
 FORMAT = "large-tk/encoder"
 

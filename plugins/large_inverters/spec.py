@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from large_toolkit.errors import UserInputError
-from large_toolkit.interfaces import Generator, Inverter
+from large_toolkit.api import Generator, Inverter, UserInputError
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,7 @@ class ModelSpec:
 
     def load_generator(self, device: str) -> Generator:
         """The generator: a registered backend, or e4e/pSp's embedded decoder when no backend is given."""
-        from large_toolkit.plugins import load_generator
+        from large_toolkit.api import load_generator
 
         if self.backend:
             return load_generator(self.backend, self.checkpoint, device)
@@ -38,7 +37,7 @@ class ModelSpec:
         raise UserInputError("no generator given", hint="pass --backend NAME --checkpoint PATH")
 
     def load_inverter(self, generator: Generator, device: str) -> Inverter:
-        from large_toolkit.plugins import get_host
+        from large_toolkit.api import get_host
 
         factory = get_host().inverter(self.inverter)
         return factory.create(generator, checkpoint=self.inverter_checkpoint, device=device, **self.options)

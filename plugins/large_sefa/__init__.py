@@ -8,17 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("large_toolkit")
-
-
-def _make_finder() -> Any:
-    from large_sefa.finder import SeFaFinder
-
-    return SeFaFinder()
+from large_toolkit.api import hookimpl, lazy
 
 
 @hookimpl
 def register_direction_finders(register: Any) -> None:
-    register("sefa", _make_finder, "SeFa: eigenvectors of the style-affine Gram matrix (closed form, W space)")
+    register(
+        "sefa",
+        lazy("large_sefa.finder:SeFaFinder"),
+        "SeFa: eigenvectors of the style-affine Gram matrix (closed form, W space)",
+    )
+
+
+@hookimpl
+def register_direction_formats(register: Any) -> None:
+    register("sefa-npz", lazy("large_sefa.formats:SeFaNpz"), "genforce SeFa .npz (boundaries, values, layers)")
+    register(
+        "rosinality-factor",
+        lazy("large_sefa.formats:RosinalityFactor"),
+        "rosinality closed-form factor .pt ({ckpt, eigvec})",
+    )

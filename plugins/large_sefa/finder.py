@@ -29,23 +29,33 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from large_toolkit.directions import canonical_sign
-from large_toolkit.errors import UserInputError
-from large_toolkit.interfaces import DirectionFinder, Generator, StyleAffine, layer_indices
-from large_toolkit.io.artifacts import generator_meta
-from large_toolkit.types import Direction, DirectionSet, LatentSpace
+from large_toolkit.api import (
+    Capability,
+    Direction,
+    DirectionFinder,
+    DirectionSet,
+    Generator,
+    LatentSpace,
+    StyleAffine,
+    UserInputError,
+    canonical_sign,
+    generator_meta,
+    layer_indices,
+    option,
+)
 
 VARIANTS = ("genforce", "rosinality")
 
 
 def select_affines(generator: Generator, layers: Any, variant: str = "genforce") -> tuple[list[int], list[StyleAffine]]:
     """The affines SeFa factorises and the W+ slots they cover (see the module docstring)."""
-    affines = [a for a in generator.style_affines() if a.layer.kind != "input"]
+    affines = [a for a in generator.style_affines() if a.layer.modulates_features]
     slots = layer_indices(layers, generator.num_ws)
     if variant == "rosinality":
         torgbs = [a for a in affines if a.layer.kind == "torgb"]
@@ -118,13 +128,21 @@ def _factorize(
     return slots, vecs, vals, [a.layer.name for a in picked]
 
 
+@dataclass(frozen=True)
+class SeFaOptions:
+    layers: str = option("all", "W+ slots whose style affines are factorised: all, 3, 0-1, 2-5,8")
+    variant: str = option("genforce", "genforce (column-normalised Gram) or rosinality", choices=VARIANTS)
+    order: str = option("sorted", "sorted by eigenvalue, or reference (LAPACK order, paper indices)",
+                        choices=("sorted", "reference"))  # fmt: skip
+    num: int = option(0, "directions to keep (0 = all)")
+
+
 class SeFaFinder(DirectionFinder):
     """Closed-form directions in W; the edit applies the same vector to the selected slots."""
 
     space = LatentSpace.W
-
-    def default_config(self) -> dict[str, Any]:
-        return {"layers": "all", "variant": "genforce", "order": "sorted", "num": 0}
+    requires = frozenset({Capability.STYLE_AFFINES})
+    Options = SeFaOptions
 
     def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
         cfg = self.merged(config, self.default_config())

@@ -26,15 +26,21 @@ from __future__ import annotations
 
 from typing import Any
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("large_toolkit")
+from large_toolkit.api import hookimpl
 
 _LAZY = {
     "load_stylegan2": "large_stylegan2.loader",
     "generator_from_object": "large_stylegan2.loader",
     "StyleGAN2Generator": "large_stylegan2.network",
     "StyleGAN2Config": "large_stylegan2.network",
+    # the declared surface other plugins may use (the inverters' discriminator features)
+    "default_fir": "large_stylegan2.ops",
+    "discriminator_block_names": "large_stylegan2.trainer.discriminator",
+    "discriminator_features_per_block": "large_stylegan2.trainer.discriminator",
+}
+_RENAMED = {
+    "discriminator_block_names": "block_names",
+    "discriminator_features_per_block": "features_per_block",
 }
 
 __all__ = [*_LAZY, "create_generator"]
@@ -44,7 +50,7 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        return getattr(importlib.import_module(_LAZY[name]), _RENAMED.get(name, name))
     raise AttributeError(f"module 'large_stylegan2' has no attribute {name!r}")
 
 
@@ -70,8 +76,6 @@ def register_generators(register: Any) -> None:
 
 @hookimpl
 def register_commands(app: Any) -> None:
-    from large_stylegan2.cli import install
     from large_stylegan2.trainer.cli import install as install_trainer
 
-    install(app)
     install_trainer(app)

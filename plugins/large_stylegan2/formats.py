@@ -19,8 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from large_toolkit.errors import CheckpointError
-from large_toolkit.io.checkpoint import PersistentRecord, TFNetworkStub
+from large_toolkit.api import CheckpointError, PersistentRecord, TFNetworkStub
 
 
 def _conv_order(resolution: int) -> list[str]:

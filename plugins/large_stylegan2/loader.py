@@ -24,8 +24,7 @@ from typing import Any
 import torch
 
 from large_stylegan2.network import StyleGAN2Config, StyleGAN2Generator, config_from_metadata, infer_config
-from large_toolkit.errors import CheckpointError
-from large_toolkit.io.checkpoint import PersistentRecord, TFNetworkStub, read_checkpoint
+from large_toolkit.api import CheckpointError, PersistentRecord, TFNetworkStub, read_checkpoint
 
 
 def _describe(obj: Any) -> str:

@@ -32,9 +32,16 @@ from typing import Any
 import torch
 
 from large_stylegan2 import ops
-from large_toolkit.errors import CheckpointError, ShapeError, UserInputError
-from large_toolkit.interfaces import Generator, StyleAffine
-from large_toolkit.types import StyleLayer, style_offsets
+from large_toolkit.api import (
+    Capability,
+    CheckpointError,
+    ShapeError,
+    StyleAffine,
+    StyleGenerator,
+    StyleLayer,
+    UserInputError,
+    style_offsets,
+)
 
 ARTIFACT_FORMAT = "large-tk/stylegan2-generator"
 NOISE_MODES = ("const", "random", "none")
@@ -133,13 +140,15 @@ def _layer_names(config: StyleGAN2Config) -> list[tuple[str, str, int, int]]:
     return out
 
 
-class StyleGAN2Generator(Generator):
+class StyleGAN2Generator(StyleGenerator):
     """StyleGAN2 (config-f and ADA variants) behind the toolkit's :class:`Generator` interface.
 
     Build it with :func:`large_stylegan2.load_stylegan2`, :meth:`from_state_dict` (NVIDIA names),
     :meth:`from_rosinality_state_dict` or :meth:`random`.  ``fused_modconv``: ``None`` picks the
     grouped-conv path for batch 1 and the batched path otherwise (both match upstream to ~1e-5).
     """
+
+    capabilities = Capability.STYLE | {Capability.EXPORT}
 
     def __init__(
         self, state: Mapping[str, torch.Tensor], config: StyleGAN2Config, device: str | torch.device = "cpu"
@@ -557,7 +566,7 @@ class StyleGAN2Generator(Generator):
 
     def save_safetensors(self, path: str | os.PathLike[str]) -> Path:
         """Write NVIDIA-named tensors + the config as JSON metadata (atomically); reloads bit-exactly."""
-        from large_toolkit.io.artifacts import save_tensors
+        from large_toolkit.api import save_tensors
 
         meta = {"format": ARTIFACT_FORMAT, "config": self.config.to_dict(), "fingerprint": self.fingerprint()}
         return save_tensors(path, self.params, meta)
@@ -565,7 +574,7 @@ class StyleGAN2Generator(Generator):
 
 def config_from_metadata(raw: Mapping[str, str]) -> StyleGAN2Config | None:
     """The config stored by :meth:`StyleGAN2Generator.save_safetensors`, when present."""
-    from large_toolkit.io.artifacts import parse_metadata
+    from large_toolkit.api import parse_metadata
 
     meta = parse_metadata(raw)
     if meta is None:

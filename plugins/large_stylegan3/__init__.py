@@ -26,9 +26,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("large_toolkit")
+from large_toolkit.api import hookimpl
 
 _LAZY = {
     "load_stylegan3": "large_stylegan3.loader",
@@ -72,7 +70,7 @@ def is_stylegan3_state(state_dict: Mapping[str, Any] | Iterable[str]) -> bool:
 def create_generator(checkpoint: str | None = None, device: str = "cpu") -> Any:
     """Registry factory: ``factory(checkpoint=..., device=...)``."""
     if checkpoint is None:
-        from large_toolkit.errors import UserInputError
+        from large_toolkit.api import UserInputError
 
         raise UserInputError(
             "the stylegan3 backend has no bundled demo model",

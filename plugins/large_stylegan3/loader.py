@@ -24,8 +24,7 @@ import torch
 
 from large_stylegan3 import is_stylegan3_state
 from large_stylegan3.network import StyleGAN3Config, StyleGAN3Generator, config_from_metadata, infer_config
-from large_toolkit.errors import CheckpointError
-from large_toolkit.io.checkpoint import PersistentRecord, TFNetworkStub, read_checkpoint
+from large_toolkit.api import CheckpointError, PersistentRecord, TFNetworkStub, read_checkpoint
 
 #: Generator / SynthesisNetwork kwargs that map 1:1 onto :class:`StyleGAN3Config` fields.
 _KWARG_FIELDS = (

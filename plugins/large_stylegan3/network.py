@@ -40,9 +40,16 @@ import torch
 import torch.nn.functional as F
 
 from large_stylegan3 import ops
-from large_toolkit.errors import CheckpointError, ShapeError, UserInputError
-from large_toolkit.interfaces import Generator, StyleAffine
-from large_toolkit.types import StyleLayer, style_offsets
+from large_toolkit.api import (
+    Capability,
+    CheckpointError,
+    ShapeError,
+    StyleAffine,
+    StyleGenerator,
+    StyleLayer,
+    UserInputError,
+    style_offsets,
+)
 
 ARTIFACT_FORMAT = "large-tk/stylegan3-generator"
 LAYER_RE = re.compile(r"^synthesis\.L(\d+)_(\d+)_(\d+)\.weight$")
@@ -273,12 +280,15 @@ def make_transform(translate: tuple[float, float] = (0.0, 0.0), angle: float = 0
     return torch.tensor([[c, s, translate[0]], [-s, c, translate[1]], [0.0, 0.0, 1.0]], dtype=torch.float64)
 
 
-class StyleGAN3Generator(Generator):
+class StyleGAN3Generator(StyleGenerator):
     """StyleGAN3 (configs T and R, any resolution) behind the toolkit's :class:`Generator` interface.
 
     Build it with :func:`large_stylegan3.load_stylegan3`, :meth:`from_state_dict` or :meth:`random`.
     ``reference_ops=True`` swaps in the dense reference filtered-lReLU (benchmarks, cross-checks).
     """
+
+    # StyleGAN3 has no noise inputs; its input layer takes a translate/rotate transform.
+    capabilities = (Capability.STYLE - {Capability.NOISE}) | {Capability.INPUT_TRANSFORM, Capability.EXPORT}
 
     def __init__(
         self, state: Mapping[str, torch.Tensor], config: StyleGAN3Config, device: str | torch.device = "cpu"
@@ -619,7 +629,7 @@ class StyleGAN3Generator(Generator):
 
     def save_safetensors(self, path: str | os.PathLike[str]) -> Path:
         """NVIDIA-named tensors + config and NVIDIA init kwargs as JSON metadata (atomic); reloads bit-exactly."""
-        from large_toolkit.io.artifacts import save_tensors
+        from large_toolkit.api import save_tensors
 
         meta = {
             "format": ARTIFACT_FORMAT,
@@ -632,7 +642,7 @@ class StyleGAN3Generator(Generator):
 
 def config_from_metadata(raw: Mapping[str, str]) -> StyleGAN3Config | None:
     """The config stored by :meth:`StyleGAN3Generator.save_safetensors`, when present (else None)."""
-    from large_toolkit.io.artifacts import parse_metadata
+    from large_toolkit.api import parse_metadata
 
     meta = parse_metadata(raw)
     if meta is None:

@@ -10,21 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("large_toolkit")
-
-
-def _make_finder() -> Any:
-    from large_voynov.finder import VoynovFinder
-
-    return VoynovFinder()
+from large_toolkit.api import hookimpl, lazy
 
 
 @hookimpl
 def register_direction_finders(register: Any) -> None:
     register(
         "voynov",
-        _make_finder,
+        lazy("large_voynov.finder:VoynovFinder"),
         "Voynov-Babenko: trains a direction matrix + reconstructor (unsupervised, W space; option steps=N)",
     )
+
+
+@hookimpl
+def register_direction_formats(register: Any) -> None:
+    register("voynov", lazy("large_voynov.formats:Deformator"), "Voynov-Babenko deformator_{step}.pt (read)")

@@ -34,54 +34,62 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from large_toolkit.errors import UserInputError
-from large_toolkit.interfaces import DirectionFinder, Generator, layer_indices
-from large_toolkit.io.artifacts import generator_meta
-from large_toolkit.io.direction_formats import voynov_matrix, write_voynov_state
-from large_toolkit.types import Direction, DirectionSet, LatentSpace
+from large_toolkit.api import (
+    Direction,
+    DirectionFinder,
+    DirectionSet,
+    Generator,
+    LatentSpace,
+    UserInputError,
+    generator_meta,
+    layer_indices,
+    option,
+)
+from large_voynov.formats import voynov_matrix, write_voynov_state
 from large_voynov.models import DEFORMATOR_TYPES
 from large_voynov.trainer import ProgressFn, VoynovTrainer
+
+
+@dataclass(frozen=True)
+class VoynovOptions:
+    steps: int = option(1000, "training steps (the original runs 1e5 at batch 32)")
+    directions: int = option(0, "K directions (0 = w_dim, the original's default)")
+    deformator: str = option("ortho", "ortho, proj or linear", choices=DEFORMATOR_TYPES)
+    random_init: bool = option(False, "random (not identity) deformator start")
+    layers: str = option("all", "W+ slots the shift is added to: all, 0-3, ...")
+    reconstructor: str = option("auto", "auto, lenet or resnet", choices=("auto", "lenet", "resnet"))
+    reconstructor_size: int = option(0, "reconstructor input size (0 = native resolution)")
+    batch_size: int = option(32, "training batch size")
+    shift_scale: float = option(6.0, "largest shift magnitude")
+    min_shift: float = option(0.5, "smallest shift magnitude")
+    shift_distribution: str = option("uniform", "shift magnitude distribution")
+    label_weight: float = option(1.0, "weight of the direction-classification loss")
+    shift_weight: float = option(0.25, "weight of the shift-regression loss")
+    lr_deformator: float = option(1e-4, "deformator learning rate")
+    lr_reconstructor: float = option(1e-4, "reconstructor learning rate")
+    psi: float = option(1.0, "truncation of the training samples (1 = none)")
+    seed: int = option(2, "seed of every random step")
+    checkpoint: str = option("", "train-state .safetensors: resumed when it exists, written periodically", path=True)
+    checkpoint_every: int = option(200, "steps between checkpoints")
+    eval_per_direction: int = option(8, "held-out samples per direction for the scores")
+    export: str = option("", "also write the original's deformator_*.pt here", path=True)
 
 
 class VoynovFinder(DirectionFinder):
     """Unsupervised directions in W by training a deformator against a reconstructor."""
 
-    needs_training = True
     space = LatentSpace.W
+    Options = VoynovOptions
 
     def __init__(self) -> None:
         self.progress: ProgressFn | None = None
         self.trainer: VoynovTrainer | None = None  # the last run's trainer (history, networks) for callers
-
-    def default_config(self) -> dict[str, Any]:
-        return {
-            "steps": 1000,
-            "directions": 0,
-            "deformator": "ortho",
-            "random_init": False,
-            "layers": "all",
-            "reconstructor": "auto",
-            "reconstructor_size": 0,
-            "batch_size": 32,
-            "shift_scale": 6.0,
-            "min_shift": 0.5,
-            "shift_distribution": "uniform",
-            "label_weight": 1.0,
-            "shift_weight": 0.25,
-            "lr_deformator": 1e-4,
-            "lr_reconstructor": 1e-4,
-            "psi": 1.0,
-            "seed": 2,
-            "checkpoint": "",
-            "checkpoint_every": 200,
-            "eval_per_direction": 8,
-            "export": "",
-        }
 
     def _validate(self, generator: Generator, cfg: dict[str, Any]) -> tuple[list[int], int]:
         if str(cfg["deformator"]) not in DEFORMATOR_TYPES:

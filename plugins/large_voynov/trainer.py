@@ -34,9 +34,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from large_toolkit.errors import ArtifactMismatchError, UserInputError
-from large_toolkit.interfaces import Generator
-from large_toolkit.io.artifacts import generator_meta, load_tensors, save_tensors
+from large_toolkit.api import (
+    ArtifactMismatchError,
+    Generator,
+    UserInputError,
+    generator_meta,
+    load_tensors,
+    save_tensors,
+)
 from large_voynov.models import Deformator, make_reconstructor
 
 ProgressFn = Callable[[str, int, int], None]

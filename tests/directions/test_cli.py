@@ -96,3 +96,11 @@ def test_cli_errors_are_one_line(tmp_path, toy_backend) -> None:
     res = _run(["directions", "find", "interfacegan", "--backend", "toy", "--option", f"scores={labels}"])
     assert res.exit_code == 2 and "too few positives" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_options_lists_the_declared_options(toy_backend) -> None:
+    res = _run(["directions", "options", "ganspace", "--json"])
+    assert res.exit_code == 0, res.output
+    rows = {r["name"]: r for r in json.loads(res.stdout)["options"]}
+    assert rows["num_samples"]["type"] == "int" and rows["num_samples"]["default"] == 1_000_000
+    assert rows["engine"]["execution"] and not rows["seed"]["execution"]

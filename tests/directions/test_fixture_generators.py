@@ -74,6 +74,7 @@ def test_sefa_rosinality_variant_on_rosi_tiny(shared_fixtures) -> None:
     assert _matched(ours, v.T.numpy(), vals, 20, 1e-6) >= 5
 
 
+@pytest.mark.slow
 def test_ganspace_on_sg2_tiny_matches_full_pca(shared_fixtures) -> None:
     from large_ganspace.finder import GANSpaceFinder, iter_w_batches
 

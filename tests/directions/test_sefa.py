@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 import torch
@@ -126,28 +124,21 @@ def test_sefa_reference_order_mode(toy32: Generator) -> None:
     np.testing.assert_allclose(dirs.scores.numpy(), ref_vals, rtol=1e-4, atol=1e-5)
 
 
-def test_sefa_under_one_second_at_512() -> None:
-    """FFHQ-like size: 512-dim W, ~6000 style columns."""
+@pytest.mark.slow
+def test_sefa_at_ffhq_size() -> None:
+    """FFHQ-like size: 512-dim W, ~6000 style columns (timing lives in bench/directions_speed.py)."""
     from large_sefa.finder import SeFaFinder
 
     g = ToyGenerator(z_dim=8, w_dim=512, num_ws=12, channels=512, resolution=4, seed=1)
-    g.fingerprint()  # hashed once per generator and cached; not SeFa's cost
-    t0 = time.perf_counter()
-    SeFaFinder().find(g)  # first call pays torch/LAPACK initialisation
-    cold = time.perf_counter() - t0
-    warm = float("inf")
-    for _ in range(3):  # best of 3: shared CI machines are noisy
-        t0 = time.perf_counter()
-        dirs = SeFaFinder().find(g)
-        warm = min(warm, time.perf_counter() - t0)
-    assert len(dirs) == 512 and warm < 1.0 and cold < 5.0, (warm, cold)
+    dirs = SeFaFinder().find(g)
+    assert len(dirs) == 512
     assert dirs.scores.sum().item() == pytest.approx(12 * 512, rel=1e-9)
 
 
 def test_sefa_bad_options(toy32: Generator) -> None:
     from large_sefa.finder import SeFaFinder
 
-    with pytest.raises(UserInputError, match="unknown SeFa variant"):
+    with pytest.raises(UserInputError, match="not one of genforce, rosinality"):
         SeFaFinder().find(toy32, {"variant": "x"})
-    with pytest.raises(UserInputError, match="unknown finder option"):
+    with pytest.raises(UserInputError, match="unknown option"):
         SeFaFinder().find(toy32, {"layer": "0"})

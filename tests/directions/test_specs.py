@@ -72,3 +72,21 @@ def test_edit_ws_uses_mask_and_layers(toy32) -> None:
     assert torch.equal(out[:, :2], ws[:, :2])
     out = edit_ws(ws, d, -1.0, "0")
     assert torch.allclose(out[:, 0] - ws[:, 0], -d.vector.expand(3, -1)) and torch.equal(out[:, 1:], ws[:, 1:])
+
+
+def test_finder_options_in_a_spec_are_typed_by_the_declaration(toy_backend) -> None:
+    from large_toolkit.directions import parse_spec, resolve_direction
+    from large_toolkit.errors import UserInputError
+    from large_toolkit.plugins import load_generator
+
+    spec = parse_spec("ganspace:1?num_samples=600&batch_size=200&components=3")
+    assert spec.finder == "ganspace" and spec.key == 1 and dict(spec.options)["num_samples"] == "600"
+    gen = load_generator("toy", None, device="cpu")
+    d = resolve_direction(spec, gen)
+    assert d.provenance["config"]["num_samples"] == 600 and d.name == "ganspace_1"
+    scorer = parse_spec("interfacegan:0?scorer=mod:fn&ratio=0.1")
+    assert dict(scorer.options) == {"scorer": "mod:fn", "ratio": "0.1"}
+    with pytest.raises(UserInputError, match="not a valid int"):
+        resolve_direction("ganspace:0?num_samples=many", gen)
+    with pytest.raises(UserInputError, match="bad options"):
+        parse_spec("sefa:0?layers")

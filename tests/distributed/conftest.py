@@ -6,6 +6,7 @@ every Ray test shares it.  Torch intra-op threads stay at 1 (shared CPU, and det
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,15 @@ def ray_cluster():
     ray = pytest.importorskip("ray")
     pytest.importorskip("ray.data")
     if not ray.is_initialized():
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+        # Workers import test helpers (finder_scorers) by module path: give them this folder, whatever the cwd.
+        path = os.pathsep.join(p for p in (str(Path(__file__).resolve().parent), os.environ.get("PYTHONPATH")) if p)
+        ray.init(
+            num_cpus=2,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level="WARNING",
+            runtime_env={"env_vars": {"PYTHONPATH": path}},
+        )
     ray.data.DataContext.get_current().enable_progress_bars = False
     yield ray
     ray.shutdown()

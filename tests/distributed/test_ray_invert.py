@@ -47,6 +47,7 @@ def local_result(demo_images: Path, tmp_path_factory) -> tuple[torch.Tensor, lis
     return _load(out)
 
 
+@pytest.mark.slow
 def test_ray_engine_is_bit_identical_to_local(ray_cluster, demo_images, local_result, tmp_path):
     out = tmp_path / "lat.safetensors"
     summary = run_job(_job(demo_images, out), engine=ray_engine(SPEC, RayOptions(workers=2)))
@@ -57,6 +58,7 @@ def test_ray_engine_is_bit_identical_to_local(ray_cluster, demo_images, local_re
     assert not (tmp_path / ".lat.safetensors.parts").exists()
 
 
+@pytest.mark.slow
 def test_killed_actor_loses_and_duplicates_nothing(ray_cluster, demo_images, local_result, tmp_path):
     marker = tmp_path / "crashed"
     out = tmp_path / "lat.safetensors"
@@ -72,6 +74,7 @@ def test_killed_actor_loses_and_duplicates_nothing(ray_cluster, demo_images, loc
     assert seen[-1] == 64 and len(seen) == 8  # every chunk written once
 
 
+@pytest.mark.slow
 def test_resume_across_engines(ray_cluster, demo_images, local_result, tmp_path):
     """A local run killed after 3 chunks is finished by Ray from the same .parts folder."""
     out = tmp_path / "lat.safetensors"

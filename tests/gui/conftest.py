@@ -15,17 +15,17 @@ import pluggy
 import pytest
 import torch
 
+from large_toolkit.interfaces import DirectionFinder
+
 HAVE_QT = importlib.util.find_spec("PySide6") is not None and importlib.util.find_spec("pytestqt") is not None
 collect_ignore_glob = [] if HAVE_QT else ["test_qt_*.py"]
 
 hookimpl = pluggy.HookimplMarker("large_toolkit")
 
 
-class ToyFinder:
+class ToyFinder(DirectionFinder):
     """Seeded orthonormal W directions with descending scores: a finder that needs no plugin."""
 
-    needs_labels = False
-    needs_training = False
     progress = None
 
     def default_config(self) -> dict:

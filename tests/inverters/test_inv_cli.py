@@ -58,6 +58,7 @@ def _cli(args: list[str], cwd: Path, delay: float = 0.0) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 def test_kill_and_resume_gives_identical_latents(tmp_path):
     _write_images(tmp_path / "imgs", 200)
     enc = _encoder(tmp_path)
@@ -137,6 +138,7 @@ def test_projector_job_report_shard_and_resume_rules(tmp_path):
     assert run_job(_job(tmp_path, paths, out="p.safetensors", space="wplus"), restart=True)["computed"] == 7
 
 
+@pytest.mark.slow
 def test_image_validation_and_resize_policy(tmp_path):
     folder = tmp_path / "imgs"
     folder.mkdir()

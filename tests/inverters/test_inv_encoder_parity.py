@@ -97,6 +97,7 @@ def _close(got, want, atol):
     return diff
 
 
+@pytest.mark.slow
 def test_state_dict_layout_matches_official_keys(net, enc_dir):
     import json
 
@@ -157,6 +158,7 @@ def test_container_samples_load_on_cpu(enc_dir, rule_weights, name, kind):
     assert ckpt.opts["device"] == "cuda:0"  # stored opts say cuda; the loader ignored it
 
 
+@pytest.mark.slow
 def test_full_checkpoint_roundtrip_through_loader(tmp_path, rule_weights, io, outputs):
     """A full-size official-layout pSp file loads strictly and its heads reproduce the fixture codes."""
     state = {f"encoder.{k}": v for k, v in rule_weights.items()}

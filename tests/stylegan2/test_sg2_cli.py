@@ -26,12 +26,13 @@ def test_generate_grid_folder_and_npy(shared_fixtures: Path, tmp_path: Path) -> 
     )
     assert res.exit_code == 0, res.output
     assert read_image(tmp_path / "grid.png").shape == (96, 96, 3)
-    res = _run("generate", "-c", ckpt, "--seeds", "1,5", "--noise-mode", "none", "--out", str(tmp_path / "frames"))
+    frames = str(tmp_path / "frames")
+    res = _run("generate", "--checkpoint", ckpt, "--seeds", "1,5", "--noise-mode", "none", "--out", frames)
     assert res.exit_code == 0, res.output
     assert sorted(p.name for p in (tmp_path / "frames").iterdir()) == ["seed0001.png", "seed0005.png"]
     res = _run(
         "generate",
-        "-c",
+        "--checkpoint",
         ckpt,
         "--seeds",
         "0-2",
@@ -59,9 +60,9 @@ def test_generate_grid_folder_and_npy(shared_fixtures: Path, tmp_path: Path) -> 
 
 def test_generate_conditional_needs_class(shared_fixtures: Path, tmp_path: Path) -> None:
     ckpt = str(shared_fixtures / "official" / "sg2_tiny_cond.safetensors")
-    res = _run("generate", "-c", ckpt, "--seeds", "0-3", "--out", str(tmp_path / "c.png"))
+    res = _run("generate", "--checkpoint", ckpt, "--seeds", "0-3", "--out", str(tmp_path / "c.png"))
     assert res.exit_code == 2 and "--class-idx" in res.output and not (tmp_path / "c.png").exists()
-    res = _run("generate", "-c", ckpt, "--seeds", "0-3", "--class-idx", "2", "--out", str(tmp_path / "c.png"))
+    res = _run("generate", "--checkpoint", ckpt, "--seeds", "0-3", "--class-idx", "2", "--out", str(tmp_path / "c.png"))
     assert res.exit_code == 0 and (tmp_path / "c.png").exists()
 
 
@@ -69,7 +70,7 @@ def test_corrupt_checkpoint_exit_2_one_line_no_output(shared_fixtures: Path, tmp
     bad = tmp_path / "bad.pkl"
     bad.write_bytes((shared_fixtures / "official" / "sg2_tiny_stripped.pkl").read_bytes()[:5000])
     out = tmp_path / "grid.png"
-    res = _run("generate", "-c", str(bad), "--out", str(out))
+    res = _run("generate", "--checkpoint", str(bad), "--out", str(out))
     assert res.exit_code == 2
     lines = [line for line in res.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), res.output

@@ -58,6 +58,7 @@ def test_gradients_flow_to_ws(gen):
     assert ws.grad is not None and float(ws.grad.abs().sum()) > 0
 
 
+@pytest.mark.slow
 def test_regression_flow_end_to_end(gen, tmp_path, monkeypatch):
     """Images of the SG3 fixture -> optimisation inversion -> SeFa distance -> few-shot fit."""
     import numpy as np

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import large_toolkit
+from large_toolkit.api import hookimpl
 
 
 def _make_random_finder() -> Any:
@@ -17,6 +17,6 @@ def _make_random_finder() -> Any:
     return RandomDirectionFinder()
 
 
-@large_toolkit.hookimpl
+@hookimpl
 def register_direction_finders(register: Any) -> None:
     register("random", _make_random_finder, "Seeded random unit directions in W (a baseline).")

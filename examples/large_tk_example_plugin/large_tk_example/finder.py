@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from large_toolkit.interfaces import DirectionFinder, Generator
-from large_toolkit.types import Direction, DirectionSet, LatentSpace
+from large_toolkit.api import Direction, DirectionFinder, DirectionSet, Generator, LatentSpace, option
+
+
+@dataclass(frozen=True)
+class RandomOptions:
+    count: int = option(16, "how many directions")
+    seed: int = option(0, "seed of the draw (the same seed gives the same directions)")
 
 
 class RandomDirectionFinder(DirectionFinder):
     """``count`` directions drawn uniformly on the unit sphere of W, reproducible from ``seed``."""
 
     space = LatentSpace.W
-
-    def default_config(self) -> dict[str, Any]:
-        return {"count": 16, "seed": 0}
+    Options = RandomOptions
 
     def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
         cfg = self.merged(config, self.default_config())

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from large_gui.state import ExplorerState
+from large_gui.widgets.options_form import OptionsForm
 from large_gui.workers import Job, start_job
 
 SLIDER_STEPS = 10  # slider units per alpha unit: range ±10 in 0.1 steps, as GANSpace's viewer
@@ -122,7 +123,9 @@ class DirectionsPanel(QGroupBox):
         self.state = state
         self.finder = QComboBox()
         self.options = QLineEdit()
-        self.options.setPlaceholderText("finder options, e.g. layers=0-1, num=10")
+        self.options.setPlaceholderText("more options, e.g. layers=0-1, num=10")
+        self.form = OptionsForm()  # built from the finder's declared options
+        self.finder.currentTextChanged.connect(self._finder_changed)
         self.compute_button = QPushButton("Compute")
         self.compute_button.clicked.connect(self.compute)
         self.cancel_button = QPushButton("Cancel")
@@ -162,7 +165,8 @@ class DirectionsPanel(QGroupBox):
         grid.addWidget(self.finder, 0, 1)
         grid.addWidget(self.compute_button, 0, 2)
         grid.addWidget(self.cancel_button, 0, 3)
-        grid.addWidget(self.options, 1, 0, 1, 4)
+        grid.addWidget(self.form, 1, 0, 1, 4)
+        grid.addWidget(self.options, 2, 0, 1, 4)
         layers_row = QHBoxLayout()
         layers_row.addWidget(QLabel("Edit w layers"))
         layers_row.addWidget(self.layer_start)
@@ -197,6 +201,18 @@ class DirectionsPanel(QGroupBox):
         if self.finder.findText(DEFAULT_FINDER) >= 0:
             self.finder.setCurrentText(DEFAULT_FINDER)  # closed form, no training: the right first try
 
+    def _finder_changed(self, name: str) -> None:
+        """Rebuild the options form from the chosen finder's declaration."""
+        from large_toolkit.plugins import get_host
+
+        declared = None
+        if name:
+            try:
+                declared = getattr(get_host().direction_finder(name).create(), "Options", None)
+            except Exception as exc:  # a broken plugin must not take the panel down
+                self.status.setText(f"error: {name}: {exc}")
+        self.form.set_options(declared, f"finder {name}")
+
     def compute(self) -> None:
         """Run the chosen finder (through the core's cache) in a worker."""
         generator, name = self.state.generator, self.finder.currentText()
@@ -204,8 +220,8 @@ class DirectionsPanel(QGroupBox):
             self.status.setText("load a model first" if generator is None else "no direction finder installed")
             return
         try:
-            config = parse_options(self.options.text())
-        except ValueError as exc:
+            config = {**self.form.values(), **parse_options(self.options.text())}
+        except ValueError as exc:  # includes the core's UserInputError for a bad typed value
             self.status.setText(f"error: {exc}")
             return
 

@@ -15,12 +15,14 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QWidget,
 )
 
 from large_gui.state import ExplorerState
+from large_gui.widgets.options_form import OptionsForm
 from large_gui.workers import Job, start_job
 
 MODE_LABELS = {"w": "W (one code, every layer)", "wplus": "W+ (edit chosen layers)"}
@@ -57,6 +59,10 @@ class LatentPanel(QGroupBox):
             self.mode.addItem(label, key)
         self.mode.currentIndexChanged.connect(lambda _i: state.set_mode(self.mode.currentData()))
         self.inverter = QComboBox()
+        self.inverter_checkpoint = QLineEdit()
+        self.inverter_checkpoint.setPlaceholderText("inverter weights (e4e/pSp .pt, encoder .safetensors)")
+        self.inverter_form = OptionsForm()  # the chosen inverter's declared options (projector steps, ...)
+        self.inverter.currentTextChanged.connect(self._inverter_changed)
         self.invert_button = QPushButton("Invert image…")
         self.invert_button.clicked.connect(self._choose_image)
         self.status = QLabel("")
@@ -71,6 +77,8 @@ class LatentPanel(QGroupBox):
         form.addRow("Truncation ψ", self.psi)
         form.addRow("Space", self.mode)
         form.addRow("Inverter", inv_row)
+        form.addRow("Weights", self.inverter_checkpoint)
+        form.addRow(self.inverter_form)
         form.addRow(self.status)
         self.job: Job | None = None
         self.refresh_inverters()
@@ -86,7 +94,22 @@ class LatentPanel(QGroupBox):
         if self.inverter.count() == 0:
             self.inverter.addItem("(no inverter installed)")
 
+    def _inverter_changed(self, name: str) -> None:
+        """Rebuild the options form from the inverter's registered declaration."""
+        from large_toolkit.plugins import get_host
+
+        registry = get_host().registries["inverter"]
+        declared = registry[name].meta.get("options") if name in registry else None
+        self.inverter_form.set_options(declared, f"inverter {name}")
+
     def _on_state(self, topic: str) -> None:
+        if topic == "generator":  # capabilities decide which controls apply
+            from large_toolkit.interfaces import Capability
+
+            self.psi.setEnabled(self.state.truncates)
+            self.psi.setToolTip("" if self.state.truncates else "this generator has no truncation")
+            has_wplus = self.state.generator is not None and self.state.generator.has(Capability.WPLUS)
+            self.mode.setEnabled(has_wplus)
         if topic == "layers":
             index = self.mode.findData(self.state.mode)
             if index != self.mode.currentIndex():
@@ -117,16 +140,20 @@ class LatentPanel(QGroupBox):
             self.status.setText(f"error: {exc.one_line()}")
             return
         device = self.device
+        try:
+            options = self.inverter_form.values()
+        except ValueError as exc:  # the core's one-line UserInputError for a bad typed value
+            self.status.setText(f"error: {exc}")
+            return
+        checkpoint = self.inverter_checkpoint.text().strip() or None
 
         def work(_progress: Any, _token: Any) -> Any:
             from large_toolkit.plugins import get_host
             from large_toolkit.runner import resolve_device
             from large_toolkit.types import LatentSpace
 
-            inverter = (
-                get_host()
-                .inverter(name)
-                .create(generator=generator, checkpoint=None, device=str(resolve_device(device)))
+            inverter = get_host().inverter(name).create(
+                generator=generator, checkpoint=checkpoint, device=str(resolve_device(device)), **options
             )
             result = inverter.invert(images.to(generator.device), generator, LatentSpace.WPLUS)
             return result.latents.to_wplus(generator.num_ws).tensor

@@ -9,14 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from large_toolkit.errors import UserInputError
+from large_toolkit.api import UserInputError
 
 DEMO_ENCODER = Path(__file__).with_name("demo_encoder.safetensors")
 
 
 def demo_encoder_for(generator: Any) -> str:
     """The bundled encoder's path when ``generator`` is the demo model; otherwise a clear error."""
-    from large_toolkit.io.artifacts import load_tensors
+    from large_toolkit.api import load_tensors
 
     _, meta = load_tensors(DEMO_ENCODER)
     if (meta.get("generator") or {}).get("fingerprint") != generator.fingerprint():

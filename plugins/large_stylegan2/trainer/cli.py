@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from large_toolkit.cli import options
+from large_toolkit.api import cli_options as options
 
 EPILOG = (
     "Examples:\n\n"
@@ -96,11 +96,7 @@ def install(app: typer.Typer) -> None:
         import torch
 
         from large_stylegan2.trainer.loop import Trainer, TrainOptions
-        from large_toolkit.cli.output import note
-        from large_toolkit.cli.state import OPTIONS
-        from large_toolkit.errors import UserInputError
-        from large_toolkit.progress import make_progress
-        from large_toolkit.runner import resolve_device
+        from large_toolkit.api import UserInputError, global_device, make_progress, note, resolve_device
 
         if backend != "stylegan2":
             raise UserInputError(f"the trainer supports --backend stylegan2, not {backend!r}")
@@ -117,9 +113,10 @@ def install(app: typer.Typer) -> None:
             )
         if data != "synthetic" and not Path(data).is_dir():
             raise UserInputError(f"--data {data!r} is not a folder", hint="pass an image folder or 'synthetic'")
-        from large_toolkit.distributed import init_distributed, shutdown
+        from large_toolkit.api import init_distributed
+        from large_toolkit.api import shutdown_distributed as shutdown
 
-        dist = init_distributed(resolve_device(OPTIONS.device))
+        dist = init_distributed(resolve_device(global_device()))
         device = dist.device
         say = note if dist.is_main else (lambda _msg: None)
         created = not out.exists()
@@ -201,10 +198,10 @@ def _log(out: Path, message: str) -> None:
 def _load_images(data: str, resolution: int, n_synthetic: int, seed: int):
     """uint8 NHWC images (and their file names) from a folder or the procedural generator."""
     if data == "synthetic":
-        from large_toolkit.data.synthetic import generate
+        from large_toolkit.api import synthetic_images as generate
 
         return generate(n_synthetic, seed=seed, resolution=resolution).images, []
-    from large_toolkit.data.folders import read_image_folder
+    from large_toolkit.api import read_image_folder
 
     folder = read_image_folder(data, find_labels=False)
     return folder.images, list(folder.ids)
@@ -216,7 +213,7 @@ def _classes(images, ids, labels, column, bins, seed, out, say):
     import json
 
     from large_stylegan2.trainer.labels import infer_classes, read_class_labels
-    from large_toolkit.io.atomic import atomic_path
+    from large_toolkit.api import atomic_path
 
     table = read_class_labels(labels, ids, column, bins)
     n_lab = int(table.labelled.sum())

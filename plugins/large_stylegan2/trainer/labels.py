@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from large_toolkit.errors import UserInputError
+from large_toolkit.api import UserInputError
 
 MISSING = {"", "na", "nan", "none", "null", "?"}
 
@@ -160,7 +160,7 @@ def infer_classes(images: np.ndarray, labels: ClassLabels, seed: int = 0, holdou
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from large_toolkit.analysis.fid_extractors import RotationExtractor
+    from large_toolkit.api import RotationExtractor
 
     extractor, _ = RotationExtractor.for_dataset(images)
     feats = []

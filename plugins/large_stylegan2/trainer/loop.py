@@ -46,11 +46,19 @@ from large_stylegan2.network import StyleGAN2Generator
 from large_stylegan2.trainer import discriminator as D
 from large_stylegan2.trainer import metrics as M
 from large_stylegan2.trainer.augment import ADA_INTERVAL, AUGMENT_MODES, AdaState, augment, default_ada_kimg
-from large_toolkit.distributed import DistContext, average_gradients, average_scalars
-from large_toolkit.errors import CheckpointError, UserInputError
-from large_toolkit.io.artifacts import load_tensors, save_tensors
-from large_toolkit.io.atomic import atomic_path
-from large_toolkit.io.images import make_grid, to_uint8, write_image
+from large_toolkit.api import (
+    CheckpointError,
+    DistContext,
+    UserInputError,
+    atomic_path,
+    average_gradients,
+    average_scalars,
+    load_tensors,
+    make_grid,
+    save_tensors,
+    to_uint8,
+    write_image,
+)
 
 STATE_FORMAT = "large-tk/stylegan2-training-state"
 G_BUFFERS = ("w_avg", "resample_filter", "noise_const")

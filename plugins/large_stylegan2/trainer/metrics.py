@@ -15,15 +15,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from large_toolkit.analysis.fid_extractors import RotationExtractor, generator_batches, real_statistics
-from large_toolkit.analysis.frechet import (
+from large_toolkit.api import (
     FeatureExtractor,
     GaussianStats,
+    RotationExtractor,
+    atomic_path,
     feature_statistics,
     frechet_distance,
+    generator_batches,
     quantize,
+    real_statistics,
 )
-from large_toolkit.io.atomic import atomic_path
 
 METRICS_FILE = "metrics.jsonl"
 CHART_FILE = "metrics.png"
@@ -43,7 +45,7 @@ class SnapshotFD:
         self.n, self.device = int(n), device
         self.extractor: FeatureExtractor
         if inception_weights:
-            from large_toolkit.analysis.inception import InceptionExtractor
+            from large_toolkit.api import InceptionExtractor
 
             self.extractor = InceptionExtractor.from_file(inception_weights, device)
         else:
