@@ -88,7 +88,7 @@ def test_readers_refuse_every_file_in_process(corpus):
 
 
 def _jobs(files: Path, work: Path, items) -> list[dict]:
-    from large_toolkit.io.png import write_png
+    from large_toolkit.io.images import write_image as write_png
 
     images = work / "images"
     images.mkdir()
