@@ -38,8 +38,9 @@ def _label_through_ui(win: Any, image_id: str, value: float) -> None:
     panel.value.returnPressed.emit()
 
 
-def fill_regression(app: Any, win: Any, folder: Path, *, n: int, seed: int, direction: int, column: str,
-                    inverter: str) -> None:
+def fill_regression(
+    app: Any, win: Any, folder: Path, *, n: int, seed: int, direction: int, column: str, inverter: str
+) -> None:
     """Demo images with ground truth → invert in the worker → two labels on the advised images."""
     from large_toolkit.data.folders import LABELS_FILE, write_image_folder
     from large_toolkit.data.synthetic import generate
@@ -92,8 +93,16 @@ def main(argv: list[str] | None = None) -> int:
     _wait(app, lambda: win.view.strip.frame is not None and win.state.importance is not None)
     with tempfile.TemporaryDirectory() as tmp:
         if args.images > 0:
-            fill_regression(app, win, Path(tmp) / "demo_images", n=args.images, seed=args.seed,
-                            direction=args.direction, column=args.column, inverter=args.inverter)
+            fill_regression(
+                app,
+                win,
+                Path(tmp) / "demo_images",
+                n=args.images,
+                seed=args.seed,
+                direction=args.direction,
+                column=args.column,
+                inverter=args.inverter,
+            )
         _wait(app, lambda: QThreadPool.globalInstance().activeThreadCount() == 0)
         app.processEvents()
         win.grab().save(args.out)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from large_toolkit.regression.features import FeatureSpec
     from large_toolkit.types import Direction, Latents
 
+
 @dataclass
 class GeneratorSource:
     """``--backend/--checkpoint`` with a lazily loaded, cached generator, and the provenance it must match.

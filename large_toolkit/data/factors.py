@@ -24,24 +24,48 @@ class Factor:
     description: str
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "unit": self.unit, "low": self.low, "high": self.high,
-                "description": self.description}
+        return {
+            "name": self.name,
+            "unit": self.unit,
+            "low": self.low,
+            "high": self.high,
+            "description": self.description,
+        }
 
 
 FACTORS: tuple[Factor, ...] = (
-    Factor("head_size", "px@32", 6.5, 10.0,
-           "vertical semi-axis of the head; the chin is the anchor, so bigger heads also sit higher"),
-    Factor("roll", "deg", -25.0, 25.0,
-           "head tilt about the chin, positive = clockwise on screen; moves the apparent head centre"),
+    Factor(
+        "head_size",
+        "px@32",
+        6.5,
+        10.0,
+        "vertical semi-axis of the head; the chin is the anchor, so bigger heads also sit higher",
+    ),
+    Factor(
+        "roll",
+        "deg",
+        -25.0,
+        25.0,
+        "head tilt about the chin, positive = clockwise on screen; moves the apparent head centre",
+    ),
     Factor("x", "px@32", 12.5, 19.5, "horizontal position of the chin (neck anchor)"),
     Factor("y", "px@32", 22.0, 25.5, "vertical position of the chin (neck anchor), down is positive"),
     Factor("hair_hue", "deg", 0.0, 240.0, "hue of the hair colour (HSV hue, 0 = red, 120 = green)"),
-    Factor("light_azimuth", "deg", -60.0, 60.0,
-           "direction of the key light, negative = from the left; shades face, hair and background"),
-    Factor("light_intensity", "x", 0.55, 1.15,
-           "key light strength; dim light is also warmer, so it shifts apparent hue like real lighting"),
-    Factor("smile", "px@32", -1.2, 1.5,
-           "mouth curvature: depth of the mouth arc, positive = smile, negative = frown"),
+    Factor(
+        "light_azimuth",
+        "deg",
+        -60.0,
+        60.0,
+        "direction of the key light, negative = from the left; shades face, hair and background",
+    ),
+    Factor(
+        "light_intensity",
+        "x",
+        0.55,
+        1.15,
+        "key light strength; dim light is also warmer, so it shifts apparent hue like real lighting",
+    ),
+    Factor("smile", "px@32", -1.2, 1.5, "mouth curvature: depth of the mouth arc, positive = smile, negative = frown"),
 )
 
 FACTOR_NAMES: tuple[str, ...] = tuple(f.name for f in FACTORS)

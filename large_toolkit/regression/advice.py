@@ -331,7 +331,8 @@ def rank_directions(
     scores: list[DirectionScore] = []
     for c, name in enumerate(names):
         spread = (
-            spread_ratio(mean_codes, _unit_flat(vectors[c])) if mean_codes is not None and vectors is not None
+            spread_ratio(mean_codes, _unit_flat(vectors[c]))
+            if mean_codes is not None and vectors is not None
             else float("nan")
         )
         score = DirectionScore(name, spread, layer_agreement(per_layer[c]), bimodality(scalar[c]))

@@ -192,8 +192,10 @@ def fit_thresholds(
     if ((c < 0) | (c > k - 1) | (c != np.round(c))).any():
         raise UserInputError(f"class labels must be integers 0..{k - 1}")
     if np.unique(c).size < 2:
-        raise UserInputError("all labelled images are in the same class, so no cut point can be placed",
-                             hint="label at least two different classes")
+        raise UserInputError(
+            "all labelled images are in the same class, so no cut point can be placed",
+            hint="label at least two different classes",
+        )
     sign = _orientation(d, c)
     x = sign * d
     info: dict[str, Any] = {"n_labels": int(d.size)}

@@ -110,9 +110,7 @@ def split_indices(n_samples: int, train_size: int, rng: np.random.RandomState) -
     return perm[n_test : n_test + train_size], perm[:n_test]
 
 
-def split_groups(
-    groups: Sequence[Any], train_size: int, rng: np.random.RandomState
-) -> tuple[np.ndarray, np.ndarray]:
+def split_groups(groups: Sequence[Any], train_size: int, rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
     """A grouped split: whole groups (subjects, sessions, families) go to the pool until it holds
     ``train_size`` samples; every other group is the test set, so no group is ever on both sides."""
     keys = np.asarray([str(g) for g in groups])

@@ -28,9 +28,26 @@ from large_toolkit.api import CheckpointError, PersistentRecord, TFNetworkStub, 
 
 #: Generator / SynthesisNetwork kwargs that map 1:1 onto :class:`StyleGAN3Config` fields.
 _KWARG_FIELDS = (
-    "z_dim", "w_dim", "c_dim", "img_resolution", "img_channels", "channel_base", "channel_max", "num_layers",
-    "num_critical", "first_cutoff", "first_stopband", "last_stopband_rel", "margin_size", "output_scale",
-    "num_fp16_res", "conv_kernel", "use_radial_filters", "filter_size", "lrelu_upsampling", "magnitude_ema_beta",
+    "z_dim",
+    "w_dim",
+    "c_dim",
+    "img_resolution",
+    "img_channels",
+    "channel_base",
+    "channel_max",
+    "num_layers",
+    "num_critical",
+    "first_cutoff",
+    "first_stopband",
+    "last_stopband_rel",
+    "margin_size",
+    "output_scale",
+    "num_fp16_res",
+    "conv_kernel",
+    "use_radial_filters",
+    "filter_size",
+    "lrelu_upsampling",
+    "magnitude_ema_beta",
 )
 
 
@@ -95,8 +112,13 @@ def check_record_geometry(gen: StyleGAN3Generator, record: PersistentRecord) -> 
         layer = synth.submodule(spec.name)
         if layer is None:
             continue
-        expected = {"up_factor": spec.up, "down_factor": spec.down, "padding": list(spec.padding),
-                    "up_taps": spec.up_taps, "down_taps": spec.down_taps}
+        expected = {
+            "up_factor": spec.up,
+            "down_factor": spec.down,
+            "padding": list(spec.padding),
+            "up_taps": spec.up_taps,
+            "down_taps": spec.down_taps,
+        }
         for key, want in expected.items():
             got = layer.attr(key)
             if got is None:

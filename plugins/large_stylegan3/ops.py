@@ -135,7 +135,12 @@ def filtered_lrelu(
 
 
 def _upfirdn2d_dense(
-    x: torch.Tensor, f: torch.Tensor | None, up: int, down: int, padding: tuple[int, int, int, int], gain: float,
+    x: torch.Tensor,
+    f: torch.Tensor | None,
+    up: int,
+    down: int,
+    padding: tuple[int, int, int, int],
+    gain: float,
     separable: bool = False,
 ) -> torch.Tensor:
     """Reference upfirdn: zero-insert, pad/crop, depthwise FIR at the full rate, then subsample.

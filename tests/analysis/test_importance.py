@@ -53,8 +53,9 @@ def test_toy_matches_released_loop_and_is_batch_invariant(tmp_path):
     assert res.channel_weights.shape == (g.num_ws, g.w_dim) and res.channel_weights.sum() == pytest.approx(1.0)
     other = gradient_importance(g, d, random_samples=6, edit_samples=6, seed=8, batch_size=1)
     assert np.allclose(other.layer_weights, res.layer_weights, rtol=1e-5)
-    assert not np.allclose(gradient_importance(g, d, random_samples=6, edit_samples=6, seed=9).layer_weights,
-                           res.layer_weights)
+    assert not np.allclose(
+        gradient_importance(g, d, random_samples=6, edit_samples=6, seed=9).layer_weights, res.layer_weights
+    )
     paths = save_importance(res, tmp_path)
     assert np.allclose(np.loadtxt(paths[0]), res.layer_weights)
     s = gradient_importance(g, d, space="s", random_samples=3, edit_samples=3)

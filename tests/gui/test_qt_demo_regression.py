@@ -148,8 +148,16 @@ def test_demo_sefa_slider_and_regression_match_the_core(demo_window, qtbot, tmp_
 
     # The core on the same latents and labels.
     rows = [reg.ids.index(first), reg.ids.index(second)]
-    core = regress(reg.latents, reg.ids, direction, rows, [reg.truth[first], reg.truth[second]],
-                   spec=FeatureSpec(layers=state.edit_indices(), combine="mean"), evaluate=False, generator=gen)
+    core = regress(
+        reg.latents,
+        reg.ids,
+        direction,
+        rows,
+        [reg.truth[first], reg.truth[second]],
+        spec=FeatureSpec(layers=state.edit_indices(), combine="mean"),
+        evaluate=False,
+        generator=gen,
+    )
     assert np.allclose(core.features[:, 0], reg.distances, rtol=0, atol=1e-9)
     test = [i for i in range(N_IMAGES) if i not in rows]
     y_true = np.array([reg.truth[reg.ids[i]] for i in test])

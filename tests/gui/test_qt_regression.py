@@ -58,8 +58,9 @@ def test_two_labels_give_the_cores_mae(window, qtbot, tmp_path):
     panel.set_label(last, truth[last])
 
     rows = [ids.index(first), ids.index(last)]
-    core = regress(latents, ids, direction, rows, [truth[first], truth[last]],
-                   spec=FeatureSpec(combine="mean"), evaluate=False)
+    core = regress(
+        latents, ids, direction, rows, [truth[first], truth[last]], spec=FeatureSpec(combine="mean"), evaluate=False
+    )
     test = [i for i in range(len(ids)) if i not in rows]
     core_mae = float(np.abs(core.predictions[test] - np.array([truth[ids[i]] for i in test])).mean())
     assert state.regression.fit.mae == pytest.approx(core_mae, rel=1e-12)

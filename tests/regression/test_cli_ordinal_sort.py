@@ -22,8 +22,9 @@ def inputs(tmp_path):
     vec[0] = 1.0
     ids = [f"img{i:04d}" for i in range(n)]
     save_latents(tmp_path / "lat.safetensors", Latents(lat, LatentSpace.WPLUS), ids)
-    save_directions(tmp_path / "dirs.safetensors", DirectionSet([Direction(torch.ones(dim) / dim**0.5, "w"),
-                                                                 Direction(vec, "w")]))
+    save_directions(
+        tmp_path / "dirs.safetensors", DirectionSet([Direction(torch.ones(dim) / dim**0.5, "w"), Direction(vec, "w")])
+    )
     y = (lat[:, :, 0].mean(1).double().numpy() * 10 + 40).tolist()
     (tmp_path / "labels.csv").write_text("image,v\n" + "".join(f"{i},{v!r}\n" for i, v in zip(ids, y, strict=True)))
     return tmp_path, ids, np.array(y)
@@ -35,8 +36,20 @@ def _run(*args):
 
 def test_sort_agrees_with_labels_and_writes_files(inputs):
     tmp, ids, y = inputs
-    res = _run("sort", "--latents", tmp / "lat.safetensors", "--direction", f"file:{tmp / 'dirs.safetensors'}:1",
-               "--labels", tmp / "labels.csv", "--strip", "5", "--images", tmp / "none", "--json")
+    res = _run(
+        "sort",
+        "--latents",
+        tmp / "lat.safetensors",
+        "--direction",
+        f"file:{tmp / 'dirs.safetensors'}:1",
+        "--labels",
+        tmp / "labels.csv",
+        "--strip",
+        "5",
+        "--images",
+        tmp / "none",
+        "--json",
+    )
     assert res.exit_code == 0, res.output  # no --out: the strip folder is not needed
     data = json.loads(res.stdout)
     assert data["agreement"]["spearman"] == pytest.approx(1.0)
@@ -46,8 +59,19 @@ def test_sort_agrees_with_labels_and_writes_files(inputs):
     for i, name in enumerate(ids):  # image i is filled with grey level i, so the strip shows the sorted ids
         write_image(folder / f"{name}.png", np.full((4, 4, 3), i, np.uint8))
     out = tmp / "s"
-    res = _run("sort", "--latents", tmp / "lat.safetensors", "--direction", f"file:{tmp / 'dirs.safetensors'}:1",
-               "--images", folder, "--strip", "4", "--out", out)
+    res = _run(
+        "sort",
+        "--latents",
+        tmp / "lat.safetensors",
+        "--direction",
+        f"file:{tmp / 'dirs.safetensors'}:1",
+        "--images",
+        folder,
+        "--strip",
+        "4",
+        "--out",
+        out,
+    )
     assert res.exit_code == 0, res.output
     strip = read_image(out / "strip.png")  # a captioned matplotlib chart, images upsampled (--scale 4)
     order = np.argsort(y)
@@ -59,9 +83,24 @@ def test_sort_agrees_with_labels_and_writes_files(inputs):
 
 def test_ordinal_evaluates_fewshot(inputs):
     tmp, _ids, _y = inputs
-    res = _run("ordinal", "--latents", tmp / "lat.safetensors", "--direction", f"file:{tmp / 'dirs.safetensors'}:1",
-               "--classes", "3", "--labels", tmp / "labels.csv", "--n-labels", "2,5", "--repeats", "30",
-               "--out", tmp / "o", "--json")
+    res = _run(
+        "ordinal",
+        "--latents",
+        tmp / "lat.safetensors",
+        "--direction",
+        f"file:{tmp / 'dirs.safetensors'}:1",
+        "--classes",
+        "3",
+        "--labels",
+        tmp / "labels.csv",
+        "--n-labels",
+        "2,5",
+        "--repeats",
+        "30",
+        "--out",
+        tmp / "o",
+        "--json",
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["labels"]["binned"] is True
@@ -73,11 +112,23 @@ def test_ordinal_evaluates_fewshot(inputs):
 def test_suggest_labels_ranks_candidates(inputs):
     tmp, ids, _y = inputs
     rows = ",".join(f"{ids[i]}" for i in range(5))
-    (tmp / "few.csv").write_text("image,v\n" + "".join(
-        line + "\n" for line in (tmp / "labels.csv").read_text().splitlines()[1:6]))
-    res = _run("suggest-labels", "--latents", tmp / "lat.safetensors",
-               "--direction", f"file:{tmp / 'dirs.safetensors'}:0", "--direction",
-               f"file:{tmp / 'dirs.safetensors'}:1", "--labels", tmp / "few.csv", "--k", "2", "--json")
+    (tmp / "few.csv").write_text(
+        "image,v\n" + "".join(line + "\n" for line in (tmp / "labels.csv").read_text().splitlines()[1:6])
+    )
+    res = _run(
+        "suggest-labels",
+        "--latents",
+        tmp / "lat.safetensors",
+        "--direction",
+        f"file:{tmp / 'dirs.safetensors'}:0",
+        "--direction",
+        f"file:{tmp / 'dirs.safetensors'}:1",
+        "--labels",
+        tmp / "few.csv",
+        "--k",
+        "2",
+        "--json",
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["ranked_by"] == "loo_mae" and data["direction"].endswith(":1")
@@ -90,8 +141,9 @@ def test_layers_writes_weights_readable_by_regress(inputs, tmp_path, monkeypatch
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     out = tmp_path / "ly"
-    res = _run("layers", "--direction", "sefa:3", "--random-samples", "2", "--edit-samples", "2", "--out", out,
-               "--json")
+    res = _run(
+        "layers", "--direction", "sefa:3", "--random-samples", "2", "--edit-samples", "2", "--out", out, "--json"
+    )
     assert res.exit_code == 0, res.output
     w = np.loadtxt(out / "layer_weights.txt")
     assert w.shape == (8,) and w.sum() == pytest.approx(1 / 64)
@@ -108,8 +160,10 @@ def test_layers_writes_weights_readable_by_regress(inputs, tmp_path, monkeypatch
         (["sort", "--direction", "DIRS:1", "--latents", "missing.safetensors"], "not found"),
         (["ordinal", "--direction", "DIRS:1", "--latents", "LAT", "--priors", "1,2"], "priors"),
         (["ordinal", "--direction", "DIRS:1", "--latents", "LAT", "--method", "svm"], "method"),
-        (["suggest-labels", "--direction", "DIRS:1", "--latents", "LAT", "--label", "nope=1", "--label", "x=2"],
-         "that are not among the images"),
+        (
+            ["suggest-labels", "--direction", "DIRS:1", "--latents", "LAT", "--label", "nope=1", "--label", "x=2"],
+            "that are not among the images",
+        ),
         (["layers", "--direction", "DIRS:1", "--latents", "LAT"], "both"),
     ],
 )

@@ -26,8 +26,9 @@ def test_quantile_thresholds_match_priors():
 @pytest.mark.parametrize("method", od.FEWSHOT_METHODS)
 def test_fewshot_fit_recovers_classes(method):
     d, c = _data()
-    rows = np.r_[np.flatnonzero(c == 0)[:3], np.flatnonzero(c == 1)[:3], np.flatnonzero(c == 2)[:3],
-                 np.flatnonzero(c == 3)[:3]]
+    rows = np.r_[
+        np.flatnonzero(c == 0)[:3], np.flatnonzero(c == 1)[:3], np.flatnonzero(c == 2)[:3], np.flatnonzero(c == 3)[:3]
+    ]
     m = od.fit_thresholds(d[rows], c[rows], 4, method)
     met = od.ordinal_metrics(m.predict(d), c)
     assert met["accuracy"] > 0.97 and met["mae"] < 0.03
@@ -52,7 +53,10 @@ def test_bin_labels_and_metrics():
     cls, edges = od.bin_labels(np.arange(8.0), 4)
     assert cls.tolist() == [0, 0, 1, 1, 2, 2, 3, 3] and edges.size == 3
     assert od.ordinal_metrics(np.array([0, 1, 3]), np.array([0, 2, 1])) == {
-        "accuracy": pytest.approx(1 / 3), "mae": pytest.approx(1.0), "within_one": pytest.approx(2 / 3)}
+        "accuracy": pytest.approx(1 / 3),
+        "mae": pytest.approx(1.0),
+        "within_one": pytest.approx(2 / 3),
+    }
 
 
 def test_vectorised_linear_protocol_equals_per_draw_fits():

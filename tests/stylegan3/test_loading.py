@@ -121,8 +121,17 @@ def test_cli_convert_and_generate(shared_fixtures, tmp_path):
         pytest.skip("the generate/convert commands (stylegan2 plugin) are not installed")
     runner = CliRunner()
     st = tmp_path / "t.safetensors"
-    res = runner.invoke(app, ["convert", str(_official(shared_fixtures) / "sg3_tiny_stripped.pkl"), str(st),
-                              "--backend", "stylegan3", "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "convert",
+            str(_official(shared_fixtures) / "sg3_tiny_stripped.pkl"),
+            str(st),
+            "--backend",
+            "stylegan3",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     base = ["--device", "cpu", "generate", "--backend", "stylegan3", "--checkpoint", str(st), "--seeds", "0-1"]
     res = runner.invoke(app, [*base, "--out", str(tmp_path / "a.npy")])

@@ -44,11 +44,31 @@ def test_schedule_matches_research_notes():
     t1024 = StyleGAN3Config(z_dim=512, w_dim=512, img_resolution=1024)
     _, layers = schedule(t1024)
     assert [s.name for s in layers] == [
-        "L0_36_512", "L1_36_512", "L2_52_512", "L3_52_512", "L4_84_512", "L5_148_512", "L6_148_512", "L7_276_323",
-        "L8_276_203", "L9_532_128", "L10_1044_81", "L11_1044_51", "L12_1044_32", "L13_1024_32", "L14_1024_3",
+        "L0_36_512",
+        "L1_36_512",
+        "L2_52_512",
+        "L3_52_512",
+        "L4_84_512",
+        "L5_148_512",
+        "L6_148_512",
+        "L7_276_323",
+        "L8_276_203",
+        "L9_532_128",
+        "L10_1044_81",
+        "L11_1044_51",
+        "L12_1044_32",
+        "L13_1024_32",
+        "L14_1024_3",
     ]
-    r = StyleGAN3Config(z_dim=512, w_dim=512, img_resolution=1024, channel_base=65536, channel_max=1024, conv_kernel=1,
-                        use_radial_filters=True)
+    r = StyleGAN3Config(
+        z_dim=512,
+        w_dim=512,
+        img_resolution=1024,
+        channel_base=65536,
+        channel_max=1024,
+        conv_kernel=1,
+        use_radial_filters=True,
+    )
     _, rl = schedule(r)
     assert rl[0].padding[:2] == (11, 10) and rl[13].padding[:2] == (-9, -10) and rl[14].padding == (0, 0, 0, 0)
     assert [s.down_radial for s in rl] == [True] * 12 + [False] * 3

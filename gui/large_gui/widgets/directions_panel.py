@@ -55,8 +55,10 @@ def parse_options(text: str) -> dict[str, Any]:
 def _span_text(rows: list[int] | None) -> str:
     if not rows:
         return ""
-    return f"{rows[0]}-{rows[-1]}" if rows == list(range(rows[0], rows[-1] + 1)) and len(rows) > 1 else ",".join(
-        map(str, rows)
+    return (
+        f"{rows[0]}-{rows[-1]}"
+        if rows == list(range(rows[0], rows[-1] + 1)) and len(rows) > 1
+        else ",".join(map(str, rows))
     )
 
 

@@ -152,8 +152,10 @@ class LatentPanel(QGroupBox):
             from large_toolkit.runner import resolve_device
             from large_toolkit.types import LatentSpace
 
-            inverter = get_host().inverter(name).create(
-                generator=generator, checkpoint=checkpoint, device=str(resolve_device(device)), **options
+            inverter = (
+                get_host()
+                .inverter(name)
+                .create(generator=generator, checkpoint=checkpoint, device=str(resolve_device(device)), **options)
             )
             result = inverter.invert(images.to(generator.device), generator, LatentSpace.WPLUS)
             return result.latents.to_wplus(generator.num_ws).tensor

@@ -72,11 +72,15 @@ class ScatterPlot(QWidget):
             )
 
         painter.drawRect(area)
-        painter.drawText(QRectF(area.left(), area.bottom() + 2, area.width(), 16), Qt.AlignmentFlag.AlignCenter,
-                         "distance along direction")
+        painter.drawText(
+            QRectF(area.left(), area.bottom() + 2, area.width(), 16),
+            Qt.AlignmentFlag.AlignCenter,
+            "distance along direction",
+        )
         painter.drawText(QRectF(area.left(), area.bottom() + 2, 80, 16), Qt.AlignmentFlag.AlignLeft, f"{x_lo:.2g}")
-        painter.drawText(QRectF(area.right() - 80, area.bottom() + 2, 80, 16), Qt.AlignmentFlag.AlignRight,
-                         f"{x_hi:.2g}")
+        painter.drawText(
+            QRectF(area.right() - 80, area.bottom() + 2, 80, 16), Qt.AlignmentFlag.AlignRight, f"{x_hi:.2g}"
+        )
         painter.save()
         painter.translate(12, area.center().y())
         painter.rotate(-90)
