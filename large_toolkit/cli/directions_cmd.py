@@ -282,8 +282,12 @@ def install(app: typer.Typer) -> None:
             list[str] | None, typer.Option("--option", help="Finder option KEY=VALUE for finder specs.")
         ] = None,
         json_out: Annotated[bool, typer.Option("--json", help="Machine-readable summary on stdout.")] = False,
+        raw: Annotated[
+            bool, typer.Option("--raw", help="Bare pixel grid (no seed/step annotations, native size).")
+        ] = False,
+        scale: Annotated[int, typer.Option("--scale", min=1, help="Upsample each image (annotated grid).")] = 4,
     ) -> None:
-        """Render an image grid along a direction (rows: seeds, columns: steps)."""
+        """Render an image grid along a direction (rows: seeds, columns: steps), annotated with both."""
         import numpy as np
         import torch
 
@@ -308,7 +312,21 @@ def install(app: typer.Typer) -> None:
                 rows.append(torch.cat(list(imgs), dim=2))  # [C, H, W*steps]
         grid = torch.cat(rows, dim=1)
         arr = ((grid.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 0).numpy()
-        write_image(out, np.ascontiguousarray(arr))
+        if raw:
+            write_image(out, np.ascontiguousarray(arr))
+        else:
+            from large_toolkit.regression.plots import grid_chart
+
+            height, width = arr.shape[0] // len(seed_list), arr.shape[1] // len(amounts)
+            cells = arr.reshape(len(seed_list), height, len(amounts), width, -1).transpose(0, 2, 1, 3, 4)
+            grid_chart(
+                out,
+                cells,
+                [f"seed {s}" for s in seed_list],
+                [f"{a:+g}" for a in amounts],
+                title=f"{direction} ({d.name}): edit step per column, psi {psi:g}",
+                scale=scale,
+            )
         info = {
             "out": out,
             "direction": direction,

@@ -74,6 +74,7 @@ def test_edit_writes_grid(tmp_path, toy_backend) -> None:
             "--out",
             str(out),
             "--json",
+            "--raw",
         ]
     )
     assert res.exit_code == 0, res.output
@@ -83,6 +84,18 @@ def test_edit_writes_grid(tmp_path, toy_backend) -> None:
     assert img.shape == (32, 80, 3)
     # columns differ along the direction, the centre column is the unedited image
     assert np.abs(img[:, :16].astype(int) - img[:, 64:].astype(int)).mean() > 0.5
+
+
+def test_edit_grid_is_annotated_by_default(tmp_path, toy_backend) -> None:
+    from large_toolkit.io.images import read_image
+
+    out = tmp_path / "grid.png"
+    args = ["--device", "cpu", "directions", "edit", "--backend", "toy", "--direction", "ganspace:0"]
+    res = _run([*args, "--option", "num_samples=2000", "--seeds", "0-1", "--steps", "-2..2", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    img = read_image(out)
+    # a matplotlib figure with labelled rows/columns, larger than the bare 32x80 pixel grid
+    assert img.shape[0] > 32 * 2 and img.shape[1] > 80 * 2
 
 
 def test_cli_errors_are_one_line(tmp_path, toy_backend) -> None:
