@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from large_toolkit.analysis.defaults import DEFAULT_ROTATION_EPOCHS
 from large_toolkit.analysis.frechet import (
     FeatureExtractor,
     GaussianStats,
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 EXTRACTORS = ("rotation", "inception")
 ROTATION_FORMAT = "large-tk/fid-rotation"
 STATS_FORMAT = "large-tk/fid-stats"
-DEFAULT_ROTATION_EPOCHS = 4
+
 EXTRACTOR_SEED = 0
 """The rotation extractor's seed is fixed (not the run's ``--seed``): it belongs to the real set, so two
 ``fid`` runs, and every snapshot of ``train``, measure with the same network and their numbers compare."""

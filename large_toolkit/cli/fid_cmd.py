@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from large_toolkit.analysis.fid_extractors import DEFAULT_ROTATION_EPOCHS
+from large_toolkit.analysis.defaults import DEFAULT_ROTATION_EPOCHS
 from large_toolkit.cli.output import note, print_json, print_table
 
 SYNTHETIC_REAL_N = 5000

@@ -71,10 +71,10 @@ ORDINAL_FILE = "ordinal_model.json"
 
 
 def latent_fingerprint(path: Path) -> str | None:
-    """The generator fingerprint a latents file records (None for a LARGE folder or an old file)."""
+    """The generator fingerprint a latents file records (None for a LARGE folder, an export or an old file)."""
     from large_toolkit.io.artifacts import load_latents
 
-    if Path(path).is_dir():
+    if Path(path).is_dir() or Path(path).suffix.lower() != ".safetensors":
         return None
     return ((load_latents(path)[2].get("generator")) or {}).get("fingerprint")
 

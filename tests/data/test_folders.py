@@ -84,7 +84,7 @@ def test_labels_naming_a_missing_image(dataset) -> None:
     (out / LABELS_FILE).write_text("image,a\n000001.png,1\nghost.png,2\n")
     with pytest.raises(UserInputError, match=r"names 1 image\(s\) that are not among the images: ghost\.png"):
         read_image_folder(out)
-    with pytest.raises(UserInputError, match="does not exist"):
+    with pytest.raises(UserInputError, match="not found"):
         read_image_folder(out, out / "nope.csv")
 
 

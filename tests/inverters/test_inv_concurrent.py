@@ -50,8 +50,8 @@ def _leftovers(folder: Path) -> list[str]:
 
 def test_second_run_on_the_same_out_is_refused_naming_the_first(tmp_path):
     _write_images(tmp_path / "imgs", 60)
-    args = ["invert", "--backend", "toy", "--inverter", "optim", "--steps", "2", "--images", "imgs"]
-    args += ["--batch-size", "2", "--device", "cpu", "--json", "--out", "lat.safetensors"]
+    args = ["--device", "cpu", "invert", "--backend", "toy", "--inverter", "optim", "--steps", "2", "--images", "imgs"]
+    args += ["--batch-size", "2", "--json", "--out", "lat.safetensors"]
     first = _cli(args, tmp_path, delay=0.05)
     parts = tmp_path / ".lat.safetensors.parts"
     deadline = time.time() + 120

@@ -38,7 +38,8 @@ def test_renders_like_upstream(case) -> None:
     scale = max(1.0, float(io["img"].abs().max()))
     with torch.no_grad():
         assert _maxerr(G.mapping(io["z"]), io["ws"]) <= 1e-5
-        for fused, atol in ((True, 1e-4), (None, 1e-4 * scale)):
+        # upstream's own path: 1e-4, or a few float32 ulps (4e-7 relative) where clamp-256 images reach |x| ~ 500
+        for fused, atol in ((True, max(1e-4, 4e-7 * scale)), (None, 1e-4 * scale)):
             G.fused_modconv = fused
             assert _maxerr(G.synthesis(io["ws"]), io["img"]) <= atol
             assert _maxerr(G.synthesis(io["ws"], "none"), io["img_none"]) <= atol
