@@ -6,7 +6,6 @@ import json
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -122,9 +121,8 @@ def test_dead_ray_address_fails_fast_with_one_line(demo_images, tmp_path):
     cmd = [sys.executable, "-m", "large_toolkit", "invert", "--backend", "stylegan2", "--inverter", "encoder"]
     cmd += ["--images", str(demo_images), "--out", str(tmp_path / "x.safetensors"), "--engine", "ray"]
     cmd += ["--ray-address", f"127.0.0.1:{_free_port()}"]
-    start = time.perf_counter()
+    # a hang (retrying a dead address forever) fails through the subprocess timeout, not a wall-clock assertion
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    assert time.perf_counter() - start < 30
     assert proc.returncode == 2
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "no Ray cluster answers" in lines[0], proc.stderr
