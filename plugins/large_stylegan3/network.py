@@ -28,35 +28,50 @@ sets the matrix used by synthesis (stored inverted, as upstream expects).
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from large_stylegan_common import ConfigDict, StyleGANGenerator, random_mapping_state
+from large_stylegan_common import config_from_metadata as _config_from_metadata
 
 from large_stylegan3 import ops
-from large_toolkit.api import (
-    Capability,
-    CheckpointError,
-    ShapeError,
-    StyleAffine,
-    StyleGenerator,
-    StyleLayer,
-    UserInputError,
-    style_offsets,
-)
+from large_toolkit.api import Capability, CheckpointError, ShapeError, StyleLayer, UserInputError, style_offsets
 
-ARTIFACT_FORMAT = "large-tk/stylegan3-generator"
 LAYER_RE = re.compile(r"^synthesis\.L(\d+)_(\d+)_(\d+)\.weight$")
+
+#: NVIDIA ``Generator`` / ``SynthesisNetwork`` kwargs that map 1:1 onto :class:`StyleGAN3Config` fields
+#: (the mapping's depth and ``conv_clamp`` live elsewhere upstream: ``mapping_kwargs``, the layers' state).
+INIT_KWARG_FIELDS = (
+    "z_dim",
+    "w_dim",
+    "c_dim",
+    "img_resolution",
+    "img_channels",
+    "channel_base",
+    "channel_max",
+    "num_layers",
+    "num_critical",
+    "first_cutoff",
+    "first_stopband",
+    "last_stopband_rel",
+    "margin_size",
+    "output_scale",
+    "num_fp16_res",
+    "conv_kernel",
+    "use_radial_filters",
+    "filter_size",
+    "lrelu_upsampling",
+    "magnitude_ema_beta",
+)
 
 
 @dataclass
-class StyleGAN3Config:
+class StyleGAN3Config(ConfigDict):
     """Hyper-parameters of a StyleGAN3 generator; names follow NVIDIA's constructor kwargs.
 
     Defaults are the upstream ones, so a pickle's ``init_kwargs`` (which omit defaults) map directly.
@@ -88,40 +103,11 @@ class StyleGAN3Config:
     magnitude_ema_beta: float = 0.999
     source: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> StyleGAN3Config:
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in known})
-
     def init_kwargs(self) -> dict[str, Any]:
         """The NVIDIA ``Generator(**kwargs)`` equivalent (for provenance and interchange)."""
-        return {
-            "z_dim": self.z_dim,
-            "c_dim": self.c_dim,
-            "w_dim": self.w_dim,
-            "img_resolution": self.img_resolution,
-            "img_channels": self.img_channels,
-            "mapping_kwargs": {"num_layers": self.mapping_layers},
-            "channel_base": self.channel_base,
-            "channel_max": self.channel_max,
-            "num_layers": self.num_layers,
-            "num_critical": self.num_critical,
-            "first_cutoff": self.first_cutoff,
-            "first_stopband": self.first_stopband,
-            "last_stopband_rel": self.last_stopband_rel,
-            "margin_size": self.margin_size,
-            "output_scale": self.output_scale,
-            "num_fp16_res": self.num_fp16_res,
-            "conv_kernel": self.conv_kernel,
-            "use_radial_filters": self.use_radial_filters,
-            "filter_size": self.filter_size,
-            "lrelu_upsampling": self.lrelu_upsampling,
-            "conv_clamp": self.conv_clamp,
-            "magnitude_ema_beta": self.magnitude_ema_beta,
-        }
+        kwargs = {name: getattr(self, name) for name in INIT_KWARG_FIELDS}
+        kwargs.update(mapping_kwargs={"num_layers": self.mapping_layers}, conv_clamp=self.conv_clamp)
+        return kwargs
 
     @property
     def config_name(self) -> str:
@@ -280,7 +266,7 @@ def make_transform(translate: tuple[float, float] = (0.0, 0.0), angle: float = 0
     return torch.tensor([[c, s, translate[0]], [-s, c, translate[1]], [0.0, 0.0, 1.0]], dtype=torch.float64)
 
 
-class StyleGAN3Generator(StyleGenerator):
+class StyleGAN3Generator(StyleGANGenerator):
     """StyleGAN3 (configs T and R, any resolution) behind the toolkit's :class:`Generator` interface.
 
     Build it with :func:`large_stylegan3.load_stylegan3`, :meth:`from_state_dict` or :meth:`random`.
@@ -289,13 +275,13 @@ class StyleGAN3Generator(StyleGenerator):
 
     # StyleGAN3 has no noise inputs; its input layer takes a translate/rotate transform.
     capabilities = (Capability.STYLE - {Capability.NOISE}) | {Capability.INPUT_TRANSFORM, Capability.EXPORT}
+    backend, anchor = "stylegan3", "synthesis.input.freqs"
+    config: StyleGAN3Config
 
     def __init__(
         self, state: Mapping[str, torch.Tensor], config: StyleGAN3Config, device: str | torch.device = "cpu"
     ) -> None:
-        self.config = config
-        self.z_dim, self.w_dim, self.c_dim = config.z_dim, config.w_dim, config.c_dim
-        self.resolution, self.img_channels = config.img_resolution, config.img_channels
+        self._take_config(config)
         self.num_ws = config.num_layers + 2
         self.reference_ops = False
         params = {k: v.detach().to(torch.float32) for k, v in state.items() if v is not None}
@@ -322,10 +308,7 @@ class StyleGAN3Generator(StyleGenerator):
 
     def _check_and_fill(self, params: dict[str, torch.Tensor]) -> None:
         cfg = self.config
-        required = ["mapping.w_avg"]
-        required += [f"mapping.fc{i}.{p}" for i in range(cfg.mapping_layers) for p in ("weight", "bias")]
-        if self.c_dim:
-            required += ["mapping.embed.weight", "mapping.embed.bias"]
+        required = self._mapping_keys()
         required += [f"synthesis.input.{p}" for p in ("weight", "affine.weight", "affine.bias", "freqs", "phases")]
         for spec in self.layers:
             required += [f"synthesis.{spec.name}.{p}" for p in ("weight", "bias", "affine.weight", "affine.bias")]
@@ -368,9 +351,7 @@ class StyleGAN3Generator(StyleGenerator):
                 if (f is None) != (taps == 1) or (f is not None and f.shape[0] != taps):
                     got = None if f is None else list(f.shape)
                     raise CheckpointError(f"{p}.{which}: expected {taps} taps, got {got}")
-        if params["mapping.w_avg"].shape != (self.w_dim,):
-            got = list(params["mapping.w_avg"].shape)
-            raise CheckpointError(f"mapping.w_avg: expected shape [{self.w_dim}], got {got}")
+        self._check_w_avg(params)
 
     @classmethod
     def from_state_dict(
@@ -419,15 +400,7 @@ class StyleGAN3Generator(StyleGenerator):
         )
         inp, layers = schedule(config)
         g = torch.Generator().manual_seed(seed)
-        sd: dict[str, torch.Tensor] = {"mapping.w_avg": torch.zeros(w_dim)}
-        fin = z_dim + (w_dim if c_dim else 0)
-        if c_dim:
-            sd["mapping.embed.weight"] = torch.randn(w_dim, c_dim, generator=g)
-            sd["mapping.embed.bias"] = torch.zeros(w_dim)
-        for i in range(config.mapping_layers):
-            sd[f"mapping.fc{i}.weight"] = torch.randn(w_dim, fin, generator=g) / 0.01
-            sd[f"mapping.fc{i}.bias"] = torch.zeros(w_dim)
-            fin = w_dim
+        sd = random_mapping_state(g, z_dim, w_dim, c_dim, config.mapping_layers)
         freqs = torch.randn(inp.channels, 2, generator=g)
         radii = freqs.square().sum(dim=1, keepdim=True).sqrt()
         sd["synthesis.input.freqs"] = freqs / (radii * radii.square().exp().pow(0.25)) * inp.bandwidth
@@ -447,72 +420,14 @@ class StyleGAN3Generator(StyleGenerator):
 
     # -- Generator interface ----------------------------------------------------------------------
 
-    @property
-    def w_avg(self) -> torch.Tensor:
-        return self.params["mapping.w_avg"]
-
-    @property
-    def device(self) -> torch.device:
-        return self.params["synthesis.input.freqs"].device
-
     def to(self, device: torch.device | str) -> StyleGAN3Generator:
-        self.params = {k: v.to(device) for k, v in self.params.items()}
+        super().to(device)
         self._transform = self._transform.to(device)
         return self
-
-    def state_tensors(self) -> Mapping[str, torch.Tensor]:
-        return dict(self.params)
-
-    def mapping(
-        self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0, trunc_cutoff: int | None = None
-    ) -> torch.Tensor:
-        if z.ndim != 2 or z.shape[1] != self.z_dim:
-            raise ShapeError(f"z: expected shape [N, {self.z_dim}], got {list(z.shape)}")
-        p = self.params
-        x = ops.normalize_2nd_moment(z.to(self.device, torch.float32))
-        if self.c_dim:
-            if c is None:
-                raise UserInputError(
-                    f"this generator is class-conditional (c_dim={self.c_dim})", hint="pass a class label"
-                )
-            y = ops.fc(c.to(self.device, torch.float32), p["mapping.embed.weight"], p["mapping.embed.bias"])
-            x = torch.cat([x, ops.normalize_2nd_moment(y)], dim=1)
-        for i in range(self.config.mapping_layers):
-            x = ops.fc(x, p[f"mapping.fc{i}.weight"], p[f"mapping.fc{i}.bias"], 0.01, "lrelu")
-        ws = x.float().unsqueeze(1).repeat(1, self.num_ws, 1)  # fp32 W under autocast too
-        if psi != 1.0:
-            cut = self.num_ws if trunc_cutoff is None else max(0, min(int(trunc_cutoff), self.num_ws))
-            ws = torch.cat([self.w_avg.lerp(ws[:, :cut], float(psi)), ws[:, cut:]], dim=1)
-        return ws
-
-    def _check_ws(self, ws: torch.Tensor) -> torch.Tensor:
-        if ws.ndim == 2 and ws.shape[1] == self.w_dim:
-            ws = ws.unsqueeze(1).repeat(1, self.num_ws, 1)
-        if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
-            raise ShapeError(f"ws: expected shape [N, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
-        return ws.to(self.device, torch.float32)
-
-    def style_affines(self) -> list[StyleAffine]:
-        gain = 1.0 / math.sqrt(self.w_dim)
-        return [
-            StyleAffine(
-                layer, self.params[f"{layer.name}.affine.weight"] * gain, self.params[f"{layer.name}.affine.bias"]
-            )
-            for layer in self.style_layers
-        ]
 
     def styles(self, ws: torch.Tensor) -> torch.Tensor:
         ws = self._check_ws(ws)
         return torch.cat([ws[:, a.layer.w_index].matmul(a.weight.t()) + a.bias for a in self.style_affines()], dim=1)
-
-    def style_dict(self, ws: torch.Tensor) -> dict[str, torch.Tensor]:
-        """S as ``{layer name: [N, channels]}`` (the reference fixtures' ``s.<layer>`` tensors)."""
-        flat = self.styles(ws)
-        spans = style_offsets(self.style_layers)
-        return {layer.name: flat[:, a:b] for layer, (a, b) in zip(self.style_layers, spans, strict=True)}
-
-    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
-        return self.synthesis_from_styles(self.styles(ws), noise_mode)
 
     def synthesis_from_styles(self, styles: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         if noise_mode not in ("const", "random", "none"):
@@ -609,12 +524,6 @@ class StyleGAN3Generator(StyleGenerator):
 
     # -- conveniences ---------------------------------------------------------------------------------
 
-    def generate(
-        self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0, trunc_cutoff: int | None = None
-    ) -> torch.Tensor:
-        """z -> image, like NVIDIA's ``G(z, c, truncation_psi, truncation_cutoff)``."""
-        return self.synthesis(self.mapping(z, c, psi, trunc_cutoff))
-
     def describe(self) -> dict[str, Any]:
         info = super().describe()
         info.update(
@@ -627,28 +536,10 @@ class StyleGAN3Generator(StyleGenerator):
         )
         return info
 
-    def save_safetensors(self, path: str | os.PathLike[str]) -> Path:
-        """NVIDIA-named tensors + config and NVIDIA init kwargs as JSON metadata (atomic); reloads bit-exactly."""
-        from large_toolkit.api import save_tensors
-
-        meta = {
-            "format": ARTIFACT_FORMAT,
-            "config": self.config.to_dict(),
-            "init_kwargs": self.config.init_kwargs(),
-            "fingerprint": self.fingerprint(),
-        }
-        return save_tensors(path, self.params, meta)
+    def _export_metadata(self) -> dict[str, Any]:
+        return {"init_kwargs": self.config.init_kwargs()}
 
 
 def config_from_metadata(raw: Mapping[str, str]) -> StyleGAN3Config | None:
     """The config stored by :meth:`StyleGAN3Generator.save_safetensors`, when present (else None)."""
-    from large_toolkit.api import parse_metadata
-
-    meta = parse_metadata(raw)
-    if meta is None:
-        return None
-    if meta.get("format") != ARTIFACT_FORMAT:
-        if str(meta.get("format", "")).startswith("large-tk/stylegan2"):
-            raise CheckpointError("this safetensors file holds a StyleGAN2 generator", hint="use --backend stylegan2")
-        raise CheckpointError(f"safetensors file holds {meta.get('format')!r}, expected {ARTIFACT_FORMAT!r}")
-    return StyleGAN3Config.from_dict(meta.get("config") or {})
+    return _config_from_metadata(raw, "stylegan3", StyleGAN3Config)
