@@ -30,7 +30,7 @@ from large_stylegan_common import (
     strip_prefix,
 )
 
-from large_stylegan2.network import StyleGAN2Config, StyleGAN2Generator, config_from_metadata, infer_config
+from large_stylegan2.network import StyleGAN2Config, StyleGAN2Generator, infer_config
 from large_toolkit.api import CheckpointError, TFNetworkStub
 
 
@@ -73,11 +73,8 @@ def generator_from_object(obj: Any, device: str = "cpu", name: str = "checkpoint
         return StyleGAN2Generator(state, infer_config(state, **overrides), device)
     parts = safetensors_parts(obj)
     if parts is not None:
-        tensors, metadata = parts
-        config = config_from_metadata(metadata)
-        if config is not None:
-            return StyleGAN2Generator(tensors, config, device)
-        return _from_state_mapping(tensors, None, device, "safetensors")
+        gen = StyleGAN2Generator.from_export(*parts, device)
+        return gen if gen is not None else _from_state_mapping(parts[0], None, device, "safetensors")
     if "g_ema" in obj:
         return _from_state_mapping(obj["g_ema"], obj.get("latent_avg"), device, "rosinality")
     if "state_dict" in obj and isinstance(obj["state_dict"], Mapping):

@@ -29,7 +29,6 @@ from typing import Any
 
 import torch
 from large_stylegan_common import ConfigDict, StyleGANGenerator, random_mapping_state
-from large_stylegan_common import config_from_metadata as _config_from_metadata
 
 from large_stylegan2 import ops
 from large_toolkit.api import (
@@ -138,31 +137,27 @@ class StyleGAN2Generator(StyleGANGenerator):
     """
 
     capabilities = Capability.STYLE | {Capability.EXPORT}
+    config_class, config_from_state = StyleGAN2Config, staticmethod(infer_config)
     backend, anchor = "stylegan2", "synthesis.b4.const"
     config: StyleGAN2Config
+    fused_modconv: bool | None = None
 
-    def __init__(
-        self, state: Mapping[str, torch.Tensor], config: StyleGAN2Config, device: str | torch.device = "cpu"
-    ) -> None:
-        self._take_config(config)
-        self.fused_modconv: bool | None = None
+    # -- construction ------------------------------------------------------------------------------
+
+    def _complete(self, params: dict[str, torch.Tensor]) -> None:
+        config = self.config
         self._layers = _layer_names(config)
         if config.architecture not in ARCHITECTURES:
             raise CheckpointError(
                 f"unknown StyleGAN2 architecture {config.architecture!r}", hint=f"expected one of {ARCHITECTURES}"
             )
         self.num_ws = 2 * int(math.log2(self.resolution)) - 2  # the same for every architecture
-        # contiguous: --nhwc pickles store fp16 blocks' weights channels-last; the maths must not depend on strides
-        params = {k: v.detach().to(torch.float32).contiguous() for k, v in state.items()}
         self._fill_defaults(params)
         self._check(params)
-        self.params: dict[str, torch.Tensor] = {k: v.to(device) for k, v in params.items()}
         self.style_layers = tuple(
-            StyleLayer(name, int(self.params[f"{name}.affine.weight"].shape[0]), idx, kind)
+            StyleLayer(name, int(params[f"{name}.affine.weight"].shape[0]), idx, kind)
             for name, kind, _, idx in self._layers
         )
-
-    # -- construction ------------------------------------------------------------------------------
 
     def _fill_defaults(self, params: dict[str, torch.Tensor]) -> None:
         """Add buffers that some formats omit (FIR filters; w_avg becomes the mean of 10k samples)."""
@@ -196,17 +191,6 @@ class StyleGAN2Generator(StyleGANGenerator):
                 raise CheckpointError(
                     f"{name}: affine {list(aw.shape)} does not fit w_dim {self.w_dim} and conv weight {list(w.shape)}"
                 )
-
-    @classmethod
-    def from_state_dict(
-        cls,
-        state: Mapping[str, torch.Tensor],
-        config: StyleGAN2Config | None = None,
-        device: str | torch.device = "cpu",
-        **overrides: Any,
-    ) -> StyleGAN2Generator:
-        """From NVIDIA-named tensors (``G_ema.state_dict()``); missing settings are inferred from shapes."""
-        return cls(state, config or infer_config(state, **overrides), device)
 
     @classmethod
     def from_rosinality_state_dict(
@@ -430,17 +414,10 @@ class StyleGAN2Generator(StyleGANGenerator):
     # -- conveniences ---------------------------------------------------------------------------------
 
     def describe(self) -> dict[str, Any]:
-        info = super().describe()
-        info.update(
-            backend="stylegan2",
-            architecture=self.config.architecture,
-            source=self.config.source,
-            conv_clamp=self.config.conv_clamp,
-            mapping_layers=self.config.mapping_layers,
-        )
-        return info
-
-
-def config_from_metadata(raw: Mapping[str, str]) -> StyleGAN2Config | None:
-    """The config stored by :meth:`StyleGAN2Generator.save_safetensors`, when present."""
-    return _config_from_metadata(raw, "stylegan2", StyleGAN2Config)
+        cfg = self.config
+        return {
+            **super().describe(),
+            "architecture": cfg.architecture,
+            "conv_clamp": cfg.conv_clamp,
+            "mapping_layers": cfg.mapping_layers,
+        }

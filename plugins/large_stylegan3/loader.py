@@ -28,7 +28,6 @@ from large_stylegan3.network import (
     INIT_KWARG_FIELDS,
     StyleGAN3Config,
     StyleGAN3Generator,
-    config_from_metadata,
     infer_config,
 )
 from large_toolkit.api import CheckpointError, PersistentRecord, TFNetworkStub
@@ -124,11 +123,8 @@ def generator_from_object(obj: Any, device: str = "cpu", name: str = "checkpoint
         return gen
     parts = safetensors_parts(obj)
     if parts is not None:
-        tensors, metadata = parts
-        config = config_from_metadata(metadata)
-        if config is not None:
-            return StyleGAN3Generator(tensors, config, device)
-        return _from_state(tensors, device, f"{name} (safetensors)")
+        gen = StyleGAN3Generator.from_export(*parts, device)
+        return gen if gen is not None else _from_state(parts[0], device, f"{name} (safetensors)")
     for key in ("g_ema", "state_dict"):
         if key in obj and isinstance(obj[key], Mapping):
             return _from_state(obj[key], device, name)

@@ -37,7 +37,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from large_stylegan_common import ConfigDict, StyleGANGenerator, random_mapping_state
-from large_stylegan_common import config_from_metadata as _config_from_metadata
 
 from large_stylegan3 import ops
 from large_toolkit.api import Capability, CheckpointError, ShapeError, StyleLayer, UserInputError, style_offsets
@@ -275,24 +274,23 @@ class StyleGAN3Generator(StyleGANGenerator):
 
     # StyleGAN3 has no noise inputs; its input layer takes a translate/rotate transform.
     capabilities = (Capability.STYLE - {Capability.NOISE}) | {Capability.INPUT_TRANSFORM, Capability.EXPORT}
+    config_class, config_from_state = StyleGAN3Config, staticmethod(infer_config)
     backend, anchor = "stylegan3", "synthesis.input.freqs"
     config: StyleGAN3Config
+    reference_ops = False
 
-    def __init__(
-        self, state: Mapping[str, torch.Tensor], config: StyleGAN3Config, device: str | torch.device = "cpu"
-    ) -> None:
-        self._take_config(config)
+    # -- construction ------------------------------------------------------------------------------
+
+    def _complete(self, params: dict[str, torch.Tensor]) -> None:
+        config = self.config
         self.num_ws = config.num_layers + 2
-        self.reference_ops = False
-        params = {k: v.detach().to(torch.float32) for k, v in state.items() if v is not None}
         found = layer_names_in(params)
         channels = [c for _, _, c in found] if len(found) == config.num_layers + 1 else None
         self.input_spec, self.layers = schedule(config, channels)
         self._check_and_fill(params)
         # The stored transform is user state (gen_images writes it); the weights carry the identity.
         params["synthesis.input.transform"] = torch.eye(3)
-        self.params: dict[str, torch.Tensor] = {k: v.to(device) for k, v in params.items()}
-        self._transform: torch.Tensor = torch.eye(3, device=device)
+        self._transform: torch.Tensor = torch.eye(3)  # the user transform (moved by to())
         in_layer = StyleLayer("synthesis.input", 4, 0, "input")
         self.style_layers = (
             in_layer,
@@ -303,8 +301,6 @@ class StyleGAN3Generator(StyleGANGenerator):
                 for spec in self.layers
             ),
         )
-
-    # -- construction ------------------------------------------------------------------------------
 
     def _check_and_fill(self, params: dict[str, torch.Tensor]) -> None:
         cfg = self.config
@@ -352,17 +348,6 @@ class StyleGAN3Generator(StyleGANGenerator):
                     got = None if f is None else list(f.shape)
                     raise CheckpointError(f"{p}.{which}: expected {taps} taps, got {got}")
         self._check_w_avg(params)
-
-    @classmethod
-    def from_state_dict(
-        cls,
-        state: Mapping[str, torch.Tensor],
-        config: StyleGAN3Config | None = None,
-        device: str | torch.device = "cpu",
-        **overrides: Any,
-    ) -> StyleGAN3Generator:
-        """From NVIDIA-named tensors (``G_ema.state_dict()``); unspecified settings are inferred or default."""
-        return cls(state, config or infer_config(state, **overrides), device)
 
     @classmethod
     def random(
@@ -525,21 +510,14 @@ class StyleGAN3Generator(StyleGANGenerator):
     # -- conveniences ---------------------------------------------------------------------------------
 
     def describe(self) -> dict[str, Any]:
-        info = super().describe()
-        info.update(
-            backend="stylegan3",
-            config=self.config.config_name,
-            source=self.config.source,
-            conv_kernel=self.config.conv_kernel,
-            radial_filters=self.config.use_radial_filters,
-            layers=[spec.name for spec in self.layers],
-        )
-        return info
+        cfg = self.config
+        return {
+            **super().describe(),
+            "config": cfg.config_name,
+            "conv_kernel": cfg.conv_kernel,
+            "radial_filters": cfg.use_radial_filters,
+            "layers": [spec.name for spec in self.layers],
+        }
 
     def _export_metadata(self) -> dict[str, Any]:
         return {"init_kwargs": self.config.init_kwargs()}
-
-
-def config_from_metadata(raw: Mapping[str, str]) -> StyleGAN3Config | None:
-    """The config stored by :meth:`StyleGAN3Generator.save_safetensors`, when present (else None)."""
-    return _config_from_metadata(raw, "stylegan3", StyleGAN3Config)

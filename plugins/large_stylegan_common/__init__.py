@@ -10,38 +10,33 @@ Its declared surface is ``__all__`` below; other plugins import only those names
 
 from __future__ import annotations
 
-from large_stylegan_common.generator import ConfigDict, StyleGANGenerator, config_from_metadata
-from large_stylegan_common.layers import (
-    fc,
-    mapping_keys,
-    mapping_network,
-    normalize_2nd_moment,
-    random_mapping_state,
-    truncate,
-)
-from large_stylegan_common.loading import (
-    checkpoint_mapping,
-    describe_object,
-    g_ema_record,
-    load_generator,
-    safetensors_parts,
-    strip_prefix,
-)
+from typing import Any
 
-__all__ = [
-    "ConfigDict",
-    "StyleGANGenerator",
-    "checkpoint_mapping",
-    "config_from_metadata",
-    "describe_object",
-    "fc",
-    "g_ema_record",
-    "load_generator",
-    "mapping_keys",
-    "mapping_network",
-    "normalize_2nd_moment",
-    "random_mapping_state",
-    "safetensors_parts",
-    "strip_prefix",
-    "truncate",
-]
+# Loaded lazily, like the backends' hook modules: importing the package does not import torch.
+_LAZY = {
+    "ConfigDict": "large_stylegan_common.generator",
+    "StyleGANGenerator": "large_stylegan_common.generator",
+    "config_from_metadata": "large_stylegan_common.generator",
+    "fc": "large_stylegan_common.layers",
+    "mapping_keys": "large_stylegan_common.layers",
+    "mapping_network": "large_stylegan_common.layers",
+    "normalize_2nd_moment": "large_stylegan_common.layers",
+    "random_mapping_state": "large_stylegan_common.layers",
+    "truncate": "large_stylegan_common.layers",
+    "checkpoint_mapping": "large_stylegan_common.loading",
+    "describe_object": "large_stylegan_common.loading",
+    "g_ema_record": "large_stylegan_common.loading",
+    "load_generator": "large_stylegan_common.loading",
+    "safetensors_parts": "large_stylegan_common.loading",
+    "strip_prefix": "large_stylegan_common.loading",
+}
+
+__all__ = [*_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'large_stylegan_common' has no attribute {name!r}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -72,20 +72,53 @@ def config_from_metadata(raw: Mapping[str, str], backend: str, config_cls: type[
 class StyleGANGenerator(StyleGenerator):
     """The mapping, truncation, style and export members NVIDIA's StyleGAN2 and StyleGAN3 have in common.
 
-    Subclasses set ``backend`` and ``anchor`` (a tensor every checkpoint has: its device is the
-    generator's), call :meth:`_take_config` first in ``__init__``, fill ``params``, ``num_ws`` and
-    ``style_layers``, and implement :meth:`synthesis_from_styles` and :meth:`styles`.
+    Subclasses set ``backend``, ``anchor`` (a tensor every checkpoint has: its device is the
+    generator's), ``config_class`` and ``config_from_state``, and implement :meth:`_complete` (set
+    ``num_ws`` and ``style_layers``, check and complete the weights), :meth:`styles` and
+    :meth:`synthesis_from_styles`.
     """
 
     backend: ClassVar[str]
     anchor: ClassVar[str]
+    config_class: ClassVar[type[ConfigDict]]
+    #: the backend's ``infer_config(state, **overrides)``: a config from NVIDIA-named tensor shapes
+    config_from_state: ClassVar[Callable[..., Any]]
     config: Any  # the backend's config dataclass (a ConfigDict with z_dim, w_dim, c_dim, mapping_layers...)
     params: dict[str, torch.Tensor]
 
-    def _take_config(self, config: Any) -> None:
+    def __init__(self, state: Mapping[str, torch.Tensor], config: Any, device: str | torch.device = "cpu") -> None:
         self.config = config
         self.z_dim, self.w_dim, self.c_dim = config.z_dim, config.w_dim, config.c_dim
         self.resolution, self.img_channels = config.img_resolution, config.img_channels
+        # float32 and contiguous: fp16 blocks of --nhwc pickles are stored channels-last; the maths must
+        # not depend on strides.  None entries (absent optional buffers in some pickles) are dropped.
+        params = {k: v.detach().to(torch.float32).contiguous() for k, v in state.items() if v is not None}
+        self._complete(params)
+        self.params: dict[str, torch.Tensor] = params
+        self.to(device)
+
+    def _complete(self, params: dict[str, torch.Tensor]) -> None:
+        """Set ``num_ws`` and ``style_layers`` from the config, then check ``params`` and add missing buffers."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_state_dict(
+        cls: type[S],
+        state: Mapping[str, torch.Tensor],
+        config: Any = None,
+        device: str | torch.device = "cpu",
+        **overrides: Any,
+    ) -> S:
+        """From NVIDIA-named tensors (``G_ema.state_dict()``); settings not given are inferred from them or default."""
+        return cls(state, config or cls.config_from_state(state, **overrides), device)  # type: ignore[call-arg]
+
+    @classmethod
+    def from_export(
+        cls: type[S], tensors: Mapping[str, torch.Tensor], metadata: Mapping[str, str], device: str | torch.device
+    ) -> S | None:
+        """From a safetensors file we wrote (:meth:`save_safetensors`); None for another writer's file."""
+        config = config_from_metadata(metadata, cls.backend, cls.config_class)
+        return None if config is None else cls(tensors, config, device)  # type: ignore[call-arg]
 
     def _mapping_keys(self) -> list[str]:
         return mapping_keys(self.config.mapping_layers, self.c_dim)
@@ -183,6 +216,10 @@ class StyleGANGenerator(StyleGenerator):
     ) -> torch.Tensor:
         """z -> image, like NVIDIA's ``G(z, c, truncation_psi, truncation_cutoff, noise_mode)``."""
         return self.synthesis(self.mapping(z, c, psi, trunc_cutoff), noise_mode)
+
+    def describe(self) -> dict[str, Any]:
+        """The base summary plus the backend and where the weights came from (``config.source``)."""
+        return {**super().describe(), "backend": self.backend, "source": self.config.source}
 
     # -- export ---------------------------------------------------------------------------------------
 
