@@ -138,7 +138,7 @@ class StyleGAN2Generator(StyleGANGenerator):
 
     capabilities = Capability.STYLE | {Capability.EXPORT}
     config_class, config_from_state = StyleGAN2Config, staticmethod(infer_config)
-    backend, anchor = "stylegan2", "synthesis.b4.const"
+    backend = "stylegan2"
     config: StyleGAN2Config
     fused_modconv: bool | None = None
 

@@ -275,7 +275,7 @@ class StyleGAN3Generator(StyleGANGenerator):
     # StyleGAN3 has no noise inputs; its input layer takes a translate/rotate transform.
     capabilities = (Capability.STYLE - {Capability.NOISE}) | {Capability.INPUT_TRANSFORM, Capability.EXPORT}
     config_class, config_from_state = StyleGAN3Config, staticmethod(infer_config)
-    backend, anchor = "stylegan3", "synthesis.input.freqs"
+    backend = "stylegan3"
     config: StyleGAN3Config
     reference_ops = False
 

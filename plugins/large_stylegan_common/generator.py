@@ -21,6 +21,7 @@ import torch
 from large_stylegan_common.layers import mapping_keys, mapping_network, truncate
 from large_toolkit.api import (
     CheckpointError,
+    ParamsDict,
     ShapeError,
     StyleAffine,
     StyleGenerator,
@@ -69,22 +70,19 @@ def config_from_metadata(raw: Mapping[str, str], backend: str, config_cls: type[
     return config_cls.from_dict(meta.get("config") or {})
 
 
-class StyleGANGenerator(StyleGenerator):
+class StyleGANGenerator(ParamsDict, StyleGenerator):
     """The mapping, truncation, style and export members NVIDIA's StyleGAN2 and StyleGAN3 have in common.
 
-    Subclasses set ``backend``, ``anchor`` (a tensor every checkpoint has: its device is the
-    generator's), ``config_class`` and ``config_from_state``, and implement :meth:`_complete` (set
+    Subclasses set ``backend``, ``config_class`` and ``config_from_state``, and implement :meth:`_complete` (set
     ``num_ws`` and ``style_layers``, check and complete the weights), :meth:`styles` and
     :meth:`synthesis_from_styles`.
     """
 
     backend: ClassVar[str]
-    anchor: ClassVar[str]
     config_class: ClassVar[type[ConfigDict]]
     #: the backend's ``infer_config(state, **overrides)``: a config from NVIDIA-named tensor shapes
     config_from_state: ClassVar[Callable[..., Any]]
     config: Any  # the backend's config dataclass (a ConfigDict with z_dim, w_dim, c_dim, mapping_layers...)
-    params: dict[str, torch.Tensor]
 
     def __init__(self, state: Mapping[str, torch.Tensor], config: Any, device: str | torch.device = "cpu") -> None:
         self.config = config
@@ -94,7 +92,7 @@ class StyleGANGenerator(StyleGenerator):
         # not depend on strides.  None entries (absent optional buffers in some pickles) are dropped.
         params = {k: v.detach().to(torch.float32).contiguous() for k, v in state.items() if v is not None}
         self._complete(params)
-        self.params: dict[str, torch.Tensor] = params
+        self.params = params
         self.to(device)
 
     def _complete(self, params: dict[str, torch.Tensor]) -> None:
@@ -132,24 +130,11 @@ class StyleGANGenerator(StyleGenerator):
         """``(lr multiplier, activation)`` of the mapping layers: every released model has 0.01 and lrelu."""
         return 0.01, "lrelu"
 
-    # -- tensors --------------------------------------------------------------------------------------
+    # -- z -> W -> S ----------------------------------------------------------------------------------
 
     @property
     def w_avg(self) -> torch.Tensor:
         return self.params["mapping.w_avg"]
-
-    @property
-    def device(self) -> torch.device:
-        return self.params[self.anchor].device
-
-    def to(self: S, device: torch.device | str) -> S:
-        self.params = {k: v.to(device) for k, v in self.params.items()}
-        return self
-
-    def state_tensors(self) -> Mapping[str, torch.Tensor]:
-        return dict(self.params)
-
-    # -- z -> W -> S ----------------------------------------------------------------------------------
 
     def _map(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         if self.c_dim and c is None:
