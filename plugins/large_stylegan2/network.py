@@ -28,7 +28,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-from large_stylegan_common import ConfigDict, StyleGANGenerator, random_mapping_state
+from large_stylegan_common import (
+    NOISE_MODES,
+    ConfigDict,
+    StyleGANGenerator,
+    random_mapping_state,
+    random_modulated_layer,
+)
 
 from large_stylegan2 import ops
 from large_toolkit.api import (
@@ -40,7 +46,6 @@ from large_toolkit.api import (
     style_offsets,
 )
 
-NOISE_MODES = ("const", "random", "none")
 ARCHITECTURES = ("skip", "orig", "resnet")
 SQRT_HALF = math.sqrt(0.5)
 
@@ -234,10 +239,7 @@ class StyleGAN2Generator(StyleGANGenerator):
         for name, kind, res, _ in _layer_names(cfg):
             cin = ch[res // 2] if name.endswith("conv0") else ch[res]
             cout, k = (3, 1) if kind == "torgb" else (ch[res], 3)
-            sd[f"{name}.weight"] = torch.randn(cout, cin, k, k, generator=g)
-            sd[f"{name}.bias"] = torch.zeros(cout)
-            sd[f"{name}.affine.weight"] = torch.randn(cin, w_dim, generator=g)
-            sd[f"{name}.affine.bias"] = torch.ones(cin)
+            sd.update(random_modulated_layer(g, name, cout, cin, k, w_dim))
             if kind == "conv":
                 sd[f"{name}.noise_strength"] = torch.zeros(())
                 sd[f"{name}.noise_const"] = torch.randn(res, res, generator=g)

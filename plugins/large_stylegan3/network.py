@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from large_stylegan_common import ConfigDict, StyleGANGenerator, random_mapping_state
+from large_stylegan_common import ConfigDict, StyleGANGenerator, random_mapping_state, random_modulated_layer
 
 from large_stylegan3 import ops
 from large_toolkit.api import Capability, CheckpointError, ShapeError, StyleLayer, UserInputError, style_offsets
@@ -396,10 +396,7 @@ class StyleGAN3Generator(StyleGANGenerator):
         for spec in layers:
             k = 1 if spec.is_torgb else config.conv_kernel
             p = f"synthesis.{spec.name}"
-            sd[f"{p}.weight"] = torch.randn(spec.out_channels, spec.in_channels, k, k, generator=g)
-            sd[f"{p}.bias"] = torch.zeros(spec.out_channels)
-            sd[f"{p}.affine.weight"] = torch.randn(spec.in_channels, w_dim, generator=g)
-            sd[f"{p}.affine.bias"] = torch.ones(spec.in_channels)
+            sd.update(random_modulated_layer(g, p, spec.out_channels, spec.in_channels, k, w_dim))
             sd[f"{p}.magnitude_ema"] = torch.ones(())
         return cls(sd, config, device)
 
@@ -415,11 +412,7 @@ class StyleGAN3Generator(StyleGANGenerator):
         return torch.cat([ws[:, a.layer.w_index].matmul(a.weight.t()) + a.bias for a in self.style_affines()], dim=1)
 
     def synthesis_from_styles(self, styles: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
-        if noise_mode not in ("const", "random", "none"):
-            raise UserInputError(f"unknown noise mode {noise_mode!r}", hint="use const, random or none")
-        if styles.ndim != 2 or styles.shape[1] != self.style_dim:
-            raise ShapeError(f"styles: expected shape [N, {self.style_dim}], got {list(styles.shape)}")
-        styles = styles.to(self.device, torch.float32)
+        styles = self._check_styles(styles, noise_mode)
         spans = style_offsets(self.style_layers)
         a, b = spans[0]
         x = self.input_features(styles[:, a:b])

@@ -14,6 +14,7 @@ from typing import Any
 
 # Loaded lazily, like the backends' hook modules: importing the package does not import torch.
 _LAZY = {
+    "NOISE_MODES": "large_stylegan_common.generator",
     "ConfigDict": "large_stylegan_common.generator",
     "StyleGANGenerator": "large_stylegan_common.generator",
     "config_from_metadata": "large_stylegan_common.generator",
@@ -22,6 +23,7 @@ _LAZY = {
     "mapping_network": "large_stylegan_common.layers",
     "normalize_2nd_moment": "large_stylegan_common.layers",
     "random_mapping_state": "large_stylegan_common.layers",
+    "random_modulated_layer": "large_stylegan_common.layers",
     "truncate": "large_stylegan_common.layers",
     "checkpoint_mapping": "large_stylegan_common.loading",
     "describe_object": "large_stylegan_common.loading",

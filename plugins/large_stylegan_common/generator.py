@@ -32,6 +32,9 @@ from large_toolkit.api import (
 C = TypeVar("C", bound="ConfigDict")
 S = TypeVar("S", bound="StyleGANGenerator")
 
+#: ``noise_mode`` values of synthesis (StyleGAN3, which has no noise inputs, accepts and ignores them)
+NOISE_MODES = ("const", "random", "none")
+
 #: the artifact format our safetensors carry, per backend (for a pointer to the right ``--backend``)
 ARTIFACT_FORMATS = {
     "stylegan2": "large-tk/stylegan2-generator",
@@ -172,6 +175,14 @@ class StyleGANGenerator(ParamsDict, StyleGenerator):
         if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
             raise ShapeError(f"ws: expected shape [N, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
         return ws.to(self.device, torch.float32)
+
+    def _check_styles(self, styles: torch.Tensor, noise_mode: str) -> torch.Tensor:
+        """Validate synthesis_from_styles' arguments; flat S ``[N, style_dim]`` as fp32 on this device."""
+        if noise_mode not in NOISE_MODES:
+            raise UserInputError(f"unknown noise mode {noise_mode!r}", hint="use const, random or none")
+        if styles.ndim != 2 or styles.shape[1] != self.style_dim:
+            raise ShapeError(f"styles: expected shape [N, {self.style_dim}], got {list(styles.shape)}")
+        return styles.to(self.device, torch.float32)
 
     def style_affines(self) -> list[StyleAffine]:
         gain = 1.0 / math.sqrt(self.w_dim)

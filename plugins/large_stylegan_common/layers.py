@@ -1,5 +1,7 @@
 """The mapping network's maths, shared by StyleGAN2, StyleGAN3 and the StyleGAN2 discriminator.
 
+(Also the random init both families give their weights for tests and benchmarks.)
+
 NVIDIA's ``MappingNetwork`` is the same in stylegan2-ada-pytorch and stylegan3 (and the class-conditioning
 mapping of the StyleGAN2 discriminator is one with ``z_dim = 0``): normalise z, embed and normalise c,
 concatenate, then ``num_layers`` equalised-lr fully connected layers.  It lives here once so the three
@@ -90,6 +92,19 @@ def random_mapping_state(
         sd[f"mapping.fc{i}.bias"] = torch.zeros(w_dim)
         fin = w_dim
     return sd
+
+
+def random_modulated_layer(
+    g: torch.Generator, name: str, out_channels: int, in_channels: int, kernel: int, w_dim: int
+) -> dict[str, torch.Tensor]:
+    """A modulated conv layer's weights in NVIDIA's shapes and init: raw N(0, 1) weight, zero bias, and a style
+    affine with N(0, 1) weight and bias 1 (so an untrained style is about 1)."""
+    return {
+        f"{name}.weight": torch.randn(out_channels, in_channels, kernel, kernel, generator=g),
+        f"{name}.bias": torch.zeros(out_channels),
+        f"{name}.affine.weight": torch.randn(in_channels, w_dim, generator=g),
+        f"{name}.affine.bias": torch.ones(in_channels),
+    }
 
 
 def truncate(ws: torch.Tensor, w_avg: torch.Tensor, psi: float, cutoff: int | None = None) -> torch.Tensor:
