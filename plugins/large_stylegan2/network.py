@@ -2,7 +2,8 @@
 
 Weights are held in one dict with exactly the names of NVIDIA's ``G_ema.state_dict()``
 (``mapping.fc0.weight``, ``synthesis.b8.conv0.affine.bias``...), so every checkpoint format is
-a renaming problem (see :mod:`large_stylegan2.formats`) and the maths lives here only.
+a renaming problem (see :mod:`large_stylegan2.formats`) and the maths lives here only (the mapping
+network, truncation and styles, which StyleGAN3 shares, in :mod:`large_stylegan_common`).
 
 StyleSpace layout (``style_layers``), for any resolution R with blocks ``b4 ... bR``::
 

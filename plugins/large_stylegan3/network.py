@@ -2,7 +2,8 @@
 
 Weights live in one dict named exactly like NVIDIA's ``G_ema.state_dict()`` (``mapping.fc0.weight``,
 ``synthesis.input.freqs``, ``synthesis.L5_84_512.up_filter`` ...), so loaders only rename/read and the
-maths lives here and in :mod:`large_stylegan3.ops`.  Sizes, sampling rates, up/down factors and
+maths lives here, in :mod:`large_stylegan3.ops` and, for the mapping network, truncation and styles
+StyleGAN2 shares, in :mod:`large_stylegan_common`.  Sizes, sampling rates, up/down factors and
 paddings are recomputed from the config with the upstream schedule (research notes 4.2-4.4) and
 checked against the layer names found in the weights; the designed FIR filters are taken from the
 stored buffers (only designed when absent), so R's radial filters are bit-identical to the file.

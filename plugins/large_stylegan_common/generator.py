@@ -111,7 +111,7 @@ class StyleGANGenerator(ParamsDict, StyleGenerator):
         **overrides: Any,
     ) -> S:
         """From NVIDIA-named tensors (``G_ema.state_dict()``); settings not given are inferred from them or default."""
-        return cls(state, config or cls.config_from_state(state, **overrides), device)  # type: ignore[call-arg]
+        return cls(state, config or cls.config_from_state(state, **overrides), device)
 
     @classmethod
     def from_export(
@@ -119,7 +119,7 @@ class StyleGANGenerator(ParamsDict, StyleGenerator):
     ) -> S | None:
         """From a safetensors file we wrote (:meth:`save_safetensors`); None for another writer's file."""
         config = config_from_metadata(metadata, cls.backend, cls.config_class)
-        return None if config is None else cls(tensors, config, device)  # type: ignore[call-arg]
+        return None if config is None else cls(tensors, config, device)
 
     def _mapping_keys(self) -> list[str]:
         return mapping_keys(self.config.mapping_layers, self.c_dim)
