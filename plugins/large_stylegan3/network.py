@@ -260,6 +260,26 @@ def infer_config(state: Mapping[str, torch.Tensor], **overrides: Any) -> StyleGA
     return StyleGAN3Config(**values)
 
 
+def released_config(resolution: int, cfg: str = "T", **fields: Any) -> StyleGAN3Config:
+    """The settings NVIDIA's released StyleGAN3-T/-R models were trained with (``train.py --cfg stylegan3-t/-r``).
+
+    Channels: ``--cbase`` 16384 up to 256 px and 32768 above, doubled for R, ``--cmax`` 512 (R: 1024);
+    R has 1x1 convolutions and radial down filters.  ``fields`` set the rest (``z_dim``/``w_dim`` default 512).
+    """
+    cfg = cfg.upper()
+    if cfg not in ("T", "R"):
+        raise UserInputError(f"unknown StyleGAN3 config {cfg!r}", hint="use T or R")
+    radial = cfg == "R"
+    return StyleGAN3Config(
+        img_resolution=resolution,
+        channel_base=(16384 if resolution <= 256 else 32768) * (2 if radial else 1),
+        channel_max=1024 if radial else 512,
+        conv_kernel=1 if radial else 3,
+        use_radial_filters=radial,
+        **{"z_dim": 512, "w_dim": 512, **fields},
+    )
+
+
 def make_transform(translate: tuple[float, float] = (0.0, 0.0), angle: float = 0.0) -> torch.Tensor:
     """``gen_images.py``'s matrix: rotation by ``angle`` degrees and translation, in image-width units."""
     s, c = math.sin(angle / 360 * 2 * math.pi), math.cos(angle / 360 * 2 * math.pi)
@@ -367,23 +387,9 @@ class StyleGAN3Generator(StyleGANGenerator):
 
         For tests and benchmarks, not images: filters are designed, everything else is Gaussian.
         """
-        cfg = cfg.upper()
-        if cfg not in ("T", "R"):
-            raise UserInputError(f"unknown StyleGAN3 config {cfg!r}", hint="use T or R")
-        base = 16384 if resolution <= 256 else 32768
-        if cfg == "R":
-            base *= 2
-        config = StyleGAN3Config(
-            z_dim=z_dim,
-            w_dim=w_dim,
-            img_resolution=resolution,
-            c_dim=c_dim,
-            channel_base=channel_base or base,
-            channel_max=channel_max or (1024 if cfg == "R" else 512),
-            conv_kernel=1 if cfg == "R" else 3,
-            use_radial_filters=cfg == "R",
-            source="random",
-        )
+        config = released_config(resolution, cfg, z_dim=z_dim, w_dim=w_dim, c_dim=c_dim, source="random")
+        config.channel_base = channel_base or config.channel_base
+        config.channel_max = channel_max or config.channel_max
         inp, layers = schedule(config)
         g = torch.Generator().manual_seed(seed)
         sd = random_mapping_state(g, z_dim, w_dim, c_dim, config.mapping_layers)
