@@ -19,7 +19,7 @@ from typing import Any
 
 from large_toolkit import hookimpl
 
-PLUGIN_API_VERSION = "1.0"
+PLUGIN_API_VERSION = "1.1"
 
 _LAZY: dict[str, str] = {
     # nouns
@@ -32,6 +32,7 @@ _LAZY: dict[str, str] = {
     # the three plugin interfaces and capabilities
     "Generator": "large_toolkit.interfaces",
     "StyleGenerator": "large_toolkit.interfaces",
+    "ParamsDict": "large_toolkit.interfaces",
     "Capability": "large_toolkit.interfaces",
     "CapabilityError": "large_toolkit.interfaces",
     "StyleAffine": "large_toolkit.interfaces",

@@ -13,7 +13,7 @@ import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import torch
 
@@ -270,6 +270,31 @@ class StyleGenerator(Generator):
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
         return self.synthesis(codes.unsqueeze(1).repeat(1, self.num_ws, 1))
+
+
+P = TypeVar("P", bound="ParamsDict")
+
+
+class ParamsDict:
+    """Mixin for a generator that keeps every weight and buffer in one ``params`` dict of tensors.
+
+    It writes the base contract's bookkeeping for that layout once -- ``device`` (where the tensors
+    are), ``to`` and ``state_tensors`` -- so a generator is left with its maths.  List it before the
+    interface: ``class MyGenerator(ParamsDict, Generator)``.
+    """
+
+    params: dict[str, torch.Tensor]
+
+    @property
+    def device(self) -> torch.device:
+        return next(iter(self.params.values())).device
+
+    def to(self: P, device: torch.device | str) -> P:
+        self.params = {k: v.to(device) for k, v in self.params.items()}
+        return self
+
+    def state_tensors(self) -> Mapping[str, torch.Tensor]:
+        return dict(self.params)
 
 
 @dataclass

@@ -30,6 +30,19 @@ def _conv_order(resolution: int) -> list[str]:
     return names
 
 
+def _layer_pairs(resolution: int) -> list[tuple[str, str]]:
+    """``(rosinality module, NVIDIA layer)`` for every modulated layer, in rosinality's order."""
+    pairs = [("conv1", "synthesis.b4.conv1"), ("to_rgb1", "synthesis.b4.torgb")]
+    for k in range(int(math.log2(resolution)) - 2):
+        res = 2 ** (k + 3)
+        pairs += [
+            (f"convs.{2 * k}", f"synthesis.b{res}.conv0"),
+            (f"convs.{2 * k + 1}", f"synthesis.b{res}.conv1"),
+            (f"to_rgbs.{k}", f"synthesis.b{res}.torgb"),
+        ]
+    return pairs
+
+
 def _w_avg_from(latent_avg: torch.Tensor | None, w_dim: int) -> torch.Tensor | None:
     if latent_avg is None:
         return None
@@ -67,15 +80,7 @@ def rosinality_to_nvidia(
         out[f"mapping.fc{i}.weight"] = take(f"style.{i + 1}.weight")
         out[f"mapping.fc{i}.bias"] = take(f"style.{i + 1}.bias")
     out["synthesis.b4.const"] = take("input.input")[0]
-    pairs = [("conv1", "synthesis.b4.conv1"), ("to_rgb1", "synthesis.b4.torgb")]
-    for k in range(n_rgbs):
-        res = 2 ** (k + 3)
-        pairs += [
-            (f"convs.{2 * k}", f"synthesis.b{res}.conv0"),
-            (f"convs.{2 * k + 1}", f"synthesis.b{res}.conv1"),
-            (f"to_rgbs.{k}", f"synthesis.b{res}.torgb"),
-        ]
-    for rosi, nv in pairs:
+    for rosi, nv in _layer_pairs(resolution):
         out[f"{nv}.weight"] = take(f"{rosi}.conv.weight")[0]
         out[f"{nv}.affine.weight"] = take(f"{rosi}.conv.modulation.weight")
         out[f"{nv}.affine.bias"] = take(f"{rosi}.conv.modulation.bias")
@@ -112,15 +117,7 @@ def nvidia_to_rosinality(state: Mapping[str, torch.Tensor]) -> tuple[dict[str, t
         out[f"style.{i + 1}.bias"] = state[f"mapping.fc{i}.bias"]
     out["input.input"] = state["synthesis.b4.const"].unsqueeze(0)
     fir4 = default_fir() * 4
-    pairs = [("conv1", "synthesis.b4.conv1"), ("to_rgb1", "synthesis.b4.torgb")]
-    for k in range(int(math.log2(resolution)) - 2):
-        res = 2 ** (k + 3)
-        pairs += [
-            (f"convs.{2 * k}", f"synthesis.b{res}.conv0"),
-            (f"convs.{2 * k + 1}", f"synthesis.b{res}.conv1"),
-            (f"to_rgbs.{k}", f"synthesis.b{res}.torgb"),
-        ]
-    for rosi, nv in pairs:
+    for rosi, nv in _layer_pairs(resolution):
         out[f"{rosi}.conv.weight"] = state[f"{nv}.weight"].unsqueeze(0)
         out[f"{rosi}.conv.modulation.weight"] = state[f"{nv}.affine.weight"]
         out[f"{rosi}.conv.modulation.bias"] = state[f"{nv}.affine.bias"]

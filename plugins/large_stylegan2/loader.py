@@ -18,24 +18,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import torch
+from large_stylegan_common import (
+    checkpoint_mapping,
+    describe_object,
+    g_ema_record,
+    load_generator,
+    safetensors_parts,
+    strip_prefix,
+)
 
-from large_stylegan2.network import StyleGAN2Config, StyleGAN2Generator, config_from_metadata, infer_config
-from large_toolkit.api import CheckpointError, PersistentRecord, TFNetworkStub, read_checkpoint
-
-
-def _describe(obj: Any) -> str:
-    if isinstance(obj, Mapping):
-        keys = list(obj)[:5]
-        return f"a dict with keys {keys}{' ...' if len(obj) > 5 else ''}"
-    return f"a {type(obj).__name__}"
-
-
-def _strip_prefix(state: Mapping[str, Any], prefix: str) -> dict[str, Any]:
-    return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+from large_stylegan2.network import StyleGAN2Config, StyleGAN2Generator, infer_config
+from large_toolkit.api import CheckpointError, TFNetworkStub
 
 
 def _from_state_mapping(state: Mapping[str, Any], latent_avg: Any, device: str, source: str) -> StyleGAN2Generator:
@@ -57,7 +53,7 @@ def _from_state_mapping(state: Mapping[str, Any], latent_avg: Any, device: str, 
         return StyleGAN2Generator.from_state_dict(tensors, device=device, source=source)
     raise CheckpointError(
         f"{source}: expected a StyleGAN2 generator state (NVIDIA mapping.fc0.* or rosinality style.1.*), "
-        f"found {_describe(state)}"
+        f"found {describe_object(state)}"
     )
 
 
@@ -68,35 +64,24 @@ def generator_from_object(obj: Any, device: str = "cpu", name: str = "checkpoint
 
         state, overrides = tf_networks_to_state(obj[2])
         return StyleGAN2Generator(state, infer_config(state, **overrides), device)
-    if isinstance(obj, PersistentRecord):
-        obj = {"G_ema": obj}
-    if not isinstance(obj, Mapping):
-        raise CheckpointError(f"{name}: expected a StyleGAN2 checkpoint, found {_describe(obj)}")
-    if "G_ema" in obj:
-        record = obj["G_ema"]
-        if not isinstance(record, PersistentRecord):
-            raise CheckpointError(f"{name}: G_ema is {type(record).__name__}, expected a pickled network")
+    obj = checkpoint_mapping(obj, name, "StyleGAN2")
+    record = g_ema_record(obj, name)
+    if record is not None:
         from large_stylegan2.formats import nvidia_record_to_state
 
         state, overrides = nvidia_record_to_state(record)
         return StyleGAN2Generator(state, infer_config(state, **overrides), device)
-    if "tensors" in obj and "metadata" in obj and isinstance(obj["tensors"], Mapping):  # safetensors
-        config = config_from_metadata(obj["metadata"])
-        tensors = dict(obj["tensors"])
-        if config is not None:
-            return StyleGAN2Generator(tensors, config, device)
-        return _from_state_mapping(tensors, None, device, "safetensors")
+    parts = safetensors_parts(obj)
+    if parts is not None:
+        gen = StyleGAN2Generator.from_export(*parts, device)
+        return gen if gen is not None else _from_state_mapping(parts[0], None, device, "safetensors")
     if "g_ema" in obj:
         return _from_state_mapping(obj["g_ema"], obj.get("latent_avg"), device, "rosinality")
     if "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
-        decoder = _strip_prefix(obj["state_dict"], "decoder.")
+        decoder = strip_prefix(obj["state_dict"], "decoder.")
         if not decoder:
             raise CheckpointError(f"{name}: an encoder checkpoint without decoder.* weights, so no generator to load")
         return _from_state_mapping(decoder, obj.get("latent_avg"), device, "e4e/psp decoder")
-    if "G" in obj and "D" in obj:
-        raise CheckpointError(
-            f"{name}: network pickle has no G_ema", hint="G is the raw training snapshot; use a G_ema pickle"
-        )
     return _from_state_mapping(obj, obj.get("latent_avg"), device, "state dict")
 
 
@@ -109,11 +94,7 @@ def load_stylegan2(
     rosinality naming, or a checkpoint dict such as an e4e ``{'state_dict', 'latent_avg', 'opts'}``.
     Nothing from the file is executed.  Errors are :class:`~large_toolkit.errors.CheckpointError`.
     """
-    device = str(device)
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        return generator_from_object(read_checkpoint(path), device, path.name)
-    return generator_from_object(source, device)
+    return load_generator(source, device, generator_from_object)
 
 
 __all__ = ["StyleGAN2Config", "StyleGAN2Generator", "generator_from_object", "load_stylegan2"]

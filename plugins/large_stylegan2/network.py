@@ -2,7 +2,8 @@
 
 Weights are held in one dict with exactly the names of NVIDIA's ``G_ema.state_dict()``
 (``mapping.fc0.weight``, ``synthesis.b8.conv0.affine.bias``...), so every checkpoint format is
-a renaming problem (see :mod:`large_stylegan2.formats`) and the maths lives here only.
+a renaming problem (see :mod:`large_stylegan2.formats`) and the maths lives here only (the mapping
+network, truncation and styles, which StyleGAN3 shares, in :mod:`large_stylegan_common`).
 
 StyleSpace layout (``style_layers``), for any resolution R with blocks ``b4 ... bR``::
 
@@ -23,34 +24,35 @@ sqrt(1/2); conv1's clamp is scaled by sqrt(1/2) too, the skip conv is never clam
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from large_stylegan_common import (
+    NOISE_MODES,
+    ConfigDict,
+    StyleGANGenerator,
+    random_mapping_state,
+    random_modulated_layer,
+)
 
 from large_stylegan2 import ops
 from large_toolkit.api import (
     Capability,
     CheckpointError,
     ShapeError,
-    StyleAffine,
-    StyleGenerator,
     StyleLayer,
     UserInputError,
     style_offsets,
 )
 
-ARTIFACT_FORMAT = "large-tk/stylegan2-generator"
-NOISE_MODES = ("const", "random", "none")
 ARCHITECTURES = ("skip", "orig", "resnet")
 SQRT_HALF = math.sqrt(0.5)
 
 
 @dataclass
-class StyleGAN2Config:
+class StyleGAN2Config(ConfigDict):
     """Hyper-parameters that tensor shapes alone do not reveal (the rest is read from shapes).
 
     ``conv_clamp`` maps a block resolution (as a string, JSON-friendly) to the clamp of its
@@ -69,14 +71,6 @@ class StyleGAN2Config:
     architecture: str = "skip"
     conv_clamp: dict[str, float] = field(default_factory=dict)
     source: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> StyleGAN2Config:
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
     def clamp_for(self, res: int) -> float | None:
         value = self.conv_clamp.get(str(res))
@@ -140,7 +134,7 @@ def _layer_names(config: StyleGAN2Config) -> list[tuple[str, str, int, int]]:
     return out
 
 
-class StyleGAN2Generator(StyleGenerator):
+class StyleGAN2Generator(StyleGANGenerator):
     """StyleGAN2 (config-f and ADA variants) behind the toolkit's :class:`Generator` interface.
 
     Build it with :func:`large_stylegan2.load_stylegan2`, :meth:`from_state_dict` (NVIDIA names),
@@ -149,31 +143,27 @@ class StyleGAN2Generator(StyleGenerator):
     """
 
     capabilities = Capability.STYLE | {Capability.EXPORT}
+    config_class, config_from_state = StyleGAN2Config, staticmethod(infer_config)
+    backend = "stylegan2"
+    config: StyleGAN2Config
+    fused_modconv: bool | None = None
 
-    def __init__(
-        self, state: Mapping[str, torch.Tensor], config: StyleGAN2Config, device: str | torch.device = "cpu"
-    ) -> None:
-        self.config = config
-        self.z_dim, self.w_dim, self.c_dim = config.z_dim, config.w_dim, config.c_dim
-        self.resolution, self.img_channels = config.img_resolution, config.img_channels
-        self.fused_modconv: bool | None = None
+    # -- construction ------------------------------------------------------------------------------
+
+    def _complete(self, params: dict[str, torch.Tensor]) -> None:
+        config = self.config
         self._layers = _layer_names(config)
         if config.architecture not in ARCHITECTURES:
             raise CheckpointError(
                 f"unknown StyleGAN2 architecture {config.architecture!r}", hint=f"expected one of {ARCHITECTURES}"
             )
         self.num_ws = 2 * int(math.log2(self.resolution)) - 2  # the same for every architecture
-        # contiguous: --nhwc pickles store fp16 blocks' weights channels-last; the maths must not depend on strides
-        params = {k: v.detach().to(torch.float32).contiguous() for k, v in state.items()}
         self._fill_defaults(params)
         self._check(params)
-        self.params: dict[str, torch.Tensor] = {k: v.to(device) for k, v in params.items()}
         self.style_layers = tuple(
-            StyleLayer(name, int(self.params[f"{name}.affine.weight"].shape[0]), idx, kind)
+            StyleLayer(name, int(params[f"{name}.affine.weight"].shape[0]), idx, kind)
             for name, kind, _, idx in self._layers
         )
-
-    # -- construction ------------------------------------------------------------------------------
 
     def _fill_defaults(self, params: dict[str, torch.Tensor]) -> None:
         """Add buffers that some formats omit (FIR filters; w_avg becomes the mean of 10k samples)."""
@@ -187,10 +177,7 @@ class StyleGAN2Generator(StyleGenerator):
                     params.setdefault(f"synthesis.b{res}.{conv}.resample_filter", fir.clone())
 
     def _check(self, params: Mapping[str, torch.Tensor]) -> None:
-        required = ["mapping.w_avg", "synthesis.b4.const"]
-        required += [f"mapping.fc{i}.{p}" for i in range(self.config.mapping_layers) for p in ("weight", "bias")]
-        if self.c_dim:
-            required += ["mapping.embed.weight", "mapping.embed.bias"]
+        required = [*self._mapping_keys(), "synthesis.b4.const"]
         for name, kind, _, _ in self._layers:
             required += [f"{name}.{p}" for p in ("weight", "bias", "affine.weight", "affine.bias")]
             if kind == "conv":
@@ -203,27 +190,13 @@ class StyleGAN2Generator(StyleGenerator):
                 f"StyleGAN2 weights incomplete: {len(missing)} tensor(s) missing, e.g. {', '.join(missing[:3])}",
                 hint="the checkpoint is truncated or not a StyleGAN2 generator",
             )
-        if params["mapping.w_avg"].shape != (self.w_dim,):
-            raise CheckpointError(
-                f"mapping.w_avg: expected shape [{self.w_dim}], got {list(params['mapping.w_avg'].shape)}"
-            )
+        self._check_w_avg(params)
         for name, _, _, _ in self._layers:
             aw, w = params[f"{name}.affine.weight"], params[f"{name}.weight"]
             if aw.shape[1] != self.w_dim or aw.shape[0] != w.shape[1]:
                 raise CheckpointError(
                     f"{name}: affine {list(aw.shape)} does not fit w_dim {self.w_dim} and conv weight {list(w.shape)}"
                 )
-
-    @classmethod
-    def from_state_dict(
-        cls,
-        state: Mapping[str, torch.Tensor],
-        config: StyleGAN2Config | None = None,
-        device: str | torch.device = "cpu",
-        **overrides: Any,
-    ) -> StyleGAN2Generator:
-        """From NVIDIA-named tensors (``G_ema.state_dict()``); missing settings are inferred from shapes."""
-        return cls(state, config or infer_config(state, **overrides), device)
 
     @classmethod
     def from_rosinality_state_dict(
@@ -261,101 +234,22 @@ class StyleGAN2Generator(StyleGenerator):
         """Random weights in NVIDIA's shapes (config-f by default): tests and benchmarks, not images."""
         g = torch.Generator().manual_seed(seed)
         ch = {r: min(channel_base // r, channel_max) for r in [2**i for i in range(2, int(math.log2(resolution)) + 1)]}
-        sd: dict[str, torch.Tensor] = {"mapping.w_avg": torch.zeros(w_dim)}
-        fin = z_dim + (w_dim if c_dim else 0)
-        if c_dim:
-            sd["mapping.embed.weight"], sd["mapping.embed.bias"] = (
-                torch.randn(w_dim, c_dim, generator=g),
-                torch.zeros(w_dim),
-            )
-        for i in range(mapping_layers):
-            sd[f"mapping.fc{i}.weight"] = torch.randn(w_dim, fin, generator=g) / 0.01
-            sd[f"mapping.fc{i}.bias"] = torch.zeros(w_dim)
-            fin = w_dim
+        sd = random_mapping_state(g, z_dim, w_dim, c_dim, mapping_layers)
         sd["synthesis.b4.const"] = torch.randn(ch[4], 4, 4, generator=g)
         cfg = StyleGAN2Config(z_dim, w_dim, c_dim, resolution, 3, mapping_layers, source="random")
         for name, kind, res, _ in _layer_names(cfg):
             cin = ch[res // 2] if name.endswith("conv0") else ch[res]
             cout, k = (3, 1) if kind == "torgb" else (ch[res], 3)
-            sd[f"{name}.weight"] = torch.randn(cout, cin, k, k, generator=g)
-            sd[f"{name}.bias"] = torch.zeros(cout)
-            sd[f"{name}.affine.weight"] = torch.randn(cin, w_dim, generator=g)
-            sd[f"{name}.affine.bias"] = torch.ones(cin)
+            sd.update(random_modulated_layer(g, name, cout, cin, k, w_dim))
             if kind == "conv":
                 sd[f"{name}.noise_strength"] = torch.zeros(())
                 sd[f"{name}.noise_const"] = torch.randn(res, res, generator=g)
         return cls(sd, cfg, device)
 
-    def estimate_w_avg(self, n: int = 10000, seed: int = 0) -> None:
-        """Set ``w_avg`` to the mean W of ``n`` seeded samples (for checkpoints that lack it)."""
-        z = torch.randn(n, self.z_dim, generator=torch.Generator().manual_seed(seed)).to(self.device)
-        c = None
-        if self.c_dim:
-            c = torch.nn.functional.one_hot(torch.arange(n) % self.c_dim, self.c_dim).float().to(self.device)
-        with torch.no_grad():
-            self.params["mapping.w_avg"] = self._map(z, c).mean(0)
-        self._fingerprint_cache = None
-
     # -- Generator interface ----------------------------------------------------------------------
 
-    @property
-    def w_avg(self) -> torch.Tensor:
-        return self.params["mapping.w_avg"]
-
-    @property
-    def device(self) -> torch.device:
-        return self.params["synthesis.b4.const"].device
-
-    def to(self, device: torch.device | str) -> StyleGAN2Generator:
-        self.params = {k: v.to(device) for k, v in self.params.items()}
-        return self
-
-    def state_tensors(self) -> Mapping[str, torch.Tensor]:
-        return dict(self.params)
-
-    def _map(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
-        p, cfg = self.params, self.config
-        x = ops.normalize_2nd_moment(z.to(self.device, torch.float32)) if self.z_dim else None
-        if self.c_dim:
-            if c is None:
-                raise UserInputError(
-                    f"this generator is class-conditional (c_dim={self.c_dim})", hint="pass a class label"
-                )
-            c = c.to(self.device, torch.float32)
-            y = ops.fc(c, p["mapping.embed.weight"], p["mapping.embed.bias"], 1 / math.sqrt(self.c_dim), 1.0)
-            y = ops.normalize_2nd_moment(y)
-            x = y if x is None else torch.cat([x, y], dim=1)
-        assert x is not None
-        for i in range(cfg.mapping_layers):
-            w = p[f"mapping.fc{i}.weight"]
-            x = ops.fc(
-                x,
-                w,
-                p[f"mapping.fc{i}.bias"],
-                cfg.mapping_lr / math.sqrt(w.shape[1]),
-                cfg.mapping_lr,
-                cfg.mapping_activation,
-            )
-        return x
-
-    def mapping(
-        self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0, trunc_cutoff: int | None = None
-    ) -> torch.Tensor:
-        if z.ndim != 2 or z.shape[1] != self.z_dim:
-            raise ShapeError(f"z: expected shape [N, {self.z_dim}], got {list(z.shape)}")
-        ws = self._map(z, c).float().unsqueeze(1).repeat(1, self.num_ws, 1)  # fp32 W under autocast too
-        if psi != 1.0:
-            cut = self.num_ws if trunc_cutoff is None else max(0, min(int(trunc_cutoff), self.num_ws))
-            head = self.w_avg.lerp(ws[:, :cut], float(psi))
-            ws = torch.cat([head, ws[:, cut:]], dim=1)
-        return ws
-
-    def _check_ws(self, ws: torch.Tensor) -> torch.Tensor:
-        if ws.ndim == 2 and ws.shape[1] == self.w_dim:
-            ws = ws.unsqueeze(1).repeat(1, self.num_ws, 1)
-        if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
-            raise ShapeError(f"ws: expected shape [N, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
-        return ws.to(self.device, torch.float32)
+    def _mapping_settings(self) -> tuple[float, str]:
+        return self.config.mapping_lr, self.config.mapping_activation
 
     def styles(self, ws: torch.Tensor) -> torch.Tensor:
         ws = self._check_ws(ws)
@@ -368,26 +262,6 @@ class StyleGAN2Generator(StyleGenerator):
             ],
             dim=1,
         )
-
-    def style_dict(self, ws: torch.Tensor) -> dict[str, torch.Tensor]:
-        """S as ``{layer name: [N, channels]}`` (the reference fixtures' ``s.<layer>`` tensors)."""
-        flat = self.styles(ws)
-        return {
-            layer.name: flat[:, a:b]
-            for layer, (a, b) in zip(self.style_layers, style_offsets(self.style_layers), strict=True)
-        }
-
-    def style_affines(self) -> list[StyleAffine]:
-        gain = 1.0 / math.sqrt(self.w_dim)
-        return [
-            StyleAffine(
-                layer, self.params[f"{layer.name}.affine.weight"] * gain, self.params[f"{layer.name}.affine.bias"]
-            )
-            for layer in self.style_layers
-        ]
-
-    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
-        return self.synthesis_from_styles(self.styles(ws), noise_mode)
 
     def synthesis_from_styles(self, styles: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         if noise_mode not in NOISE_MODES:
@@ -542,43 +416,11 @@ class StyleGAN2Generator(StyleGenerator):
 
     # -- conveniences ---------------------------------------------------------------------------------
 
-    def generate(
-        self,
-        z: torch.Tensor,
-        c: torch.Tensor | None = None,
-        psi: float = 1.0,
-        trunc_cutoff: int | None = None,
-        noise_mode: str = "const",
-    ) -> torch.Tensor:
-        """z -> image, like NVIDIA's ``G(z, c, truncation_psi, truncation_cutoff, noise_mode)``."""
-        return self.synthesis(self.mapping(z, c, psi, trunc_cutoff), noise_mode)
-
     def describe(self) -> dict[str, Any]:
-        info = super().describe()
-        info.update(
-            backend="stylegan2",
-            architecture=self.config.architecture,
-            source=self.config.source,
-            conv_clamp=self.config.conv_clamp,
-            mapping_layers=self.config.mapping_layers,
-        )
-        return info
-
-    def save_safetensors(self, path: str | os.PathLike[str]) -> Path:
-        """Write NVIDIA-named tensors + the config as JSON metadata (atomically); reloads bit-exactly."""
-        from large_toolkit.api import save_tensors
-
-        meta = {"format": ARTIFACT_FORMAT, "config": self.config.to_dict(), "fingerprint": self.fingerprint()}
-        return save_tensors(path, self.params, meta)
-
-
-def config_from_metadata(raw: Mapping[str, str]) -> StyleGAN2Config | None:
-    """The config stored by :meth:`StyleGAN2Generator.save_safetensors`, when present."""
-    from large_toolkit.api import parse_metadata
-
-    meta = parse_metadata(raw)
-    if meta is None:
-        return None
-    if meta.get("format") != ARTIFACT_FORMAT:
-        raise CheckpointError(f"safetensors file holds {meta.get('format')!r}, expected {ARTIFACT_FORMAT!r}")
-    return StyleGAN2Config.from_dict(meta.get("config") or {})
+        cfg = self.config
+        return {
+            **super().describe(),
+            "architecture": cfg.architecture,
+            "conv_clamp": cfg.conv_clamp,
+            "mapping_layers": cfg.mapping_layers,
+        }

@@ -3,13 +3,13 @@
 Written from the published maths (Karras et al. 2020, "Analyzing and Improving the Image
 Quality of StyleGAN") and the format notes in ``shared/research/stylegan_formats.md``:
 
-* equalised-learning-rate linear layers: effective ``W * lr/sqrt(in)``, ``b * lr``;
 * modulated convolution: ``W'[b,o,i] = W[o,i] * s[b,i]``, demodulated by
   ``rsqrt(sum_{i,kh,kw} W'^2 + 1e-8)``;
 * 2x up-sampling conv as NVIDIA does it: transposed conv (stride 2) with the stored weight,
   then the 4x4 FIR ``outer([1,3,3,1])/64`` with gain 4 and one pixel of padding per side;
 * skip up-sampling of the RGB image: zero-insert, pad (2,1), FIR with gain 4.
 
+The mapping network's layers are shared with StyleGAN3 (:mod:`large_stylegan_common.layers`).
 Functions take explicit tensors so the same code serves inference, inversion (gradients
 through ``ws``) and the benchmark baseline.
 """
@@ -29,36 +29,6 @@ def default_fir(device: torch.device | None = None) -> torch.Tensor:
     k = torch.tensor([1.0, 3.0, 3.0, 1.0], device=device)
     f = torch.outer(k, k)
     return f / f.sum()
-
-
-def normalize_2nd_moment(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """``x * rsqrt(mean(x^2) + eps)`` over the feature dim (the mapping's pixel norm)."""
-    return x * (x.square().mean(dim=1, keepdim=True) + eps).rsqrt()
-
-
-def fc(
-    x: torch.Tensor,
-    weight: torch.Tensor,
-    bias: torch.Tensor | None,
-    weight_gain: float,
-    bias_gain: float,
-    activation: str = "linear",
-) -> torch.Tensor:
-    """Equalised-lr fully connected layer; ``lrelu`` layers multiply by sqrt(2) (bias_act's default gain)."""
-    w = weight * weight_gain
-    if bias is None:
-        y = x.matmul(w.t())
-    else:
-        y = (
-            torch.addmm((bias * bias_gain).unsqueeze(0), x, w.t())
-            if x.ndim == 2
-            else x.matmul(w.t()) + bias * bias_gain
-        )
-    if activation == "lrelu":
-        y = F.leaky_relu(y, 0.2) * SQRT2
-    elif activation != "linear":
-        raise ValueError(f"unsupported activation {activation!r}")
-    return y
 
 
 def upfirdn2d_up2(x: torch.Tensor, fir: torch.Tensor, pad0: int, pad1: int, gain: float = 4.0) -> torch.Tensor:

@@ -21,34 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from large_stylegan_common import checkpoint_mapping, describe_object, g_ema_record, load_generator, safetensors_parts
 
 from large_stylegan3 import is_stylegan3_state
-from large_stylegan3.network import StyleGAN3Config, StyleGAN3Generator, config_from_metadata, infer_config
-from large_toolkit.api import CheckpointError, PersistentRecord, TFNetworkStub, read_checkpoint
-
-#: Generator / SynthesisNetwork kwargs that map 1:1 onto :class:`StyleGAN3Config` fields.
-_KWARG_FIELDS = (
-    "z_dim",
-    "w_dim",
-    "c_dim",
-    "img_resolution",
-    "img_channels",
-    "channel_base",
-    "channel_max",
-    "num_layers",
-    "num_critical",
-    "first_cutoff",
-    "first_stopband",
-    "last_stopband_rel",
-    "margin_size",
-    "output_scale",
-    "num_fp16_res",
-    "conv_kernel",
-    "use_radial_filters",
-    "filter_size",
-    "lrelu_upsampling",
-    "magnitude_ema_beta",
+from large_stylegan3.network import (
+    INIT_KWARG_FIELDS,
+    StyleGAN3Config,
+    StyleGAN3Generator,
+    infer_config,
 )
+from large_toolkit.api import CheckpointError, PersistentRecord, TFNetworkStub
 
 
 def _plain(value: Any) -> Any:
@@ -65,13 +47,6 @@ def _refuse_stylegan2(source: str) -> CheckpointError:
     return CheckpointError(f"{source}: this is a StyleGAN2 generator, not StyleGAN3", hint="use --backend stylegan2")
 
 
-def _describe(obj: Any) -> str:
-    if isinstance(obj, Mapping):
-        keys = list(obj)[:5]
-        return f"a dict with keys {keys}{' ...' if len(obj) > 5 else ''}"
-    return f"a {type(obj).__name__}"
-
-
 def config_from_record(record: PersistentRecord, state: Mapping[str, torch.Tensor]) -> StyleGAN3Config:
     """Config from a pickled ``G_ema``: its init kwargs, then the synthesis/layer attributes for the rest.
 
@@ -82,11 +57,11 @@ def config_from_record(record: PersistentRecord, state: Mapping[str, torch.Tenso
     top = {k: _plain(v) for k, v in record.init_kwargs.items()}
     synth = record.submodule("synthesis")
     if synth is not None:
-        kwargs.update({k: _plain(v) for k, v in synth.init_kwargs.items() if k in _KWARG_FIELDS})
+        kwargs.update({k: _plain(v) for k, v in synth.init_kwargs.items() if k in INIT_KWARG_FIELDS})
         for name in ("num_layers", "num_critical", "margin_size", "output_scale", "num_fp16_res"):
             if synth.attr(name) is not None:
                 kwargs[name] = _plain(synth.attr(name))
-    kwargs.update({k: v for k, v in top.items() if k in _KWARG_FIELDS})
+    kwargs.update({k: v for k, v in top.items() if k in INIT_KWARG_FIELDS})
     mapping_kwargs = top.get("mapping_kwargs") or {}
     if "num_layers" in mapping_kwargs:
         kwargs["mapping_layers"] = int(_plain(mapping_kwargs["num_layers"]))
@@ -135,14 +110,9 @@ def generator_from_object(obj: Any, device: str = "cpu", name: str = "checkpoint
     """Build the generator from what :func:`read_checkpoint` returned (or a state dict)."""
     if isinstance(obj, tuple) and obj and all(isinstance(o, TFNetworkStub) for o in obj):
         raise _refuse_stylegan2(name)
-    if isinstance(obj, PersistentRecord):
-        obj = {"G_ema": obj}
-    if not isinstance(obj, Mapping):
-        raise CheckpointError(f"{name}: expected a StyleGAN3 checkpoint, found {_describe(obj)}")
-    if "G_ema" in obj:
-        record = obj["G_ema"]
-        if not isinstance(record, PersistentRecord):
-            raise CheckpointError(f"{name}: G_ema is {type(record).__name__}, expected a pickled network")
+    obj = checkpoint_mapping(obj, name, "StyleGAN3")
+    record = g_ema_record(obj, name)
+    if record is not None:
         state = record.state_dict()
         if not is_stylegan3_state(state):
             if any(k.startswith("synthesis.b") for k in state):
@@ -151,16 +121,10 @@ def generator_from_object(obj: Any, device: str = "cpu", name: str = "checkpoint
         gen = StyleGAN3Generator(state, config_from_record(record, state), device)
         check_record_geometry(gen, record)
         return gen
-    if "tensors" in obj and "metadata" in obj and isinstance(obj["tensors"], Mapping):  # safetensors
-        tensors = dict(obj["tensors"])
-        config = config_from_metadata(obj["metadata"])
-        if config is not None:
-            return StyleGAN3Generator(tensors, config, device)
-        return _from_state(tensors, device, f"{name} (safetensors)")
-    if "G" in obj and "D" in obj:
-        raise CheckpointError(
-            f"{name}: network pickle has no G_ema", hint="G is the raw training snapshot; use a G_ema pickle"
-        )
+    parts = safetensors_parts(obj)
+    if parts is not None:
+        gen = StyleGAN3Generator.from_export(*parts, device)
+        return gen if gen is not None else _from_state(parts[0], device, f"{name} (safetensors)")
     for key in ("g_ema", "state_dict"):
         if key in obj and isinstance(obj[key], Mapping):
             return _from_state(obj[key], device, name)
@@ -174,7 +138,7 @@ def _from_state(state: Mapping[str, Any], device: str, source: str) -> StyleGAN3
             raise _refuse_stylegan2(source)
         raise CheckpointError(
             f"{source}: expected a StyleGAN3 generator state (synthesis.input.freqs, synthesis.L<i>_<size>_<ch>.*), "
-            f"found {_describe(state)}"
+            f"found {describe_object(state)}"
         )
     config = infer_config(tensors, source=source.split(" ")[-1].strip("()") or "state dict")
     return StyleGAN3Generator(tensors, config, device)
@@ -189,11 +153,7 @@ def load_stylegan3(
     ``synthesis.input.transform`` is reset to the identity; set a user transform with
     :meth:`StyleGAN3Generator.set_input_transform`.  Errors are :class:`~large_toolkit.errors.CheckpointError`.
     """
-    device = str(device)
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        return generator_from_object(read_checkpoint(path), device, path.name)
-    return generator_from_object(source, device)
+    return load_generator(source, device, generator_from_object)
 
 
 def save_safetensors(generator: StyleGAN3Generator, path: str | os.PathLike[str]) -> Path:

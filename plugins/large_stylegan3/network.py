@@ -2,7 +2,8 @@
 
 Weights live in one dict named exactly like NVIDIA's ``G_ema.state_dict()`` (``mapping.fc0.weight``,
 ``synthesis.input.freqs``, ``synthesis.L5_84_512.up_filter`` ...), so loaders only rename/read and the
-maths lives here and in :mod:`large_stylegan3.ops`.  Sizes, sampling rates, up/down factors and
+maths lives here, in :mod:`large_stylegan3.ops` and, for the mapping network, truncation and styles
+StyleGAN2 shares, in :mod:`large_stylegan_common`.  Sizes, sampling rates, up/down factors and
 paddings are recomputed from the config with the upstream schedule (research notes 4.2-4.4) and
 checked against the layer names found in the weights; the designed FIR filters are taken from the
 stored buffers (only designed when absent), so R's radial filters are bit-identical to the file.
@@ -28,35 +29,49 @@ sets the matrix used by synthesis (stored inverted, as upstream expects).
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from large_stylegan_common import ConfigDict, StyleGANGenerator, random_mapping_state, random_modulated_layer
 
 from large_stylegan3 import ops
-from large_toolkit.api import (
-    Capability,
-    CheckpointError,
-    ShapeError,
-    StyleAffine,
-    StyleGenerator,
-    StyleLayer,
-    UserInputError,
-    style_offsets,
-)
+from large_toolkit.api import Capability, CheckpointError, ShapeError, StyleLayer, UserInputError, style_offsets
 
-ARTIFACT_FORMAT = "large-tk/stylegan3-generator"
 LAYER_RE = re.compile(r"^synthesis\.L(\d+)_(\d+)_(\d+)\.weight$")
+
+#: NVIDIA ``Generator`` / ``SynthesisNetwork`` kwargs that map 1:1 onto :class:`StyleGAN3Config` fields
+#: (the mapping's depth and ``conv_clamp`` live elsewhere upstream: ``mapping_kwargs``, the layers' state).
+INIT_KWARG_FIELDS = (
+    "z_dim",
+    "w_dim",
+    "c_dim",
+    "img_resolution",
+    "img_channels",
+    "channel_base",
+    "channel_max",
+    "num_layers",
+    "num_critical",
+    "first_cutoff",
+    "first_stopband",
+    "last_stopband_rel",
+    "margin_size",
+    "output_scale",
+    "num_fp16_res",
+    "conv_kernel",
+    "use_radial_filters",
+    "filter_size",
+    "lrelu_upsampling",
+    "magnitude_ema_beta",
+)
 
 
 @dataclass
-class StyleGAN3Config:
+class StyleGAN3Config(ConfigDict):
     """Hyper-parameters of a StyleGAN3 generator; names follow NVIDIA's constructor kwargs.
 
     Defaults are the upstream ones, so a pickle's ``init_kwargs`` (which omit defaults) map directly.
@@ -88,40 +103,11 @@ class StyleGAN3Config:
     magnitude_ema_beta: float = 0.999
     source: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> StyleGAN3Config:
-        known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in known})
-
     def init_kwargs(self) -> dict[str, Any]:
         """The NVIDIA ``Generator(**kwargs)`` equivalent (for provenance and interchange)."""
-        return {
-            "z_dim": self.z_dim,
-            "c_dim": self.c_dim,
-            "w_dim": self.w_dim,
-            "img_resolution": self.img_resolution,
-            "img_channels": self.img_channels,
-            "mapping_kwargs": {"num_layers": self.mapping_layers},
-            "channel_base": self.channel_base,
-            "channel_max": self.channel_max,
-            "num_layers": self.num_layers,
-            "num_critical": self.num_critical,
-            "first_cutoff": self.first_cutoff,
-            "first_stopband": self.first_stopband,
-            "last_stopband_rel": self.last_stopband_rel,
-            "margin_size": self.margin_size,
-            "output_scale": self.output_scale,
-            "num_fp16_res": self.num_fp16_res,
-            "conv_kernel": self.conv_kernel,
-            "use_radial_filters": self.use_radial_filters,
-            "filter_size": self.filter_size,
-            "lrelu_upsampling": self.lrelu_upsampling,
-            "conv_clamp": self.conv_clamp,
-            "magnitude_ema_beta": self.magnitude_ema_beta,
-        }
+        kwargs = {name: getattr(self, name) for name in INIT_KWARG_FIELDS}
+        kwargs.update(mapping_kwargs={"num_layers": self.mapping_layers}, conv_clamp=self.conv_clamp)
+        return kwargs
 
     @property
     def config_name(self) -> str:
@@ -274,13 +260,33 @@ def infer_config(state: Mapping[str, torch.Tensor], **overrides: Any) -> StyleGA
     return StyleGAN3Config(**values)
 
 
+def released_config(resolution: int, cfg: str = "T", **fields: Any) -> StyleGAN3Config:
+    """The settings NVIDIA's released StyleGAN3-T/-R models were trained with (``train.py --cfg stylegan3-t/-r``).
+
+    Channels: ``--cbase`` 16384 up to 256 px and 32768 above, doubled for R, ``--cmax`` 512 (R: 1024);
+    R has 1x1 convolutions and radial down filters.  ``fields`` set the rest (``z_dim``/``w_dim`` default 512).
+    """
+    cfg = cfg.upper()
+    if cfg not in ("T", "R"):
+        raise UserInputError(f"unknown StyleGAN3 config {cfg!r}", hint="use T or R")
+    radial = cfg == "R"
+    return StyleGAN3Config(
+        img_resolution=resolution,
+        channel_base=(16384 if resolution <= 256 else 32768) * (2 if radial else 1),
+        channel_max=1024 if radial else 512,
+        conv_kernel=1 if radial else 3,
+        use_radial_filters=radial,
+        **{"z_dim": 512, "w_dim": 512, **fields},
+    )
+
+
 def make_transform(translate: tuple[float, float] = (0.0, 0.0), angle: float = 0.0) -> torch.Tensor:
     """``gen_images.py``'s matrix: rotation by ``angle`` degrees and translation, in image-width units."""
     s, c = math.sin(angle / 360 * 2 * math.pi), math.cos(angle / 360 * 2 * math.pi)
     return torch.tensor([[c, s, translate[0]], [-s, c, translate[1]], [0.0, 0.0, 1.0]], dtype=torch.float64)
 
 
-class StyleGAN3Generator(StyleGenerator):
+class StyleGAN3Generator(StyleGANGenerator):
     """StyleGAN3 (configs T and R, any resolution) behind the toolkit's :class:`Generator` interface.
 
     Build it with :func:`large_stylegan3.load_stylegan3`, :meth:`from_state_dict` or :meth:`random`.
@@ -289,24 +295,23 @@ class StyleGAN3Generator(StyleGenerator):
 
     # StyleGAN3 has no noise inputs; its input layer takes a translate/rotate transform.
     capabilities = (Capability.STYLE - {Capability.NOISE}) | {Capability.INPUT_TRANSFORM, Capability.EXPORT}
+    config_class, config_from_state = StyleGAN3Config, staticmethod(infer_config)
+    backend = "stylegan3"
+    config: StyleGAN3Config
+    reference_ops = False
 
-    def __init__(
-        self, state: Mapping[str, torch.Tensor], config: StyleGAN3Config, device: str | torch.device = "cpu"
-    ) -> None:
-        self.config = config
-        self.z_dim, self.w_dim, self.c_dim = config.z_dim, config.w_dim, config.c_dim
-        self.resolution, self.img_channels = config.img_resolution, config.img_channels
+    # -- construction ------------------------------------------------------------------------------
+
+    def _complete(self, params: dict[str, torch.Tensor]) -> None:
+        config = self.config
         self.num_ws = config.num_layers + 2
-        self.reference_ops = False
-        params = {k: v.detach().to(torch.float32) for k, v in state.items() if v is not None}
         found = layer_names_in(params)
         channels = [c for _, _, c in found] if len(found) == config.num_layers + 1 else None
         self.input_spec, self.layers = schedule(config, channels)
         self._check_and_fill(params)
         # The stored transform is user state (gen_images writes it); the weights carry the identity.
         params["synthesis.input.transform"] = torch.eye(3)
-        self.params: dict[str, torch.Tensor] = {k: v.to(device) for k, v in params.items()}
-        self._transform: torch.Tensor = torch.eye(3, device=device)
+        self._transform: torch.Tensor = torch.eye(3)  # the user transform (moved by to())
         in_layer = StyleLayer("synthesis.input", 4, 0, "input")
         self.style_layers = (
             in_layer,
@@ -318,14 +323,9 @@ class StyleGAN3Generator(StyleGenerator):
             ),
         )
 
-    # -- construction ------------------------------------------------------------------------------
-
     def _check_and_fill(self, params: dict[str, torch.Tensor]) -> None:
         cfg = self.config
-        required = ["mapping.w_avg"]
-        required += [f"mapping.fc{i}.{p}" for i in range(cfg.mapping_layers) for p in ("weight", "bias")]
-        if self.c_dim:
-            required += ["mapping.embed.weight", "mapping.embed.bias"]
+        required = self._mapping_keys()
         required += [f"synthesis.input.{p}" for p in ("weight", "affine.weight", "affine.bias", "freqs", "phases")]
         for spec in self.layers:
             required += [f"synthesis.{spec.name}.{p}" for p in ("weight", "bias", "affine.weight", "affine.bias")]
@@ -368,20 +368,7 @@ class StyleGAN3Generator(StyleGenerator):
                 if (f is None) != (taps == 1) or (f is not None and f.shape[0] != taps):
                     got = None if f is None else list(f.shape)
                     raise CheckpointError(f"{p}.{which}: expected {taps} taps, got {got}")
-        if params["mapping.w_avg"].shape != (self.w_dim,):
-            got = list(params["mapping.w_avg"].shape)
-            raise CheckpointError(f"mapping.w_avg: expected shape [{self.w_dim}], got {got}")
-
-    @classmethod
-    def from_state_dict(
-        cls,
-        state: Mapping[str, torch.Tensor],
-        config: StyleGAN3Config | None = None,
-        device: str | torch.device = "cpu",
-        **overrides: Any,
-    ) -> StyleGAN3Generator:
-        """From NVIDIA-named tensors (``G_ema.state_dict()``); unspecified settings are inferred or default."""
-        return cls(state, config or infer_config(state, **overrides), device)
+        self._check_w_avg(params)
 
     @classmethod
     def random(
@@ -400,34 +387,12 @@ class StyleGAN3Generator(StyleGenerator):
 
         For tests and benchmarks, not images: filters are designed, everything else is Gaussian.
         """
-        cfg = cfg.upper()
-        if cfg not in ("T", "R"):
-            raise UserInputError(f"unknown StyleGAN3 config {cfg!r}", hint="use T or R")
-        base = 16384 if resolution <= 256 else 32768
-        if cfg == "R":
-            base *= 2
-        config = StyleGAN3Config(
-            z_dim=z_dim,
-            w_dim=w_dim,
-            img_resolution=resolution,
-            c_dim=c_dim,
-            channel_base=channel_base or base,
-            channel_max=channel_max or (1024 if cfg == "R" else 512),
-            conv_kernel=1 if cfg == "R" else 3,
-            use_radial_filters=cfg == "R",
-            source="random",
-        )
+        config = released_config(resolution, cfg, z_dim=z_dim, w_dim=w_dim, c_dim=c_dim, source="random")
+        config.channel_base = channel_base or config.channel_base
+        config.channel_max = channel_max or config.channel_max
         inp, layers = schedule(config)
         g = torch.Generator().manual_seed(seed)
-        sd: dict[str, torch.Tensor] = {"mapping.w_avg": torch.zeros(w_dim)}
-        fin = z_dim + (w_dim if c_dim else 0)
-        if c_dim:
-            sd["mapping.embed.weight"] = torch.randn(w_dim, c_dim, generator=g)
-            sd["mapping.embed.bias"] = torch.zeros(w_dim)
-        for i in range(config.mapping_layers):
-            sd[f"mapping.fc{i}.weight"] = torch.randn(w_dim, fin, generator=g) / 0.01
-            sd[f"mapping.fc{i}.bias"] = torch.zeros(w_dim)
-            fin = w_dim
+        sd = random_mapping_state(g, z_dim, w_dim, c_dim, config.mapping_layers)
         freqs = torch.randn(inp.channels, 2, generator=g)
         radii = freqs.square().sum(dim=1, keepdim=True).sqrt()
         sd["synthesis.input.freqs"] = freqs / (radii * radii.square().exp().pow(0.25)) * inp.bandwidth
@@ -438,88 +403,23 @@ class StyleGAN3Generator(StyleGenerator):
         for spec in layers:
             k = 1 if spec.is_torgb else config.conv_kernel
             p = f"synthesis.{spec.name}"
-            sd[f"{p}.weight"] = torch.randn(spec.out_channels, spec.in_channels, k, k, generator=g)
-            sd[f"{p}.bias"] = torch.zeros(spec.out_channels)
-            sd[f"{p}.affine.weight"] = torch.randn(spec.in_channels, w_dim, generator=g)
-            sd[f"{p}.affine.bias"] = torch.ones(spec.in_channels)
+            sd.update(random_modulated_layer(g, p, spec.out_channels, spec.in_channels, k, w_dim))
             sd[f"{p}.magnitude_ema"] = torch.ones(())
         return cls(sd, config, device)
 
     # -- Generator interface ----------------------------------------------------------------------
 
-    @property
-    def w_avg(self) -> torch.Tensor:
-        return self.params["mapping.w_avg"]
-
-    @property
-    def device(self) -> torch.device:
-        return self.params["synthesis.input.freqs"].device
-
     def to(self, device: torch.device | str) -> StyleGAN3Generator:
-        self.params = {k: v.to(device) for k, v in self.params.items()}
+        super().to(device)
         self._transform = self._transform.to(device)
         return self
-
-    def state_tensors(self) -> Mapping[str, torch.Tensor]:
-        return dict(self.params)
-
-    def mapping(
-        self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0, trunc_cutoff: int | None = None
-    ) -> torch.Tensor:
-        if z.ndim != 2 or z.shape[1] != self.z_dim:
-            raise ShapeError(f"z: expected shape [N, {self.z_dim}], got {list(z.shape)}")
-        p = self.params
-        x = ops.normalize_2nd_moment(z.to(self.device, torch.float32))
-        if self.c_dim:
-            if c is None:
-                raise UserInputError(
-                    f"this generator is class-conditional (c_dim={self.c_dim})", hint="pass a class label"
-                )
-            y = ops.fc(c.to(self.device, torch.float32), p["mapping.embed.weight"], p["mapping.embed.bias"])
-            x = torch.cat([x, ops.normalize_2nd_moment(y)], dim=1)
-        for i in range(self.config.mapping_layers):
-            x = ops.fc(x, p[f"mapping.fc{i}.weight"], p[f"mapping.fc{i}.bias"], 0.01, "lrelu")
-        ws = x.float().unsqueeze(1).repeat(1, self.num_ws, 1)  # fp32 W under autocast too
-        if psi != 1.0:
-            cut = self.num_ws if trunc_cutoff is None else max(0, min(int(trunc_cutoff), self.num_ws))
-            ws = torch.cat([self.w_avg.lerp(ws[:, :cut], float(psi)), ws[:, cut:]], dim=1)
-        return ws
-
-    def _check_ws(self, ws: torch.Tensor) -> torch.Tensor:
-        if ws.ndim == 2 and ws.shape[1] == self.w_dim:
-            ws = ws.unsqueeze(1).repeat(1, self.num_ws, 1)
-        if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
-            raise ShapeError(f"ws: expected shape [N, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
-        return ws.to(self.device, torch.float32)
-
-    def style_affines(self) -> list[StyleAffine]:
-        gain = 1.0 / math.sqrt(self.w_dim)
-        return [
-            StyleAffine(
-                layer, self.params[f"{layer.name}.affine.weight"] * gain, self.params[f"{layer.name}.affine.bias"]
-            )
-            for layer in self.style_layers
-        ]
 
     def styles(self, ws: torch.Tensor) -> torch.Tensor:
         ws = self._check_ws(ws)
         return torch.cat([ws[:, a.layer.w_index].matmul(a.weight.t()) + a.bias for a in self.style_affines()], dim=1)
 
-    def style_dict(self, ws: torch.Tensor) -> dict[str, torch.Tensor]:
-        """S as ``{layer name: [N, channels]}`` (the reference fixtures' ``s.<layer>`` tensors)."""
-        flat = self.styles(ws)
-        spans = style_offsets(self.style_layers)
-        return {layer.name: flat[:, a:b] for layer, (a, b) in zip(self.style_layers, spans, strict=True)}
-
-    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
-        return self.synthesis_from_styles(self.styles(ws), noise_mode)
-
     def synthesis_from_styles(self, styles: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
-        if noise_mode not in ("const", "random", "none"):
-            raise UserInputError(f"unknown noise mode {noise_mode!r}", hint="use const, random or none")
-        if styles.ndim != 2 or styles.shape[1] != self.style_dim:
-            raise ShapeError(f"styles: expected shape [N, {self.style_dim}], got {list(styles.shape)}")
-        styles = styles.to(self.device, torch.float32)
+        styles = self._check_styles(styles, noise_mode)
         spans = style_offsets(self.style_layers)
         a, b = spans[0]
         x = self.input_features(styles[:, a:b])
@@ -609,46 +509,15 @@ class StyleGAN3Generator(StyleGenerator):
 
     # -- conveniences ---------------------------------------------------------------------------------
 
-    def generate(
-        self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0, trunc_cutoff: int | None = None
-    ) -> torch.Tensor:
-        """z -> image, like NVIDIA's ``G(z, c, truncation_psi, truncation_cutoff)``."""
-        return self.synthesis(self.mapping(z, c, psi, trunc_cutoff))
-
     def describe(self) -> dict[str, Any]:
-        info = super().describe()
-        info.update(
-            backend="stylegan3",
-            config=self.config.config_name,
-            source=self.config.source,
-            conv_kernel=self.config.conv_kernel,
-            radial_filters=self.config.use_radial_filters,
-            layers=[spec.name for spec in self.layers],
-        )
-        return info
-
-    def save_safetensors(self, path: str | os.PathLike[str]) -> Path:
-        """NVIDIA-named tensors + config and NVIDIA init kwargs as JSON metadata (atomic); reloads bit-exactly."""
-        from large_toolkit.api import save_tensors
-
-        meta = {
-            "format": ARTIFACT_FORMAT,
-            "config": self.config.to_dict(),
-            "init_kwargs": self.config.init_kwargs(),
-            "fingerprint": self.fingerprint(),
+        cfg = self.config
+        return {
+            **super().describe(),
+            "config": cfg.config_name,
+            "conv_kernel": cfg.conv_kernel,
+            "radial_filters": cfg.use_radial_filters,
+            "layers": [spec.name for spec in self.layers],
         }
-        return save_tensors(path, self.params, meta)
 
-
-def config_from_metadata(raw: Mapping[str, str]) -> StyleGAN3Config | None:
-    """The config stored by :meth:`StyleGAN3Generator.save_safetensors`, when present (else None)."""
-    from large_toolkit.api import parse_metadata
-
-    meta = parse_metadata(raw)
-    if meta is None:
-        return None
-    if meta.get("format") != ARTIFACT_FORMAT:
-        if str(meta.get("format", "")).startswith("large-tk/stylegan2"):
-            raise CheckpointError("this safetensors file holds a StyleGAN2 generator", hint="use --backend stylegan2")
-        raise CheckpointError(f"safetensors file holds {meta.get('format')!r}, expected {ARTIFACT_FORMAT!r}")
-    return StyleGAN3Config.from_dict(meta.get("config") or {})
+    def _export_metadata(self) -> dict[str, Any]:
+        return {"init_kwargs": self.config.init_kwargs()}

@@ -1,4 +1,4 @@
-"""StyleGAN3 numeric kernels: the alias-free filtered leaky ReLU (fast and reference), FC layers, filter design.
+"""StyleGAN3 numeric kernels: the alias-free filtered leaky ReLU (fast and reference) and filter design.
 
 Why two filtered-lReLU paths: the upstream CPU fallback (and the obvious way to write it) zero-inserts
 the signal before the up-sampling FIR, so ``up - 1`` of every ``up`` multiplies hit zeros, and it
@@ -30,27 +30,6 @@ import torch
 import torch.nn.functional as F
 
 SQRT2 = math.sqrt(2.0)
-
-
-# -- small layers ---------------------------------------------------------------------------------------
-
-
-def normalize_2nd_moment(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """Scale each row to unit mean square (the mapping network's input normalisation)."""
-    return x * (x.square().mean(dim=1, keepdim=True) + eps).rsqrt()
-
-
-def fc(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, lr_mul: float = 1.0, activation: str = "linear"
-) -> torch.Tensor:
-    """NVIDIA ``FullyConnectedLayer``: stored weights are raw, effective ``W*lr_mul/sqrt(in)``, ``b*lr_mul``."""
-    w = weight * (lr_mul / math.sqrt(weight.shape[1]))
-    y = x.matmul(w.t())
-    if bias is not None:
-        y = y + bias * lr_mul
-    if activation == "lrelu":
-        y = F.leaky_relu(y, 0.2) * SQRT2
-    return y
 
 
 # -- 1-D / 2-D FIR helpers ---------------------------------------------------------------------------

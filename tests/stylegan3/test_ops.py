@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from large_stylegan3 import ops
-from large_stylegan3.network import StyleGAN3Config, schedule
+from large_stylegan3.network import StyleGAN3Config, released_config, schedule
 
 GEOMETRIES = [  # (in size incl. conv growth, up, padding, up taps, down filter shape)
     (38, 2, (9, 8, 9, 8), 12, (12,)),  # T same-rate
@@ -60,15 +60,9 @@ def test_schedule_matches_research_notes():
         "L13_1024_32",
         "L14_1024_3",
     ]
-    r = StyleGAN3Config(
-        z_dim=512,
-        w_dim=512,
-        img_resolution=1024,
-        channel_base=65536,
-        channel_max=1024,
-        conv_kernel=1,
-        use_radial_filters=True,
-    )
+    assert released_config(1024, "T") == t1024
+    r = released_config(1024, "R")
+    assert (r.channel_base, r.channel_max, r.conv_kernel, r.use_radial_filters) == (65536, 1024, 1, True)
     _, rl = schedule(r)
     assert rl[0].padding[:2] == (11, 10) and rl[13].padding[:2] == (-9, -10) and rl[14].padding == (0, 0, 0, 0)
     assert [s.down_radial for s in rl] == [True] * 12 + [False] * 3

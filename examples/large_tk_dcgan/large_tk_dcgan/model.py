@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from large_toolkit.api import Capability, CheckpointError, Generator
+from large_toolkit.api import Capability, CheckpointError, Generator, ParamsDict
 
 FORMAT = "large-tk-dcgan"
 
@@ -51,8 +51,8 @@ def init_state(config: DCGANConfig, seed: int) -> dict[str, torch.Tensor]:
     return state
 
 
-class DCGANGenerator(Generator):
-    """The base contract (``decode``, ``device``, ``to``, ``state_tensors``) plus ``export``."""
+class DCGANGenerator(ParamsDict, Generator):
+    """The base contract (``decode``; ``device``, ``to``, ``state_tensors`` from ``params``) plus ``export``."""
 
     capabilities = frozenset({Capability.EXPORT})  # save_safetensors: `large-tk convert` works
 
@@ -65,17 +65,6 @@ class DCGANGenerator(Generator):
                 got = "missing" if name not in state else list(state[name].shape)
                 raise CheckpointError(f"DCGAN weight {name}: expected {list(tensor.shape)}, got {got}")
         self.params = {k: state[k].detach().to(device, torch.float32) for k in expected}
-
-    @property
-    def device(self) -> torch.device:
-        return self.params["fc.weight"].device
-
-    def to(self, device: torch.device | str) -> DCGANGenerator:
-        self.params = {k: v.to(device) for k, v in self.params.items()}
-        return self
-
-    def state_tensors(self) -> Mapping[str, torch.Tensor]:
-        return dict(self.params)
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
         p, widths = self.params, self.config.widths()

@@ -23,6 +23,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from large_stylegan_common import mapping_network
 
 from large_stylegan2 import ops
 
@@ -89,13 +90,8 @@ def c_dim_of(p: dict[str, torch.Tensor]) -> int:
 
 def class_map(p: dict[str, torch.Tensor], c: torch.Tensor) -> torch.Tensor:
     """One-hot ``[N, c_dim]`` -> ``cmap`` ``[N, cmap_dim]`` (NVIDIA's D mapping network, z_dim = 0)."""
-    w = p["mapping.embed.weight"]
-    x = ops.fc(c.to(w.dtype), w, p["mapping.embed.bias"], 1 / math.sqrt(w.shape[1]), 1.0)
-    x = ops.normalize_2nd_moment(x)
-    for i in range(D_MAPPING_LAYERS):
-        w = p[f"mapping.fc{i}.weight"]
-        x = ops.fc(x, w, p[f"mapping.fc{i}.bias"], D_MAPPING_LR / math.sqrt(w.shape[1]), D_MAPPING_LR, "lrelu")
-    return x
+    c = c.to(p["mapping.embed.weight"].dtype)
+    return mapping_network(p, None, c, D_MAPPING_LAYERS, D_MAPPING_LR)
 
 
 def _conv(x: torch.Tensor, p: dict[str, torch.Tensor], name: str, act: bool = True) -> torch.Tensor:
