@@ -21,6 +21,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from large_stylegan2.fast_path import PackedConv
+
 SQRT2 = math.sqrt(2.0)
 
 
@@ -192,6 +194,44 @@ def modulated_conv_up2_single(
     w = weight_t * (style.unsqueeze(1) * d.unsqueeze(0)).reshape(*weight_t.shape[:2], 1, 1)
     y = F.conv_transpose2d(x, w, stride=2)
     return F.conv2d(y, fir_kernel, bias, padding=1, groups=fir_kernel.shape[0])
+
+
+def modulated_conv_packed_single(
+    x: torch.Tensor,
+    conv: PackedConv,
+    weight_sq: torch.Tensor,
+    style: torch.Tensor,
+    out_scale: float,
+    bias: torch.Tensor | None,
+) -> torch.Tensor:
+    """One image, modulating the activations: ``conv(x * s, W) * demod * out_scale + bias``.
+
+    Equal to :func:`modulated_conv_single` (upstream's non-fused formula) but the weight stays constant,
+    so ``conv`` holds it pre-packed.  The bias rides on the conv as ``bias / d`` (``d > 0``) so that the
+    one output scaling pass yields ``conv * d + bias``.
+    """
+    d = demod_coefficients(style.unsqueeze(0), weight_sq)[0] * out_scale
+    y = conv(x * style.reshape(1, -1, 1, 1), None if bias is None else bias / d)
+    return y.mul_(d.reshape(1, -1, 1, 1))
+
+
+def modulated_conv_up2_packed_single(
+    x: torch.Tensor,
+    conv: PackedConv,
+    weight_sq: torch.Tensor,
+    style: torch.Tensor,
+    out_scale: float,
+    fir_kernel: torch.Tensor,
+    bias: torch.Tensor | None,
+) -> torch.Tensor:
+    """:func:`modulated_conv_up2_single` modulating the activations; the demodulation scales the FIR kernel.
+
+    The FIR after the transposed conv is depthwise and linear, so ``FIR(y) * d == FIR_{k * d}(y)`` per
+    channel: the demodulation costs nothing at full resolution.
+    """
+    d = demod_coefficients(style.unsqueeze(0), weight_sq)[0] * out_scale
+    y = conv(x * style.reshape(1, -1, 1, 1))
+    return F.conv2d(y, fir_kernel * d.reshape(-1, 1, 1, 1), bias, padding=1, groups=fir_kernel.shape[0])
 
 
 def torgb_single(x: torch.Tensor, weight: torch.Tensor, style: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
