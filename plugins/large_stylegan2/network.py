@@ -51,7 +51,7 @@ SQRT_HALF = math.sqrt(0.5)
 # Single-image CPU path: a layer modulates its activations and keeps its weight pre-packed (fast_path) when
 # the weight has at least this many times the elements of its input; below, folding the style into the
 # weight is cheaper (bench/generator_speed.py --reference measures both sides).
-PACK_WEIGHT_OVER_INPUT = 1.0
+PACK_WEIGHT_OVER_INPUT = 0.25
 
 
 @dataclass
