@@ -496,29 +496,14 @@ class StyleGAN2Generator(StyleGenerator):
             for conv in ("conv0", "conv1") if res > 4 else ("conv1",):
                 name = f"synthesis.b{res}.{conv}"
                 s = per_layer[name][0]
-                packed = convs.get(name)
-                if packed is not None and conv == "conv0":
-                    x = ops.modulated_conv_up2_packed_single(
-                        x, packed, k[f"{name}.weight_sq"], s, ops.SQRT2, k[f"{name}.fir"], k[f"{name}.bias"]
-                    )
-                elif packed is not None:
-                    x = ops.modulated_conv_packed_single(
-                        x, packed, k[f"{name}.weight_sq"], s, ops.SQRT2, k[f"{name}.bias"]
-                    )
-                elif conv == "conv0":
+                if conv == "conv0":
+                    weight_t = convs.get(name) or k[f"{name}.weight_t"]
                     x = ops.modulated_conv_up2_single(
-                        x,
-                        k[f"{name}.weight_t"],
-                        k[f"{name}.weight_sq"],
-                        s,
-                        ops.SQRT2,
-                        k[f"{name}.fir"],
-                        k[f"{name}.bias"],
+                        x, weight_t, k[f"{name}.weight_sq"], s, ops.SQRT2, k[f"{name}.fir"], k[f"{name}.bias"]
                     )
                 else:
-                    x = ops.modulated_conv_single(
-                        x, p[f"{name}.weight"], k[f"{name}.weight_sq"], s, ops.SQRT2, k[f"{name}.bias"]
-                    )
+                    weight = convs.get(name) or p[f"{name}.weight"]
+                    x = ops.modulated_conv_single(x, weight, k[f"{name}.weight_sq"], s, ops.SQRT2, k[f"{name}.bias"])
                 if noise_mode == "const":
                     x.add_(k[f"{name}.noise"])
                 elif noise_mode == "random":
