@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import time
 from pathlib import Path
@@ -99,6 +100,7 @@ def _reference_rows(args: argparse.Namespace) -> None:
     if sg3_dir is not None:
         builders += [lambda c=c: nv.stylegan3_pair(sg3_dir, c, 256, args.seed) for c in args.sg3_configs.split(",")]
     rows = []
+    load_start = os.getloadavg()[0]
     for build in builders:
         pair = build()
         for batch in map(int, args.batches.split(",")):
@@ -122,7 +124,8 @@ def _reference_rows(args: argparse.Namespace) -> None:
             )
     print(
         f"\nGenerator synthesis vs NVIDIA's code, CPU, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-        f"fp32, median of {args.repeats} interleaved runs"
+        f"fp32, median of {args.repeats} interleaved runs, 1-min load average {load_start:.1f} -> "
+        f"{os.getloadavg()[0]:.1f} (other processes skew absolute times; the ratios are interleaved)"
     )
     print(
         f"{'network':<12}{'batch':>6}{'ours ms/img':>13}{'NVIDIA ms/img':>15}{'ratio':>8}{'speed-up':>10}"

@@ -38,6 +38,7 @@ from large_stylegan_common import (
 )
 
 from large_stylegan2 import ops
+from large_stylegan2.fast_path import PackedConv
 from large_toolkit.api import (
     Capability,
     CheckpointError,
@@ -49,6 +50,10 @@ from large_toolkit.api import (
 
 ARCHITECTURES = ("skip", "orig", "resnet")
 SQRT_HALF = math.sqrt(0.5)
+# Single-image CPU path: a layer modulates its activations and keeps its weight pre-packed (fast_path) when
+# the weight has at least this many times the elements of its input; below, folding the style into the
+# weight is cheaper (bench/generator_speed.py --reference measures both sides).
+PACK_WEIGHT_OVER_INPUT = 0.25
 
 
 @dataclass
@@ -319,13 +324,16 @@ class StyleGAN2Generator(StyleGANGenerator):
         needs_grad = styles.requires_grad or any(t.requires_grad for t in self.params.values())
         return not (torch.is_grad_enabled() and needs_grad)
 
-    def _single_constants(self) -> dict[str, torch.Tensor]:
-        """Weight-derived tensors of the single-image path, rebuilt when a parameter changes (tracked by version)."""
+    def _single_constants(self) -> tuple[dict[str, torch.Tensor], dict[str, PackedConv]]:
+        """Weight-derived tensors and pre-packed convs of the single-image path.
+
+        Rebuilt when a parameter changes (tracked by tensor version).
+        """
         key = tuple((k, id(t), t._version) for k, t in self.params.items())
         cached = getattr(self, "_single_cache", None)
         if cached is not None and cached[0] == key:
             return cached[1]
-        p, out = self.params, {}
+        p, out, convs = self.params, {}, {}
         cl = torch.channels_last
         for name, kind, res, _ in self._layers:
             w = p[f"{name}.weight"]
@@ -336,19 +344,25 @@ class StyleGAN2Generator(StyleGANGenerator):
             out[f"{name}.bias"] = p[f"{name}.bias"] * ops.SQRT2
             noise = p[f"{name}.noise_const"] * (p[f"{name}.noise_strength"] * ops.SQRT2)
             out[f"{name}.noise"] = noise.reshape(1, 1, *noise.shape).contiguous(memory_format=cl)
-            if name.endswith("conv0"):
+            up = name.endswith("conv0")
+            side = res // 2 if up else res
+            if w.numel() >= PACK_WEIGHT_OVER_INPUT * w.shape[1] * side * side:
+                shape = (1, w.shape[1], side, side)
+                convs[name] = PackedConv(w.transpose(0, 1) if up else w, shape, transposed=up)
+            elif up:
                 out[f"{name}.weight_t"] = w.transpose(0, 1).contiguous()
+            if up:
                 fir = (p[f"{name}.resample_filter"] * 4.0).flip([0, 1])
                 out[f"{name}.fir"] = fir[None, None].repeat(w.shape[0], 1, 1, 1)
             if res > 4 and f"synthesis.b{res}.torgb.weight" in p:
                 fir = p[f"synthesis.b{res}.resample_filter"] * 4.0
                 out[f"synthesis.b{res}.skip_fir"] = fir[None, None].repeat(self.img_channels, 1, 1, 1)
-        self._single_cache = (key, out)
-        return out
+        self._single_cache = (key, (out, convs))
+        return out, convs
 
     def _synthesis_single(self, per_layer: Mapping[str, torch.Tensor], noise_mode: str) -> torch.Tensor:
         """One image with :mod:`ops`' single-image kernels (same numbers as the batched path to ~1e-6)."""
-        p, k = self.params, self._single_constants()
+        p, (k, convs) = self.params, self._single_constants()
         x = p["synthesis.b4.const"].unsqueeze(0).contiguous(memory_format=torch.channels_last)
         img: torch.Tensor | None = None
         for res in self.config.block_resolutions:
@@ -357,19 +371,13 @@ class StyleGAN2Generator(StyleGANGenerator):
                 name = f"synthesis.b{res}.{conv}"
                 s = per_layer[name][0]
                 if conv == "conv0":
+                    weight_t = convs.get(name) or k[f"{name}.weight_t"]
                     x = ops.modulated_conv_up2_single(
-                        x,
-                        k[f"{name}.weight_t"],
-                        k[f"{name}.weight_sq"],
-                        s,
-                        ops.SQRT2,
-                        k[f"{name}.fir"],
-                        k[f"{name}.bias"],
+                        x, weight_t, k[f"{name}.weight_sq"], s, ops.SQRT2, k[f"{name}.fir"], k[f"{name}.bias"]
                     )
                 else:
-                    x = ops.modulated_conv_single(
-                        x, p[f"{name}.weight"], k[f"{name}.weight_sq"], s, ops.SQRT2, k[f"{name}.bias"]
-                    )
+                    weight = convs.get(name) or p[f"{name}.weight"]
+                    x = ops.modulated_conv_single(x, weight, k[f"{name}.weight_sq"], s, ops.SQRT2, k[f"{name}.bias"])
                 if noise_mode == "const":
                     x.add_(k[f"{name}.noise"])
                 elif noise_mode == "random":

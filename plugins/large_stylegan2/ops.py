@@ -21,6 +21,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from large_stylegan2.fast_path import PackedConv
+
 SQRT2 = math.sqrt(2.0)
 
 
@@ -131,21 +133,29 @@ def demod_coefficients(styles: torch.Tensor, weight_sq: torch.Tensor) -> torch.T
 
 def modulated_conv_single(
     x: torch.Tensor,
-    weight: torch.Tensor,
+    weight: torch.Tensor | PackedConv,
     weight_sq: torch.Tensor,
     style: torch.Tensor,
     out_scale: float,
     bias: torch.Tensor | None,
 ) -> torch.Tensor:
-    """One image: ``conv(x, W * s * demod * out_scale) + bias``, same padding (``x`` ``[1, I, H, W]``)."""
+    """One image: ``conv(x, W * s * demod * out_scale) + bias``, same padding (``x`` ``[1, I, H, W]``).
+
+    With a :class:`PackedConv` the activations are modulated instead (``conv(x * s, W) * d + bias``,
+    upstream's non-fused formula) so its weight stays constant and pre-packed; the bias rides on the conv
+    as ``bias / d`` (``d > 0``) so that the one output scaling pass yields ``conv * d + bias``.
+    """
     d = demod_coefficients(style.unsqueeze(0), weight_sq)[0] * out_scale
+    if isinstance(weight, PackedConv):
+        y = weight(x * style.reshape(1, -1, 1, 1), None if bias is None else bias / d)
+        return y.mul_(d.reshape(1, -1, 1, 1))
     w = weight * (d.unsqueeze(1) * style.unsqueeze(0)).reshape(*weight.shape[:2], 1, 1)
     return F.conv2d(x, w, bias, padding=weight.shape[-1] // 2)
 
 
 def modulated_conv_up2_single(
     x: torch.Tensor,
-    weight_t: torch.Tensor,
+    weight_t: torch.Tensor | PackedConv,
     weight_sq: torch.Tensor,
     style: torch.Tensor,
     out_scale: float,
@@ -156,9 +166,14 @@ def modulated_conv_up2_single(
 
     ``weight_t`` is the stored weight as ``[I, O, k, k]`` (conv_transpose layout, no flip, as upstream);
     ``fir_kernel`` the depthwise ``[O, 1, 4, 4]`` FIR, already flipped and times 4.  The bias rides on the
-    FIR conv (it is added after the FIR upstream too).
+    FIR conv (it is added after the FIR upstream too).  With a :class:`PackedConv` the activations are
+    modulated and the demodulation scales the FIR kernel: the FIR is depthwise and linear, so
+    ``FIR(y) * d == FIR_{k * d}(y)`` per channel and the demodulation costs nothing at full resolution.
     """
     d = demod_coefficients(style.unsqueeze(0), weight_sq)[0] * out_scale
+    if isinstance(weight_t, PackedConv):
+        y = weight_t(x * style.reshape(1, -1, 1, 1))
+        return F.conv2d(y, fir_kernel * d.reshape(-1, 1, 1, 1), bias, padding=1, groups=fir_kernel.shape[0])
     w = weight_t * (style.unsqueeze(1) * d.unsqueeze(0)).reshape(*weight_t.shape[:2], 1, 1)
     y = F.conv_transpose2d(x, w, stride=2)
     return F.conv2d(y, fir_kernel, bias, padding=1, groups=fir_kernel.shape[0])

@@ -65,3 +65,41 @@ def test_gradients_take_the_general_path():
     assert not gen._use_single_path(gen.styles(ws))
     gen.synthesis(ws).square().mean().backward()
     assert ws.grad is not None and torch.isfinite(ws.grad).all()
+
+
+@pytest.mark.parametrize("threshold", [0.0, float("inf")])
+def test_single_path_matches_with_every_or_no_layer_prepacked(monkeypatch, threshold):
+    from large_stylegan2 import network
+
+    monkeypatch.setattr(network, "PACK_WEIGHT_OVER_INPUT", threshold)
+    gen = _generator()
+    ws = gen.mapping(torch.randn(1, 64, generator=torch.Generator().manual_seed(0)), psi=0.7)
+    with torch.no_grad():
+        _, convs = gen._single_constants()
+        assert len(convs) == (0 if threshold else 9)  # b4.conv1 + conv0/conv1 of b8..b64
+        fast, ref = gen.synthesis(ws), _general(gen, ws)
+    assert float((fast - ref).abs().max()) < 1e-4 * max(1.0, float(ref.abs().max()))
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_packed_conv_equals_the_dense_conv(transposed):
+    from large_stylegan2.fast_path import PackedConv
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(1, 32, 8, 8, generator=g).contiguous(memory_format=torch.channels_last)
+    shape = (32, 16, 3, 3) if transposed else (16, 32, 3, 3)  # [I, O, k, k] / [O, I, k, k]
+    w, b = torch.randn(*shape, generator=g), torch.randn(16, generator=g)
+    conv = PackedConv(w, tuple(x.shape), transposed=transposed)
+    if transposed:
+        ref = torch.nn.functional.conv_transpose2d(x, w, b, stride=2)
+    else:
+        ref = torch.nn.functional.conv2d(x, w, b, padding=1)
+    dense = PackedConv(w, tuple(x.shape), transposed=transposed)
+    dense.packed = None  # a build without oneDNN
+    for out in (conv(x, b), dense(x, b)):
+        assert out.shape == ref.shape
+        assert float((out - ref).abs().max()) < 1e-4
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # autocast takes the dense conv in bf16
+        low = conv(x, b)
+    assert low.dtype == torch.bfloat16
+    assert float((low.float() - ref).abs().max()) < 0.05 * float(ref.abs().max())
