@@ -24,13 +24,7 @@ from large_toolkit.analysis.inception import InceptionExtractor, InceptionV3
 from large_toolkit.cli.app import build_app
 from large_toolkit.errors import CheckpointError
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _random_spd(dim: int, rng: np.random.Generator) -> np.ndarray:
