@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(args: list[str], cwd: Path, ok: bool = True) -> subprocess.CompletedProcess[str]:
+def _run(command: str | list[str], cwd: Path, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``large-tk`` with ``command`` (a shell-style line, as the README writes it, or an argv list)."""
+    args = shlex.split(command) if isinstance(command, str) else command
     env = {
         **os.environ,
         "OMP_NUM_THREADS": "1",
@@ -49,21 +52,7 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _run(["data", "synth", "--n", "40", "--seed", "3", "--format", "jpg", "--out", "synth"], work)
     assert sorted(os.listdir(work / "synth"))[:2] == ["000000.jpg", "000001.jpg"]
     proc = _run(
-        [
-            "regress",
-            "--direction",
-            "sefa:3",
-            "--images",
-            "synth",
-            "--label-column",
-            "light_intensity",
-            "--repeats",
-            "20",
-            "-o",
-            "run",
-            "--batch-size",
-            "16",
-        ],
+        "regress --direction sefa:3 --images synth --label-column light_intensity --repeats 20 -o run --batch-size 16",
         work,
     )
     (work / "regress.stderr").write_text(proc.stderr)
@@ -105,21 +94,8 @@ def latents(tour: Path) -> Path:
 def test_latents_need_no_backend_and_predict_reproduces(tour: Path, latents: Path) -> None:
     labels = tour / "synth" / "labels.csv"
     _run(
-        [
-            "regress",
-            "--latents",
-            "lat.safetensors",
-            "--labels",
-            str(labels),
-            "--label-column",
-            "roll",
-            "--direction",
-            "sefa:3",
-            "--repeats",
-            "10",
-            "--out",
-            "run_lat",
-        ],
+        f"regress --latents lat.safetensors --labels {shlex.quote(str(labels))} --label-column roll"
+        " --direction sefa:3 --repeats 10 --out run_lat",
         tour,
     )
     _run(["predict", "--model", "run_lat", "--latents", "lat.safetensors", "-o", "pred.csv"], tour)
@@ -160,22 +136,8 @@ def test_grouped_split_never_mixes_a_group(tour: Path) -> None:
         for i, r in enumerate(rows[1:]):
             w.writerow([r[0].replace(".jpg", ""), r[rows[0].index("light_intensity")], f"s{i % 7}"])
     proc = _run(
-        [
-            "regress",
-            "--direction",
-            "sefa:3",
-            "--images",
-            "synth",
-            "--labels",
-            "grouped.csv",
-            "--label-column",
-            "light_intensity",
-            "--group-column",
-            "subject",
-            "--repeats",
-            "5",
-            "--json",
-        ],
+        "regress --direction sefa:3 --images synth --labels grouped.csv"
+        " --label-column light_intensity --group-column subject --repeats 5 --json",
         tour,
     )
     result = json.loads(proc.stdout)
@@ -214,19 +176,7 @@ def test_shared_vocabulary(tmp_path: Path, command: str, flags: list[str]) -> No
 
 def test_compare_and_auto_direction(tour: Path) -> None:
     proc = _run(
-        [
-            "regress",
-            "--direction",
-            "sefa:0-5",
-            "--images",
-            "synth",
-            "--label-column",
-            "light_intensity",
-            "--repeats",
-            "10",
-            "--compare",
-            "--json",
-        ],
+        "regress --direction sefa:0-5 --images synth --label-column light_intensity --repeats 10 --compare --json",
         tour,
     )
     result = json.loads(proc.stdout)
@@ -247,23 +197,8 @@ def test_compare_and_auto_direction(tour: Path) -> None:
 def test_predict_applies_an_ordinal_model(tour: Path, latents: Path) -> None:
     labels = tour / "synth" / "labels.csv"
     _run(
-        [
-            "ordinal",
-            "--latents",
-            "lat.safetensors",
-            "--direction",
-            "sefa:3",
-            "--classes",
-            "3",
-            "--labels",
-            str(labels),
-            "--label-column",
-            "light_intensity",
-            "--repeats",
-            "5",
-            "-o",
-            "ord",
-        ],
+        f"ordinal --latents lat.safetensors --direction sefa:3 --classes 3 --labels {shlex.quote(str(labels))}"
+        " --label-column light_intensity --repeats 5 -o ord",
         tour,
     )
     _run(["predict", "--model", "ord", "--latents", "lat.safetensors", "-o", "cls.csv"], tour)
@@ -276,27 +211,8 @@ def test_predict_applies_an_ordinal_model(tour: Path, latents: Path) -> None:
 
 def test_layers_takes_the_shared_flags_and_reports_progress(tour: Path, latents: Path) -> None:
     proc = _run(
-        [
-            "layers",
-            "--direction",
-            "sefa:3",
-            "--random-samples",
-            "4",
-            "--edit-samples",
-            "4",
-            "--batch-size",
-            "4",
-            "--psi",
-            "0.7",
-            "--latents",
-            "lat.safetensors",
-            "--labels",
-            "synth/labels.csv",
-            "--label-column",
-            "light_intensity",
-            "-o",
-            "layers",
-        ],
+        "layers --direction sefa:3 --random-samples 4 --edit-samples 4 --batch-size 4 --psi 0.7"
+        " --latents lat.safetensors --labels synth/labels.csv --label-column light_intensity -o layers",
         tour,
     )
     assert "gradient pairs: 8/8" in proc.stderr
