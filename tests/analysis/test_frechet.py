@@ -89,6 +89,7 @@ def test_streaming_stats_equal_batch_stats():
     np.testing.assert_allclose(streamed.cov, batch.cov, rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_rotation_extractor_is_seeded_and_cached(tmp_path):
     from large_toolkit.data.synthetic import generate
 

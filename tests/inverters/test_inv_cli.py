@@ -88,6 +88,7 @@ def _job(tmp_path, paths, out="o.safetensors", **kw):
     return InvertJob(paths, tmp_path / out, inv, "optim", g, LatentSpace.parse(kw.pop("space", "w")), 3, **kw)
 
 
+@pytest.mark.slow
 def test_projector_job_report_shard_and_resume_rules(tmp_path, write_toy_images):
     paths = write_toy_images(tmp_path / "imgs", 7)
     summary = run_job(_job(tmp_path, paths))
@@ -143,6 +144,7 @@ def test_image_validation_and_resize_policy(tmp_path, toy_cli):
     assert "center-cropped to a square and resized to 16x16 (--resize center-crop" in err
 
 
+@pytest.mark.slow
 def test_train_encoder_command(tmp_path, toy_cli):
     proc = toy_cli(
         [

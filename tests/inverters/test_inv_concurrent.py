@@ -21,6 +21,7 @@ def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
+@pytest.mark.slow
 def test_second_run_on_the_same_out_is_refused_naming_the_first(tmp_path, write_toy_images, toy_cli):
     write_toy_images(tmp_path / "imgs", 60)
     args = ["--device", "cpu", "invert", "--backend", "toy", "--inverter", "optim", "--steps", "2", "--images", "imgs"]

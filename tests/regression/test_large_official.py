@@ -57,6 +57,7 @@ def test_boundary_stays_float64() -> None:
     assert torch.equal(direction.vector, torch.from_numpy(np.load(HERE / "boundary.npy")[0]))
 
 
+@pytest.mark.slow
 def test_exact_mode_prints_the_official_statistics() -> None:
     expected, X, res = _exact_run()
     assert X.shape == (120, 18)

@@ -64,6 +64,7 @@ def _predictions(path: Path) -> dict[str, tuple[float, float]]:
         return {r["id"]: (float(r["distance"]), float(r["prediction"])) for r in csv.DictReader(f)}
 
 
+@pytest.mark.slow
 def test_jpeg_folder_regresses_with_only_the_label_column(tour: Path) -> None:
     results = json.loads((tour / "run" / "results.json").read_text())
     assert results["label_column"] == "light_intensity" and results["n_labels"] == 40
@@ -71,6 +72,7 @@ def test_jpeg_folder_regresses_with_only_the_label_column(tour: Path) -> None:
     assert results["protocol"]["rows"][-1]["r2_mean"] > 0.3  # sefa:3 tracks the light in the demo model
 
 
+@pytest.mark.slow
 def test_several_columns_without_a_choice_is_one_error(tour: Path) -> None:
     proc = _run(["regress", "--direction", "sefa:3", "--images", "synth", "--repeats", "5"], tour, ok=False)
     assert proc.returncode == 2
@@ -78,6 +80,7 @@ def test_several_columns_without_a_choice_is_one_error(tour: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow  # fast itself, but it needs the module's tour fixture (a ~15 s regress run)
 def test_progress_lines_off_a_terminal(tour: Path) -> None:
     assert "inverting: 40/40" in (tour / "regress.stderr").read_text()
 
@@ -91,6 +94,7 @@ def latents(tour: Path) -> Path:
     return tour / "lat.safetensors"
 
 
+@pytest.mark.slow
 def test_latents_need_no_backend_and_predict_reproduces(tour: Path, latents: Path) -> None:
     labels = tour / "synth" / "labels.csv"
     _run(
@@ -109,6 +113,7 @@ def test_latents_need_no_backend_and_predict_reproduces(tour: Path, latents: Pat
     assert all(abs(from_images[k][1] - v[1]) < 1e-6 for k, v in first.items())
 
 
+@pytest.mark.slow
 def test_predict_refuses_another_generator(tour: Path, tmp_path: Path) -> None:
     from safetensors import safe_open
     from safetensors.torch import save_file
@@ -128,6 +133,7 @@ def test_predict_refuses_another_generator(tour: Path, tmp_path: Path) -> None:
     assert not (tour / "x.csv").exists()
 
 
+@pytest.mark.slow
 def test_grouped_split_never_mixes_a_group(tour: Path) -> None:
     rows = list(csv.reader((tour / "synth" / "labels.csv").open()))
     with (tour / "grouped.csv").open("w", newline="") as f:
@@ -174,6 +180,7 @@ def test_shared_vocabulary(tmp_path: Path, command: str, flags: list[str]) -> No
     assert "--device" not in text.replace("large-tk --device", "")
 
 
+@pytest.mark.slow
 def test_compare_and_auto_direction(tour: Path) -> None:
     proc = _run(
         "regress --direction sefa:0-5 --images synth --label-column light_intensity --repeats 10 --compare --json",
@@ -194,6 +201,7 @@ def test_compare_and_auto_direction(tour: Path) -> None:
     assert all(len(per) == len(maes["mean of labels"]) for per in maes.values())
 
 
+@pytest.mark.slow
 def test_predict_applies_an_ordinal_model(tour: Path, latents: Path) -> None:
     labels = tour / "synth" / "labels.csv"
     _run(
@@ -209,6 +217,7 @@ def test_predict_applies_an_ordinal_model(tour: Path, latents: Path) -> None:
     assert again == fitted and set(again.values()) == {"0", "1", "2"}
 
 
+@pytest.mark.slow
 def test_layers_takes_the_shared_flags_and_reports_progress(tour: Path, latents: Path) -> None:
     proc = _run(
         "layers --direction sefa:3 --random-samples 4 --edit-samples 4 --batch-size 4 --psi 0.7"
@@ -220,6 +229,7 @@ def test_layers_takes_the_shared_flags_and_reports_progress(tour: Path, latents:
     assert json.loads((tour / "layers" / "importance.json").read_text())["settings"]["truncation"] == 0.7
 
 
+@pytest.mark.slow
 def test_images_take_several_files_after_one_flag(tour: Path) -> None:
     """The help's own example: ``invert --images a.png b.png`` (what a shell glob expands to)."""
     from large_toolkit.cli.options import spread_multi_values
