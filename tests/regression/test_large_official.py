@@ -72,6 +72,7 @@ def test_exact_mode_prints_the_official_statistics() -> None:
     assert lines == expected["printed"]
 
 
+@pytest.mark.slow
 def test_exact_mode_matches_every_official_draw() -> None:
     _, _, res = _exact_run()
     official = np.load(HERE / "official_mae_r2.npy")
