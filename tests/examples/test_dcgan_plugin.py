@@ -91,6 +91,7 @@ def dcgan_images(dcgan_installed, tmp_path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_invert_regress_sort(dcgan_installed, dcgan_images, tmp_path) -> None:
     from large_toolkit.io.artifacts import load_latents
     from large_toolkit.io.images import read_image as read_png

@@ -148,6 +148,7 @@ def test_latent_avg_forms(outputs, io):
         ("e4e_container_sample_cudatag.pt", "e4e"),
     ],
 )
+@pytest.mark.slow  # rebuilds the full IR-SE-50 weights by the fixture rule
 def test_container_samples_load_on_cpu(enc_dir, rule_weights, name, kind):
     ckpt = parse_encoder_checkpoint(read_checkpoint(enc_dir / name))
     assert ckpt.kind == kind

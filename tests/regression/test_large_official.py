@@ -83,6 +83,7 @@ def test_exact_mode_matches_every_official_draw() -> None:
     assert res.row(20).mean_labels_used < 20
 
 
+@pytest.mark.slow
 def test_vectorised_mode_keeps_the_l2_sampler() -> None:
     expected, X, _ = _exact_run()
     _, _, labels, _ = _maker().make_data()
