@@ -59,6 +59,14 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return work
 
 
+def _fit_and_predict(tour: Path, fit: str, model: str, out: str) -> None:
+    """``fit`` on the tour's latents and its labels.csv (by absolute path), writing ``model``; then ``predict``
+    with that model on the same latents into ``out``."""
+    labels = tour / "synth" / "labels.csv"
+    _run([*shlex.split(fit), "--latents", "lat.safetensors", "--labels", str(labels)], tour)
+    _run(["predict", "--model", model, "--latents", "lat.safetensors", "-o", out], tour)
+
+
 def _predictions(path: Path) -> dict[str, tuple[float, float]]:
     with path.open() as f:
         return {r["id"]: (float(r["distance"]), float(r["prediction"])) for r in csv.DictReader(f)}
@@ -96,13 +104,9 @@ def latents(tour: Path) -> Path:
 
 @pytest.mark.slow
 def test_latents_need_no_backend_and_predict_reproduces(tour: Path, latents: Path) -> None:
-    labels = tour / "synth" / "labels.csv"
-    _run(
-        f"regress --latents lat.safetensors --labels {shlex.quote(str(labels))} --label-column roll"
-        " --direction sefa:3 --repeats 10 --out run_lat",
-        tour,
+    _fit_and_predict(
+        tour, "regress --label-column roll --direction sefa:3 --repeats 10 --out run_lat", "run_lat", "pred.csv"
     )
-    _run(["predict", "--model", "run_lat", "--latents", "lat.safetensors", "-o", "pred.csv"], tour)
     fitted, again = _predictions(tour / "run_lat" / "predictions.csv"), _predictions(tour / "pred.csv")
     assert fitted.keys() == again.keys() and len(again) == 40
     for key, (d, p) in fitted.items():
@@ -203,13 +207,8 @@ def test_compare_and_auto_direction(tour: Path) -> None:
 
 @pytest.mark.slow
 def test_predict_applies_an_ordinal_model(tour: Path, latents: Path) -> None:
-    labels = tour / "synth" / "labels.csv"
-    _run(
-        f"ordinal --latents lat.safetensors --direction sefa:3 --classes 3 --labels {shlex.quote(str(labels))}"
-        " --label-column light_intensity --repeats 5 -o ord",
-        tour,
-    )
-    _run(["predict", "--model", "ord", "--latents", "lat.safetensors", "-o", "cls.csv"], tour)
+    fit = "ordinal --direction sefa:3 --classes 3 --label-column light_intensity --repeats 5 -o ord"
+    _fit_and_predict(tour, fit, "ord", "cls.csv")
     with (tour / "ord" / "classes.csv").open() as f:
         fitted = {r["id"]: r["class"] for r in csv.DictReader(f)}
     with (tour / "cls.csv").open() as f:
