@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
 from large_inverters.projector import Projector, ProjectorConfig
 from large_inverters.small_encoder import EncoderArch, SmallEncoder
+from timing import best_time
 
 from large_toolkit.testing import ToyGenerator
 from large_toolkit.types import LatentSpace
@@ -36,24 +35,6 @@ def reference_fixture(name: str) -> Path:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.reference_dir() / name
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def timed(fn: Callable[[], object], device: torch.device, repeats: int = 3) -> float:
-    """Best-of-``repeats`` wall time after one warm-up call (best-of resists noisy shared CPUs)."""
-    fn()
-    _sync(device)
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        _sync(device)
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def generators(device: torch.device) -> list[tuple[str, object]]:
@@ -72,9 +53,9 @@ def bench_encoder(name: str, g: object, device: torch.device, rows: list[list[st
     net = SmallEncoder(EncoderArch(g.num_ws, g.w_dim, g.resolution, min(64, g.resolution)), g.w_avg).to(device).eval()
     with torch.no_grad():
         images = g.synthesis(g.mapping(g.sample_z(16, 0)))
-        t1 = timed(lambda: net(images[:1]), device)
-        t16 = timed(lambda: net(images), device)
-        loop = timed(lambda: [net(images[i : i + 1]) for i in range(16)], device)
+        t1 = best_time(lambda: net(images[:1]), device)
+        t16 = best_time(lambda: net(images), device)
+        loop = best_time(lambda: [net(images[i : i + 1]) for i in range(16)], device)
     rows.append(
         [
             f"small encoder / {name}",
@@ -95,9 +76,9 @@ def bench_projector(name: str, g: object, device: torch.device, steps: int, rows
     def run(batch: torch.Tensor) -> None:
         proj.invert(batch, g, LatentSpace.WPLUS)
 
-    t1 = timed(lambda: run(images[:1]), device, repeats=2)
-    t16 = timed(lambda: run(images), device, repeats=2)
-    loop = timed(lambda: [run(images[i : i + 1]) for i in range(16)], device, repeats=1)
+    t1 = best_time(lambda: run(images[:1]), device, repeats=2)
+    t16 = best_time(lambda: run(images), device, repeats=2)
+    loop = best_time(lambda: [run(images[i : i + 1]) for i in range(16)], device, repeats=1)
     rows.append(
         [
             f"projector W+ / {name}",
@@ -116,9 +97,9 @@ def bench_e4e(device: torch.device, rows: list[list[str]]) -> None:
     net = IRSEStyleEncoder(18, "e4e").to(device).eval()
     x = torch.rand(4, 3, 256, 256, device=device) * 2 - 1
     with torch.no_grad():
-        t1 = timed(lambda: net(x[:1]), device, repeats=1)
-        t4 = timed(lambda: net(x), device, repeats=1)
-        loop = timed(lambda: [net(x[i : i + 1]) for i in range(4)], device, repeats=1)
+        t1 = best_time(lambda: net(x[:1]), device, repeats=1)
+        t4 = best_time(lambda: net(x), device, repeats=1)
+        loop = best_time(lambda: [net(x[i : i + 1]) for i in range(4)], device, repeats=1)
     rows.append(
         [
             "e4e IR-SE-50 256px (batch 4)",

@@ -84,6 +84,21 @@ def _through_our_loader(nvidia_g: Any, loader: Any) -> Any:
         return loader(path)
 
 
+def _nvidia_generator(networks: Any, seed: int, resolution: int, mapping_layers: int, **kwargs: Any) -> Any:
+    """NVIDIA's ``Generator`` as both pairs build it: 512-d z and w, unconditional RGB, seeded init, frozen."""
+    torch.manual_seed(seed)
+    generator = networks.Generator(
+        z_dim=512,
+        c_dim=0,
+        w_dim=512,
+        img_resolution=resolution,
+        img_channels=3,
+        mapping_kwargs={"num_layers": mapping_layers},
+        **kwargs,
+    )
+    return generator.eval().requires_grad_(False)
+
+
 def stylegan2_pair(checkout: Path, resolution: int, seed: int = 0) -> Pair:
     """NVIDIA StyleGAN2 (fp32: ``num_fp16_res=0``, ``conv_clamp=256`` as their training sets) and ours."""
     from large_stylegan2 import load_stylegan2
@@ -93,20 +108,8 @@ def stylegan2_pair(checkout: Path, resolution: int, seed: int = 0) -> Pair:
             "training.networks" if (checkout / "training" / "networks.py").exists() else "training.networks_stylegan2"
         )
         networks = importlib.import_module(module)
-        torch.manual_seed(seed)
-        g = (
-            networks.Generator(
-                z_dim=512,
-                c_dim=0,
-                w_dim=512,
-                img_resolution=resolution,
-                img_channels=3,
-                mapping_kwargs={"num_layers": 8},
-                synthesis_kwargs={**SG2_CONFIGS[resolution], "num_fp16_res": 0, "conv_clamp": 256},
-            )
-            .eval()
-            .requires_grad_(False)
-        )
+        synthesis = {**SG2_CONFIGS[resolution], "num_fp16_res": 0, "conv_clamp": 256}
+        g = _nvidia_generator(networks, seed, resolution, mapping_layers=8, synthesis_kwargs=synthesis)
         ours = _through_our_loader(g, load_stylegan2)
     return Pair(f"SG2 {resolution}", g, ours)
 
@@ -117,21 +120,8 @@ def stylegan3_pair(checkout: Path, cfg: str, resolution: int = 256, seed: int = 
 
     with _checkout_on_path(checkout):
         networks = importlib.import_module("training.networks_stylegan3")
-        torch.manual_seed(seed)
-        g = (
-            networks.Generator(
-                z_dim=512,
-                c_dim=0,
-                w_dim=512,
-                img_resolution=resolution,
-                img_channels=3,
-                mapping_kwargs={"num_layers": 2},
-                num_fp16_res=0,
-                conv_clamp=256,
-                **SG3_CONFIGS[cfg],
-            )
-            .eval()
-            .requires_grad_(False)
+        g = _nvidia_generator(
+            networks, seed, resolution, mapping_layers=2, num_fp16_res=0, conv_clamp=256, **SG3_CONFIGS[cfg]
         )
         layers = [m for m in g.synthesis.modules() if hasattr(m, "magnitude_ema_beta")]
         for layer in layers:  # random init has magnitude_ema = 1; one update with beta 0 sets the real magnitudes

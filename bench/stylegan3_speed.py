@@ -27,30 +27,13 @@ from collections.abc import Callable
 import torch
 from large_stylegan3 import ops
 from large_stylegan3.network import StyleGAN3Generator
+from timing import best_time
 
 IMPLS: dict[str, Callable[..., torch.Tensor]] = {
     "fast": ops.filtered_lrelu,
     "ref-separable": functools.partial(ops.filtered_lrelu_reference, separable=True),
     "ref-dense": ops.filtered_lrelu_reference,
 }
-
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def best_time(fn: Callable[[], object], repeats: int, device: torch.device) -> float:
-    """Best wall time of ``repeats`` runs after one warm-up."""
-    fn()
-    sync(device)
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        sync(device)
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def run_with(gen: StyleGAN3Generator, impl: Callable[..., torch.Tensor], styles: torch.Tensor) -> torch.Tensor:
@@ -91,8 +74,8 @@ def bench_config(cfg: str, resolution: int, repeats: int, device: torch.device) 
         reference_image = run_with(gen, IMPLS["fast"], styles)
         for name, impl in IMPLS.items():
             image = run_with(gen, impl, styles)
-            total = best_time(lambda impl=impl: run_with(gen, impl, styles), repeats, device)
-            flrelu = best_time(lambda impl=impl: [impl(*a, **k) for a, k in calls], repeats, device)
+            total = best_time(lambda impl=impl: run_with(gen, impl, styles), device, repeats)
+            flrelu = best_time(lambda impl=impl: [impl(*a, **k) for a, k in calls], device, repeats)
             rows.append(
                 {
                     "config": f"{cfg}-{resolution}",

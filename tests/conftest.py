@@ -86,6 +86,22 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 
 
 @pytest.fixture
+def one_torch_thread():
+    """Torch on one intra-op thread for the test, then restored.
+
+    Tiny nets on a busy 2-core box: OpenMP barriers make two threads many times slower than one,
+    and one thread keeps float reductions in a fixed order.  Modules opt in with
+    ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
 def toy_generator():
     from large_toolkit.testing import ToyGenerator
 

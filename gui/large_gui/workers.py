@@ -8,6 +8,7 @@ idea) instead of killing the thread silently.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import traceback
@@ -102,7 +103,10 @@ class _Keeper(QObject):
             self.jobs.pop(id(sender), None)
 
 
-_KEEPER: _Keeper | None = None
+@functools.cache
+def _keeper() -> _Keeper:
+    """The one keeper, made on first use (after the QApplication exists)."""
+    return _Keeper()
 
 
 class ErrorHub(QObject):
@@ -111,22 +115,15 @@ class ErrorHub(QObject):
     error = Signal(str)
 
 
-_HUB: ErrorHub | None = None
-
-
+@functools.cache
 def error_hub() -> ErrorHub:
-    global _HUB
-    if _HUB is None:
-        _HUB = ErrorHub()
-    return _HUB
+    """The one hub, made on first use, so every job and the window share it."""
+    return ErrorHub()
 
 
 def start_job(job: Job, pool: QThreadPool | None = None) -> Job:
     """Start ``job`` and keep it alive until it has finished (the pool does not own it)."""
-    global _KEEPER
-    if _KEEPER is None:
-        _KEEPER = _Keeper()
-    _KEEPER.keep(job)
+    _keeper().keep(job)
     job.signals.error.connect(error_hub().error)
     (pool or QThreadPool.globalInstance()).start(job)
     return job

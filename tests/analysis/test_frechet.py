@@ -24,13 +24,7 @@ from large_toolkit.analysis.inception import InceptionExtractor, InceptionV3
 from large_toolkit.cli.app import build_app
 from large_toolkit.errors import CheckpointError
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _random_spd(dim: int, rng: np.random.Generator) -> np.ndarray:
@@ -95,6 +89,7 @@ def test_streaming_stats_equal_batch_stats():
     np.testing.assert_allclose(streamed.cov, batch.cov, rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_rotation_extractor_is_seeded_and_cached(tmp_path):
     from large_toolkit.data.synthetic import generate
 
@@ -135,6 +130,7 @@ def random_inception_file(tmp_path):
     return path, net
 
 
+@pytest.mark.slow
 def test_inception_loads_torchvision_state_dict_deterministically(random_inception_file):
     path, source = random_inception_file
     # torchvision documents 27,161,264 parameters for inception_v3 (with AuxLogits and fc)
@@ -170,6 +166,7 @@ def _cli(args, monkeypatch, tmp_path):
     return CliRunner().invoke(build_app(), ["--device", "cpu", "fid", *args])
 
 
+@pytest.mark.slow
 def test_cli_tiny_run_json_and_cache(monkeypatch, tmp_path):
     args = [
         "--real",
@@ -220,6 +217,7 @@ def test_cli_bad_inception_weights_is_one_line(monkeypatch, tmp_path):
     assert missing.exit_code == 2 and len(missing.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_cli_two_runs_compare_same_extractor_whatever_the_seed(monkeypatch, tmp_path):
     """Issue 16.9: the extractor belongs to the real set (fixed seed, stored), and the output says which."""
     base = ["--real", "synthetic", "--n", "32", "--n-real", "40", "--rotation-epochs", "1", "--batch-size", "16"]

@@ -8,13 +8,7 @@ from large_toolkit.analysis.importance import gradient_importance, layer_lineari
 from large_toolkit.testing import ToyGenerator
 from large_toolkit.types import Direction, LatentSpace
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _released_loop(g, n, rs, es, max_step, psi, seed):

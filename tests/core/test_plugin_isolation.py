@@ -102,6 +102,7 @@ def _run(site: Path, *args: str, cwd: Path, extra: dict[str, str] | None = None)
     )
 
 
+@pytest.mark.slow
 def test_plugins_listing_survives_and_names_every_intruder(broken_site, tmp_path):
     proc = _run(broken_site, "plugins", "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -128,6 +129,7 @@ def test_plugins_listing_survives_and_names_every_intruder(broken_site, tmp_path
     assert notes == []  # the 2 s limit is below the 3 s "still running" note
 
 
+@pytest.mark.slow
 def test_core_commands_still_work(broken_site, tmp_path):
     help_run = _run(broken_site, "--help", cwd=tmp_path)
     assert help_run.returncode == 0 and "regress" in help_run.stdout and "tkx-hello" in help_run.stdout

@@ -27,7 +27,7 @@ def _images(gen, precision: str, device: str, z: torch.Tensor) -> torch.Tensor:
     return runner.map(lambda t: gen.synthesis(gen.mapping(t, psi=0.7)), z)
 
 
-@pytest.mark.parametrize("batch", [1, 5])
+@pytest.mark.parametrize("batch", [1, pytest.param(5, marks=pytest.mark.slow)])
 def test_bf16_autocast_on_cpu_is_close_to_fp32(batch):
     for gen in _generators("cpu"):
         z = torch.randn(batch, gen.z_dim, generator=torch.Generator().manual_seed(0))

@@ -9,6 +9,7 @@ import torch
 from large_toolkit.interfaces import Generator
 
 
+@pytest.mark.slow
 def test_streaming_pca_matches_full_svd(toy32: Generator) -> None:
     from large_ganspace.finder import GANSpaceFinder, iter_w_batches
 

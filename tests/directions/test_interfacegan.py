@@ -123,6 +123,7 @@ def test_finder_from_csv_with_seeds(tmp_path, toy32) -> None:
     assert abs(float(cond[0].vector @ resolve_direction("sefa:0", toy32, use_cache=False).vector)) < 1e-6
 
 
+@pytest.mark.slow
 def test_finder_with_scorer_callable(toy32) -> None:
     from large_interfacegan.finder import InterFaceGANFinder
 

@@ -11,15 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(one_torch_thread):
+    """Every distributed test: torch on one thread (see the shared ``one_torch_thread``)."""
 
 
 @pytest.fixture(scope="session")

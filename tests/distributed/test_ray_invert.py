@@ -93,6 +93,7 @@ def test_resume_across_engines(ray_cluster, demo_images, local_result, tmp_path)
     assert ids == local_result[1] and torch.equal(latents, local_result[0])
 
 
+@pytest.mark.slow
 def test_cli_engine_ray_with_shard_and_report(ray_cluster, demo_images, local_result, tmp_path):
     from large_toolkit.cli.app import build_app
 
@@ -116,6 +117,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_dead_ray_address_fails_fast_with_one_line(demo_images, tmp_path):
     """A real subprocess: nothing listens on the port, so the CLI must say so in one line, quickly."""
     cmd = [sys.executable, "-m", "large_toolkit", "invert", "--backend", "stylegan2", "--inverter", "encoder"]

@@ -111,6 +111,7 @@ def _gcs_address(address: str, foreign: str) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.slow
 def test_local_never_joins_a_running_foreign_cluster(foreign_cluster):
     joined = _gcs_address("auto", foreign_cluster)  # named: joins it (proves the foreign cluster is reachable)
     assert joined.endswith(":" + foreign_cluster.split(":")[1])

@@ -21,6 +21,7 @@ WAIT = 20_000
     ("finder", "options"),
     [("ganspace", {"num_samples": 500, "batch_size": 250, "components": 4}), ("random", {"count": 3})],
 )
+@pytest.mark.slow
 def test_directions_panel_on_a_dcgan(qtbot, dcgan_installed, finder, options) -> None:
     win = MainWindow(device="cpu")
     qtbot.addWidget(win)

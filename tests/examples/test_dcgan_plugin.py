@@ -65,7 +65,9 @@ def test_generate_with_bundled_and_recognised_checkpoint(dcgan_installed, tmp_pa
     [
         ("ganspace", ["num_samples=2000", "batch_size=500", "components=8"]),
         ("interfacegan", ["scorer=large_tk_dcgan.scorers:brightness", "num_samples=400", "ratio=0.25"]),
-        ("voynov", ["steps=20", "directions=4", "batch_size=8", "eval_per_direction=2"]),
+        pytest.param(
+            "voynov", ["steps=20", "directions=4", "batch_size=8", "eval_per_direction=2"], marks=pytest.mark.slow
+        ),
         ("random", ["count=4"]),
     ],
 )
@@ -91,6 +93,7 @@ def dcgan_images(dcgan_installed, tmp_path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_invert_regress_sort(dcgan_installed, dcgan_images, tmp_path) -> None:
     from large_toolkit.io.artifacts import load_latents
     from large_toolkit.io.images import read_image as read_png

@@ -98,3 +98,22 @@ def toy_gen():
     from large_toolkit.testing import ToyGenerator
 
     return ToyGenerator(resolution=32)
+
+
+WAIT = 10_000  # ms a Qt test waits for a worker's signal
+
+
+@pytest.fixture
+def window(qtbot, toy_host, toy_gen):
+    """A shown main window with the toy generator loaded and its first frame rendered."""
+    from large_gui.main_window import MainWindow
+    from PySide6.QtCore import QThreadPool
+
+    win = MainWindow(device="cpu")
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.renderer.rendered, timeout=WAIT):
+        win.state.set_generator(toy_gen, "toy")
+    win.show()
+    yield win
+    # pytest-qt closes and deletes the window before this runs; let running jobs end
+    QThreadPool.globalInstance().waitForDone(WAIT)

@@ -47,16 +47,7 @@ COLUMN = "light_intensity"
 
 
 @pytest.fixture
-def one_thread() -> Iterator[None]:
-    """Torch on one thread, as on a loaded CI box; restored so other tests keep their setting."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture
-def demo_window(qtbot, monkeypatch, tmp_path, one_thread) -> Iterator[MainWindow]:
+def demo_window(qtbot, monkeypatch, tmp_path, one_torch_thread) -> Iterator[MainWindow]:
     """The main window with the bundled StyleGAN2 demo loaded through the model panel (a worker)."""
     monkeypatch.setenv("LARGE_TK_CACHE", str(tmp_path / "cache"))  # the SeFa cache must not leak between runs
     win = MainWindow(device="cpu")

@@ -8,10 +8,8 @@ import pytest
 pytest.importorskip("PySide6")
 pytest.importorskip("pytestqt")
 
-from large_gui.main_window import MainWindow
 from large_gui.render import to_uint8
 from large_gui.widgets.regression_panel import format_metric
-from PySide6.QtCore import QThreadPool
 
 from large_toolkit.io.images import write_image
 from large_toolkit.regression.features import FeatureSpec
@@ -22,16 +20,12 @@ WAIT = 10_000
 
 
 @pytest.fixture
-def window(qtbot, toy_host, toy_gen):
-    win = MainWindow(device="cpu")
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(win.renderer.rendered, timeout=WAIT):
-        win.state.set_generator(toy_gen, "toy")
-    win.directions_panel.finder.setCurrentText("toy")
-    win.directions_panel.compute()
-    qtbot.waitUntil(lambda: win.directions_panel.list.count() > 0, timeout=WAIT)
-    yield win
-    QThreadPool.globalInstance().waitForDone(WAIT)
+def window(window, qtbot):
+    """The conftest window with the toy finder's directions computed (one is current)."""
+    window.directions_panel.finder.setCurrentText("toy")
+    window.directions_panel.compute()
+    qtbot.waitUntil(lambda: window.directions_panel.list.count() > 0, timeout=WAIT)
+    return window
 
 
 def _samples(gen, n: int = 12):
@@ -40,6 +34,16 @@ def _samples(gen, n: int = 12):
     ws = gen.mapping(gen.sample_z(n, 7))
     ws = ws + 0.3 * torch.randn(ws.shape, generator=torch.Generator().manual_seed(3))  # layers differ, as inverted
     return [f"img{i:02d}" for i in range(n)], Latents(ws, LatentSpace.WPLUS), to_uint8(gen.synthesis(ws))
+
+
+def _image_folder(gen, tmp_path, n: int = 6):
+    """``n`` sample frames written as PNGs, a folder as a user has one; returns the ids and the folder."""
+    ids, _latents, frames = _samples(gen, n=n)
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for image_id, frame in zip(ids, frames, strict=True):
+        write_image(folder / f"{image_id}.png", frame)
+    return ids, folder
 
 
 def test_two_labels_give_the_cores_mae(window, qtbot, tmp_path):
@@ -80,11 +84,7 @@ def test_layer_restriction_changes_the_distances(window):
 
 
 def test_folder_and_labels_csv_through_an_inverter(window, qtbot, tmp_path):
-    ids, _latents, frames = _samples(window.state.generator, n=6)
-    folder = tmp_path / "images"
-    folder.mkdir()
-    for image_id, frame in zip(ids, frames, strict=True):
-        write_image(folder / f"{image_id}.png", frame)
+    ids, folder = _image_folder(window.state.generator, tmp_path)
     labels = tmp_path / "labels.csv"
     labels.write_text("id,age\n" + "".join(f"{k}.png,{i * 10}\n" for i, k in enumerate(ids)))
     panel = window.regression_panel
@@ -102,11 +102,7 @@ def test_folder_and_labels_csv_through_an_inverter(window, qtbot, tmp_path):
 
 
 def test_label_column_combo_picks_the_ground_truth(window, qtbot, tmp_path):
-    ids, _latents, frames = _samples(window.state.generator, n=6)
-    folder = tmp_path / "images"
-    folder.mkdir()
-    for image_id, frame in zip(ids, frames, strict=True):
-        write_image(folder / f"{image_id}.png", frame)
+    ids, folder = _image_folder(window.state.generator, tmp_path)
     labels = tmp_path / "labels.csv"
     labels.write_text("id,age,smile\n" + "".join(f"{k}.png,{i * 10},{-i}\n" for i, k in enumerate(ids)))
     panel = window.regression_panel

@@ -13,22 +13,9 @@ pytest.importorskip("pytestqt")
 from large_gui.main_window import MainWindow
 from large_gui.state import ExplorerState
 from large_gui.workers import RenderService
-from PySide6.QtCore import QPoint, Qt, QThreadPool
+from PySide6.QtCore import QPoint, Qt
 
 WAIT = 10_000
-
-
-@pytest.fixture
-def window(qtbot, toy_host, toy_gen):
-    """A main window with the toy generator loaded and its first frame rendered."""
-    win = MainWindow(device="cpu")
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(win.renderer.rendered, timeout=WAIT):
-        win.state.set_generator(toy_gen, "toy")
-    win.show()
-    yield win
-    # pytest-qt closes and deletes the window before this runs; let running jobs end
-    QThreadPool.globalInstance().waitForDone(WAIT)
 
 
 def _compute(qtbot, win, finder: str = "toy", options: str = "", tick: bool = True) -> None:

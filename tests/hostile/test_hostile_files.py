@@ -144,6 +144,7 @@ def _jobs(files: Path, work: Path, items) -> list[dict]:
     return jobs
 
 
+@pytest.mark.slow
 def test_every_loading_command_refuses_every_file(corpus, tmp_path):
     files, canary, items = corpus
     before = sorted(p.name for p in files.iterdir())
@@ -181,6 +182,7 @@ def test_every_loading_command_refuses_every_file(corpus, tmp_path):
         ("npz_object.npz", ["directions", "show", "{f}"]),
     ],
 )
+@pytest.mark.slow
 def test_real_processes_end_in_one_line(corpus, tmp_path, name, args):
     files, canary, _ = corpus
     argv = [a.replace("{f}", str(files / name)).replace("{tmp}", str(tmp_path)) for a in args]

@@ -7,10 +7,7 @@ Subprocesses run ``toy_cli.py`` (large-tk plus a test-only ``toy`` backend);
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,20 +19,10 @@ from large_inverters.small_encoder import TrainConfig, save_encoder, train_encod
 
 from large_toolkit.errors import UserInputError
 from large_toolkit.io.artifacts import load_latents
-from large_toolkit.io.images import read_image, to_uint8, write_image
+from large_toolkit.io.images import read_image, write_image
 from large_toolkit.plugins import get_host
 from large_toolkit.testing import ToyGenerator
 from large_toolkit.types import LatentSpace
-
-TOY_CLI = Path(__file__).with_name("toy_cli.py")
-
-
-def _write_images(folder: Path, n: int, seed: int = 5) -> list[Path]:
-    g = ToyGenerator()
-    with torch.no_grad():
-        images = g.synthesis(g.mapping(g.sample_z(n, seed)))
-    folder.mkdir(parents=True, exist_ok=True)
-    return [write_image(folder / f"img{i:04d}.png", a) for i, a in enumerate(to_uint8(images.numpy()))]
 
 
 def _encoder(tmp_path: Path) -> Path:
@@ -46,21 +33,9 @@ def _encoder(tmp_path: Path) -> Path:
     return path
 
 
-def _cli(args: list[str], cwd: Path, delay: float = 0.0) -> subprocess.Popen:
-    env = {**os.environ, "TOY_DELAY": str(delay), "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen(
-        [sys.executable, str(TOY_CLI), *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 @pytest.mark.slow
-def test_kill_and_resume_gives_identical_latents(tmp_path):
-    _write_images(tmp_path / "imgs", 200)
+def test_kill_and_resume_gives_identical_latents(tmp_path, write_toy_images, toy_cli):
+    write_toy_images(tmp_path / "imgs", 200)
     enc = _encoder(tmp_path)
     args = [
         "invert",
@@ -77,11 +52,11 @@ def test_kill_and_resume_gives_identical_latents(tmp_path):
         "--json",
     ]
     # Uninterrupted reference run.
-    ref = _cli([*args, "--out", "ref.safetensors"], tmp_path)
+    ref = toy_cli([*args, "--out", "ref.safetensors"], tmp_path)
     out, err = ref.communicate(timeout=120)
     assert ref.returncode == 0, err
     # Interrupted run: SIGKILL once ~10 of 50 chunks are on disk.
-    proc = _cli([*args, "--out", "lat.safetensors"], tmp_path, delay=0.02)
+    proc = toy_cli([*args, "--out", "lat.safetensors"], tmp_path, delay=0.02)
     parts = tmp_path / ".lat.safetensors.parts"
     deadline = time.time() + 60
     while time.time() < deadline and len(list(parts.glob("chunk-*.safetensors"))) < 10:
@@ -91,7 +66,7 @@ def test_kill_and_resume_gives_identical_latents(tmp_path):
     finished = len(list(parts.glob("chunk-*.safetensors")))
     assert 10 <= finished < 50 and not (tmp_path / "lat.safetensors").exists()
     # Re-run with the same arguments: resumes.
-    again = _cli([*args, "--out", "lat.safetensors"], tmp_path)
+    again = toy_cli([*args, "--out", "lat.safetensors"], tmp_path)
     out, err = again.communicate(timeout=120)
     assert again.returncode == 0, err
     summary = json.loads(out)
@@ -113,8 +88,9 @@ def _job(tmp_path, paths, out="o.safetensors", **kw):
     return InvertJob(paths, tmp_path / out, inv, "optim", g, LatentSpace.parse(kw.pop("space", "w")), 3, **kw)
 
 
-def test_projector_job_report_shard_and_resume_rules(tmp_path):
-    paths = _write_images(tmp_path / "imgs", 7)
+@pytest.mark.slow
+def test_projector_job_report_shard_and_resume_rules(tmp_path, write_toy_images):
+    paths = write_toy_images(tmp_path / "imgs", 7)
     summary = run_job(_job(tmp_path, paths))
     assert summary["computed"] == 7 and summary["mean_mse"] < 0.02
     lat, ids, _ = load_latents(tmp_path / "o.safetensors")
@@ -139,7 +115,7 @@ def test_projector_job_report_shard_and_resume_rules(tmp_path):
 
 
 @pytest.mark.slow
-def test_image_validation_and_resize_policy(tmp_path):
+def test_image_validation_and_resize_policy(tmp_path, toy_cli):
     folder = tmp_path / "imgs"
     folder.mkdir()
     write_image(folder / "big.png", np.full((32, 32, 3), 128, np.uint8))
@@ -157,19 +133,20 @@ def test_image_validation_and_resize_policy(tmp_path):
         "x.safetensors",
         "--no-report",
     ]
-    proc = _cli([*args, "--resize", "error"], tmp_path)
+    proc = toy_cli([*args, "--resize", "error"], tmp_path)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and "32x32" in err and "--resize" in err and len(err.strip().splitlines()) <= 2
     write_image(folder / "alpha.png", np.zeros((16, 16, 4), np.uint8))  # RGBA: composited onto white
-    proc = _cli([*args, "--shard", "1/2", "--json"], tmp_path)  # big.png; default: center-crop, with one note line
+    proc = toy_cli([*args, "--shard", "1/2", "--json"], tmp_path)  # big.png; default: center-crop, with one note line
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert json.loads(out)["images"] == 1
     assert "center-cropped to a square and resized to 16x16 (--resize center-crop" in err
 
 
-def test_train_encoder_command(tmp_path):
-    proc = _cli(
+@pytest.mark.slow
+def test_train_encoder_command(tmp_path, toy_cli):
+    proc = toy_cli(
         [
             "train-encoder",
             "--backend",

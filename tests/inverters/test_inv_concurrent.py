@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,50 +12,27 @@ from large_inverters import job as job_module
 from large_inverters.job import InvertJob, run_job
 
 from large_toolkit.io.artifacts import load_latents
-from large_toolkit.io.images import to_uint8
-from large_toolkit.io.images import write_image as write_png
 from large_toolkit.plugins import get_host
 from large_toolkit.testing import ToyGenerator
 from large_toolkit.types import LatentSpace
-
-TOY_CLI = Path(__file__).with_name("toy_cli.py")
-
-
-def _write_images(folder: Path, n: int) -> list[Path]:
-    g = ToyGenerator()
-    with torch.no_grad():
-        images = g.synthesis(g.mapping(g.sample_z(n, 5)))
-    folder.mkdir(parents=True, exist_ok=True)
-    return [write_png(folder / f"img{i:04d}.png", a) for i, a in enumerate(to_uint8(images.numpy()))]
-
-
-def _cli(args: list[str], cwd: Path, delay: float) -> subprocess.Popen:
-    env = {**os.environ, "TOY_DELAY": str(delay), "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen(
-        [sys.executable, str(TOY_CLI), *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
-def test_second_run_on_the_same_out_is_refused_naming_the_first(tmp_path):
-    _write_images(tmp_path / "imgs", 60)
+@pytest.mark.slow
+def test_second_run_on_the_same_out_is_refused_naming_the_first(tmp_path, write_toy_images, toy_cli):
+    write_toy_images(tmp_path / "imgs", 60)
     args = ["--device", "cpu", "invert", "--backend", "toy", "--inverter", "optim", "--steps", "2", "--images", "imgs"]
     args += ["--batch-size", "2", "--json", "--out", "lat.safetensors"]
-    first = _cli(args, tmp_path, delay=0.05)
+    first = toy_cli(args, tmp_path, delay=0.05)
     parts = tmp_path / ".lat.safetensors.parts"
     deadline = time.time() + 120
     while time.time() < deadline and not list(parts.glob("chunk-*.safetensors")):
         time.sleep(0.05)
     assert first.poll() is None, "the first run ended before the second started"
-    second = _cli(args, tmp_path, delay=0.0)
+    second = toy_cli(args, tmp_path, delay=0.0)
     out2, err2 = second.communicate(timeout=120)
     out1, err1 = first.communicate(timeout=300)
     assert first.returncode == 0, err1
@@ -77,8 +51,8 @@ def _job(tmp_path: Path, paths: list[Path]) -> InvertJob:
     return InvertJob(paths, tmp_path / "o.safetensors", inv, "optim", g, LatentSpace.W, 3)
 
 
-def test_kill_between_final_save_and_cleanup_is_repaired(tmp_path, monkeypatch):
-    paths = _write_images(tmp_path / "imgs", 7)
+def test_kill_between_final_save_and_cleanup_is_repaired(tmp_path, monkeypatch, write_toy_images):
+    paths = write_toy_images(tmp_path / "imgs", 7)
     reference = run_job(_job(tmp_path / "ref", paths))
     original = job_module._write_report
 

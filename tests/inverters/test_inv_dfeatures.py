@@ -91,6 +91,7 @@ def _fixture_g(official):
     return load_stylegan2(official / "sg2_tiny.safetensors")
 
 
+@pytest.mark.slow
 def test_d_weight_projection_decreases_and_is_deterministic(official):
     g = _fixture_g(official)
     with torch.no_grad():

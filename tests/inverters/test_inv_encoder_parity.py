@@ -107,6 +107,7 @@ def test_state_dict_layout_matches_official_keys(net, enc_dir):
     assert all(list(ours[k].shape) == s for k, s, _ in keys)
 
 
+@pytest.mark.slow
 def test_backbone_and_fpn_features(outputs, io):
     feats, _, _, _ = outputs
     _close(feats["c3"], io["feat.c3"], 1e-3)
@@ -118,6 +119,7 @@ def test_backbone_and_fpn_features(outputs, io):
         _close(feats[name].double().mean((2, 3)).float(), io[f"feat.{name}.chmean"], 1e-4)
 
 
+@pytest.mark.slow
 def test_psp_and_e4e_codes(outputs, io):
     _, psp, e4e, stages = outputs
     assert _close(psp, io["psp_codes"], 1e-4) < 1e-4
@@ -127,6 +129,7 @@ def test_psp_and_e4e_codes(outputs, io):
         _close(codes, io[f"e4e_codes_stage{k}"], 1e-4)
 
 
+@pytest.mark.slow
 def test_latent_avg_forms(outputs, io):
     _, psp, e4e, _ = outputs
     avg18 = broadcast_latent_avg(io["latent_avg"], 18)
@@ -145,6 +148,7 @@ def test_latent_avg_forms(outputs, io):
         ("e4e_container_sample_cudatag.pt", "e4e"),
     ],
 )
+@pytest.mark.slow  # rebuilds the full IR-SE-50 weights by the fixture rule
 def test_container_samples_load_on_cpu(enc_dir, rule_weights, name, kind):
     ckpt = parse_encoder_checkpoint(read_checkpoint(enc_dir / name))
     assert ckpt.kind == kind

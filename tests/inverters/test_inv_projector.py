@@ -78,6 +78,7 @@ def test_lpips_from_local_file_only(tmp_path):
 
 
 @pytest.mark.parametrize("space", ["wplus", "w", "s"])
+@pytest.mark.slow
 def test_projection_recovers_generated_images(toy_generator, space):
     g = toy_generator
     ws, images = _targets(g)
@@ -104,6 +105,7 @@ def test_projection_recovers_generated_images(toy_generator, space):
         assert float(s_err) < 0.12 * float(g.styles(ws).norm(dim=-1).mean())
 
 
+@pytest.mark.slow
 def test_projection_is_deterministic_and_early_stops(toy_generator):
     g = toy_generator
     _, images = _targets(g, n=3)

@@ -51,6 +51,7 @@ def restyle_ckpt(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 def test_restyle_runs_k_steps_each_fed_the_last_reconstruction(restyle_ckpt):
     g = ToyGenerator(z_dim=16, w_dim=512, num_ws=2, resolution=16, seed=2)
     inv = make_psp(g, checkpoint=str(restyle_ckpt), restyle_steps="3")

@@ -13,6 +13,7 @@ from large_toolkit.testing import ToyGenerator
 from large_toolkit.types import LatentSpace
 
 
+@pytest.mark.slow
 def test_train_save_load_invert(tmp_path, toy_generator):
     g = toy_generator
     cfg = TrainConfig(steps=150, batch_size=16, lr=2e-3, input_size=16, ssim_weight=0.1, seed=3)

@@ -14,6 +14,7 @@ def cache(tmp_path, monkeypatch):
     return tmp_path / "cache"
 
 
+@pytest.mark.slow
 def test_demo_regress_runs_offline_and_reuses_cached_latents(tmp_path, cache):
     args = ["regress", "--backend", "stylegan2", "--direction", "sefa:3", "--repeats", "200"]
     args += ["--out", str(tmp_path / "o")]

@@ -108,6 +108,7 @@ def test_pickled_latents_never_run_code(tmp_path, monkeypatch):
     assert not (tmp_path / "ran").exists()
 
 
+@pytest.mark.slow
 def test_regress_exact_on_a_large_folder_prints_the_official_numbers(tmp_path):
     """The official protocol fixture, fed as LARGE keeps it: per-id .npy folder, label table, boundary.npy."""
     maker = _maker()

@@ -57,6 +57,7 @@ def test_boundary_stays_float64() -> None:
     assert torch.equal(direction.vector, torch.from_numpy(np.load(HERE / "boundary.npy")[0]))
 
 
+@pytest.mark.slow
 def test_exact_mode_prints_the_official_statistics() -> None:
     expected, X, res = _exact_run()
     assert X.shape == (120, 18)
@@ -71,6 +72,7 @@ def test_exact_mode_prints_the_official_statistics() -> None:
     assert lines == expected["printed"]
 
 
+@pytest.mark.slow
 def test_exact_mode_matches_every_official_draw() -> None:
     _, _, res = _exact_run()
     official = np.load(HERE / "official_mae_r2.npy")
@@ -81,6 +83,7 @@ def test_exact_mode_matches_every_official_draw() -> None:
     assert res.row(20).mean_labels_used < 20
 
 
+@pytest.mark.slow
 def test_vectorised_mode_keeps_the_l2_sampler() -> None:
     expected, X, _ = _exact_run()
     _, _, labels, _ = _maker().make_data()

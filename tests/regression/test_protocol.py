@@ -59,6 +59,7 @@ def _reference(X, y, seed, repeats, make_model):
 
 
 @pytest.mark.parametrize(("k", "model", "make"), [(1, "ols", LinearRegression), (2, "ridge", Ridge)])
+@pytest.mark.slow
 def test_exact_mode_reproduces_released_draw_order(k, model, make):
     X, y = _dataset(k=k)
     repeats = 200 if k == 1 else 60
@@ -76,6 +77,7 @@ def test_exact_mode_reproduces_released_draw_order(k, model, make):
         np.testing.assert_allclose(a.r2s, b.r2s, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_vectorised_is_statistically_equal_to_exact():
     X, y = _dataset()
     ex = fewshot_protocol(X, y, repeats=400, seed=2, mode="exact")
@@ -90,6 +92,7 @@ def test_vectorised_is_statistically_equal_to_exact():
 
 
 @pytest.mark.parametrize(("n", "d"), [(2, 0.4), (3, 0.25)])
+@pytest.mark.slow
 def test_batched_sampler_has_the_released_distribution(n, d):
     x = np.array([0.0, 0.1, 0.3, 0.35, 0.6, 0.9, 1.0, 1.5])
     reps = 30000

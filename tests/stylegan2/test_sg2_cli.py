@@ -97,6 +97,7 @@ def test_help_has_examples() -> None:
         assert res.exit_code == 0 and "Examples" in res.output
 
 
+@pytest.mark.slow
 def test_real_subprocess_generate(shared_fixtures: Path, tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("large-tk")
     if not exe.exists():

@@ -142,6 +142,7 @@ def test_registered_and_hook_module_is_light() -> None:
     assert get_host().generator("stylegan2").plugin == "stylegan2"
 
 
+@pytest.mark.slow
 def test_full_size_config_f_renders_on_cpu() -> None:
     """A random-weight 1024 px config-f generator builds and renders one image (about 2 s on CPU)."""
     from large_stylegan2 import StyleGAN2Generator

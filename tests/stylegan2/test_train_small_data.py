@@ -115,6 +115,7 @@ def test_conditional_discriminator_projects_on_the_class():
 # -- resume ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_resume_with_ada_labels_and_metrics_is_exact(tmp_path, monkeypatch):
     monkeypatch.setenv("LARGE_TK_CACHE", str(tmp_path / "cache"))
     images = torch.from_numpy(generate(32, seed=0, resolution=16).images)
@@ -161,6 +162,7 @@ def test_train_help_offers_the_small_data_options(tmp_path):
     assert "--batch " not in result.stdout
 
 
+@pytest.mark.slow
 def test_ada_run_on_64_images_logs_p_fd_and_progress(tmp_path):
     data = tmp_path / "data"
     write_image_folder(data, generate(64, seed=2, resolution=16).images)
@@ -191,6 +193,7 @@ def test_ada_run_on_64_images_logs_p_fd_and_progress(tmp_path):
     assert out["fd"] == pytest.approx(records[-1]["fd"], rel=1e-9)
 
 
+@pytest.mark.slow
 def test_twenty_percent_labels_infer_classes_and_generate_per_class(tmp_path):
     data = tmp_path / "synth"
     made = _large_tk(["data", "synth", "--out", str(data), "--n", "160", "--resolution", "16", "--seed", "0"], tmp_path)
@@ -244,6 +247,7 @@ def test_twenty_percent_labels_infer_classes_and_generate_per_class(tmp_path):
     assert refused.returncode == 2 and "--class-idx" in refused.stderr
 
 
+@pytest.mark.slow
 def test_label_table_errors_are_one_line(tmp_path):
     data = tmp_path / "d"
     write_image_folder(data, generate(8, seed=0, resolution=16).images)

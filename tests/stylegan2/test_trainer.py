@@ -1,5 +1,6 @@
 """The StyleGAN2 trainer: a few steps on CPU produce a loadable checkpoint; resume is exact."""
 
+import pytest
 import torch
 from large_stylegan2.trainer import discriminator as D
 from large_stylegan2.trainer.loop import Trainer, TrainOptions
@@ -42,6 +43,7 @@ def test_few_steps_make_a_loadable_generator(tmp_path):
     assert list(tmp_path.glob("samples-*.png"))
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly(tmp_path):
     straight = Trainer(_images(), TrainOptions(kimg=0.024, **TINY), tmp_path / "a", torch.device("cpu"))
     straight.train()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(args: list[str], cwd: Path, ok: bool = True) -> subprocess.CompletedProcess[str]:
+def _run(command: str | list[str], cwd: Path, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``large-tk`` with ``command`` (a shell-style line, as the README writes it, or an argv list)."""
+    args = shlex.split(command) if isinstance(command, str) else command
     env = {
         **os.environ,
         "OMP_NUM_THREADS": "1",
@@ -49,25 +52,19 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _run(["data", "synth", "--n", "40", "--seed", "3", "--format", "jpg", "--out", "synth"], work)
     assert sorted(os.listdir(work / "synth"))[:2] == ["000000.jpg", "000001.jpg"]
     proc = _run(
-        [
-            "regress",
-            "--direction",
-            "sefa:3",
-            "--images",
-            "synth",
-            "--label-column",
-            "light_intensity",
-            "--repeats",
-            "20",
-            "-o",
-            "run",
-            "--batch-size",
-            "16",
-        ],
+        "regress --direction sefa:3 --images synth --label-column light_intensity --repeats 20 -o run --batch-size 16",
         work,
     )
     (work / "regress.stderr").write_text(proc.stderr)
     return work
+
+
+def _fit_and_predict(tour: Path, fit: str, model: str, out: str) -> None:
+    """``fit`` on the tour's latents and its labels.csv (by absolute path), writing ``model``; then ``predict``
+    with that model on the same latents into ``out``."""
+    labels = tour / "synth" / "labels.csv"
+    _run([*shlex.split(fit), "--latents", "lat.safetensors", "--labels", str(labels)], tour)
+    _run(["predict", "--model", model, "--latents", "lat.safetensors", "-o", out], tour)
 
 
 def _predictions(path: Path) -> dict[str, tuple[float, float]]:
@@ -75,6 +72,7 @@ def _predictions(path: Path) -> dict[str, tuple[float, float]]:
         return {r["id"]: (float(r["distance"]), float(r["prediction"])) for r in csv.DictReader(f)}
 
 
+@pytest.mark.slow
 def test_jpeg_folder_regresses_with_only_the_label_column(tour: Path) -> None:
     results = json.loads((tour / "run" / "results.json").read_text())
     assert results["label_column"] == "light_intensity" and results["n_labels"] == 40
@@ -82,6 +80,7 @@ def test_jpeg_folder_regresses_with_only_the_label_column(tour: Path) -> None:
     assert results["protocol"]["rows"][-1]["r2_mean"] > 0.3  # sefa:3 tracks the light in the demo model
 
 
+@pytest.mark.slow
 def test_several_columns_without_a_choice_is_one_error(tour: Path) -> None:
     proc = _run(["regress", "--direction", "sefa:3", "--images", "synth", "--repeats", "5"], tour, ok=False)
     assert proc.returncode == 2
@@ -89,6 +88,7 @@ def test_several_columns_without_a_choice_is_one_error(tour: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow  # fast itself, but it needs the module's tour fixture (a ~15 s regress run)
 def test_progress_lines_off_a_terminal(tour: Path) -> None:
     assert "inverting: 40/40" in (tour / "regress.stderr").read_text()
 
@@ -102,27 +102,11 @@ def latents(tour: Path) -> Path:
     return tour / "lat.safetensors"
 
 
+@pytest.mark.slow
 def test_latents_need_no_backend_and_predict_reproduces(tour: Path, latents: Path) -> None:
-    labels = tour / "synth" / "labels.csv"
-    _run(
-        [
-            "regress",
-            "--latents",
-            "lat.safetensors",
-            "--labels",
-            str(labels),
-            "--label-column",
-            "roll",
-            "--direction",
-            "sefa:3",
-            "--repeats",
-            "10",
-            "--out",
-            "run_lat",
-        ],
-        tour,
+    _fit_and_predict(
+        tour, "regress --label-column roll --direction sefa:3 --repeats 10 --out run_lat", "run_lat", "pred.csv"
     )
-    _run(["predict", "--model", "run_lat", "--latents", "lat.safetensors", "-o", "pred.csv"], tour)
     fitted, again = _predictions(tour / "run_lat" / "predictions.csv"), _predictions(tour / "pred.csv")
     assert fitted.keys() == again.keys() and len(again) == 40
     for key, (d, p) in fitted.items():
@@ -133,6 +117,7 @@ def test_latents_need_no_backend_and_predict_reproduces(tour: Path, latents: Pat
     assert all(abs(from_images[k][1] - v[1]) < 1e-6 for k, v in first.items())
 
 
+@pytest.mark.slow
 def test_predict_refuses_another_generator(tour: Path, tmp_path: Path) -> None:
     from safetensors import safe_open
     from safetensors.torch import save_file
@@ -152,6 +137,7 @@ def test_predict_refuses_another_generator(tour: Path, tmp_path: Path) -> None:
     assert not (tour / "x.csv").exists()
 
 
+@pytest.mark.slow
 def test_grouped_split_never_mixes_a_group(tour: Path) -> None:
     rows = list(csv.reader((tour / "synth" / "labels.csv").open()))
     with (tour / "grouped.csv").open("w", newline="") as f:
@@ -160,22 +146,8 @@ def test_grouped_split_never_mixes_a_group(tour: Path) -> None:
         for i, r in enumerate(rows[1:]):
             w.writerow([r[0].replace(".jpg", ""), r[rows[0].index("light_intensity")], f"s{i % 7}"])
     proc = _run(
-        [
-            "regress",
-            "--direction",
-            "sefa:3",
-            "--images",
-            "synth",
-            "--labels",
-            "grouped.csv",
-            "--label-column",
-            "light_intensity",
-            "--group-column",
-            "subject",
-            "--repeats",
-            "5",
-            "--json",
-        ],
+        "regress --direction sefa:3 --images synth --labels grouped.csv"
+        " --label-column light_intensity --group-column subject --repeats 5 --json",
         tour,
     )
     result = json.loads(proc.stdout)
@@ -212,21 +184,10 @@ def test_shared_vocabulary(tmp_path: Path, command: str, flags: list[str]) -> No
     assert "--device" not in text.replace("large-tk --device", "")
 
 
+@pytest.mark.slow
 def test_compare_and_auto_direction(tour: Path) -> None:
     proc = _run(
-        [
-            "regress",
-            "--direction",
-            "sefa:0-5",
-            "--images",
-            "synth",
-            "--label-column",
-            "light_intensity",
-            "--repeats",
-            "10",
-            "--compare",
-            "--json",
-        ],
+        "regress --direction sefa:0-5 --images synth --label-column light_intensity --repeats 10 --compare --json",
         tour,
     )
     result = json.loads(proc.stdout)
@@ -244,29 +205,10 @@ def test_compare_and_auto_direction(tour: Path) -> None:
     assert all(len(per) == len(maes["mean of labels"]) for per in maes.values())
 
 
+@pytest.mark.slow
 def test_predict_applies_an_ordinal_model(tour: Path, latents: Path) -> None:
-    labels = tour / "synth" / "labels.csv"
-    _run(
-        [
-            "ordinal",
-            "--latents",
-            "lat.safetensors",
-            "--direction",
-            "sefa:3",
-            "--classes",
-            "3",
-            "--labels",
-            str(labels),
-            "--label-column",
-            "light_intensity",
-            "--repeats",
-            "5",
-            "-o",
-            "ord",
-        ],
-        tour,
-    )
-    _run(["predict", "--model", "ord", "--latents", "lat.safetensors", "-o", "cls.csv"], tour)
+    fit = "ordinal --direction sefa:3 --classes 3 --label-column light_intensity --repeats 5 -o ord"
+    _fit_and_predict(tour, fit, "ord", "cls.csv")
     with (tour / "ord" / "classes.csv").open() as f:
         fitted = {r["id"]: r["class"] for r in csv.DictReader(f)}
     with (tour / "cls.csv").open() as f:
@@ -274,29 +216,11 @@ def test_predict_applies_an_ordinal_model(tour: Path, latents: Path) -> None:
     assert again == fitted and set(again.values()) == {"0", "1", "2"}
 
 
+@pytest.mark.slow
 def test_layers_takes_the_shared_flags_and_reports_progress(tour: Path, latents: Path) -> None:
     proc = _run(
-        [
-            "layers",
-            "--direction",
-            "sefa:3",
-            "--random-samples",
-            "4",
-            "--edit-samples",
-            "4",
-            "--batch-size",
-            "4",
-            "--psi",
-            "0.7",
-            "--latents",
-            "lat.safetensors",
-            "--labels",
-            "synth/labels.csv",
-            "--label-column",
-            "light_intensity",
-            "-o",
-            "layers",
-        ],
+        "layers --direction sefa:3 --random-samples 4 --edit-samples 4 --batch-size 4 --psi 0.7"
+        " --latents lat.safetensors --labels synth/labels.csv --label-column light_intensity -o layers",
         tour,
     )
     assert "gradient pairs: 8/8" in proc.stderr
@@ -304,6 +228,7 @@ def test_layers_takes_the_shared_flags_and_reports_progress(tour: Path, latents:
     assert json.loads((tour / "layers" / "importance.json").read_text())["settings"]["truncation"] == 0.7
 
 
+@pytest.mark.slow
 def test_images_take_several_files_after_one_flag(tour: Path) -> None:
     """The help's own example: ``invert --images a.png b.png`` (what a shell glob expands to)."""
     from large_toolkit.cli.options import spread_multi_values

@@ -8,9 +8,7 @@ from PySide6.QtCore import QSize, Qt, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -26,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from large_gui.state import ExplorerState
 from large_gui.widgets.options_form import OptionsForm
+from large_gui.widgets.panel import Panel
 from large_gui.workers import Job, start_job
 
 SLIDER_STEPS = 10  # slider units per alpha unit: range ±10 in 0.1 steps, as GANSpace's viewer
@@ -117,12 +116,11 @@ THUMBNAIL_STEPS = (-3.0, 0.0, 3.0)
 THUMBNAIL_LIMIT = 32
 
 
-class DirectionsPanel(QGroupBox):
+class DirectionsPanel(Panel):
     """Finder → Compute (worker, progress, cancel) → checkable list → one slider per checked direction."""
 
     def __init__(self, state: ExplorerState, parent: QWidget | None = None) -> None:
-        super().__init__("Directions", parent)
-        self.state = state
+        super().__init__("Directions", state, parent=parent)
         self.finder = QComboBox()
         self.options = QLineEdit()
         self.options.setPlaceholderText("more options, e.g. layers=0-1, num=10")
@@ -138,7 +136,6 @@ class DirectionsPanel(QGroupBox):
         self.progress.setValue(0)
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(10)
-        self.status = QLabel("")
         self.list = QListWidget()
         self.list.setMaximumHeight(160)
         self.list.setIconSize(QSize(72, 24))  # a 3-frame strip per direction
@@ -187,7 +184,6 @@ class DirectionsPanel(QGroupBox):
         column.addWidget(self.sliders_box)
         column.addLayout(layers_row)
         column.addLayout(buttons)
-        self.job: Job | None = None
         self.refresh_finders()
         state.changed.connect(self._on_state)
 
@@ -306,10 +302,6 @@ class DirectionsPanel(QGroupBox):
                 item.setIcon(QIcon(pixmap.scaledToHeight(height)))
         self.thumbnails = strips
 
-    @Slot(str)
-    def _failed(self, message: str) -> None:
-        self.status.setText(f"error: {message}")
-
     @Slot()
     def _finished(self) -> None:
         job = self.job
@@ -387,14 +379,12 @@ class DirectionsPanel(QGroupBox):
     # -- files ------------------------------------------------------------------------------
 
     def _save_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save directions", "directions.safetensors", "*.safetensors")
+        path = self.choose_save_file("Save directions", "directions.safetensors", "*.safetensors")
         if path:
             self.save(path)
 
     def _load_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Load directions", "", "Directions (*.safetensors *.npy *.npz *.pt);;All (*)"
-        )
+        path = self.choose_file("Load directions", "Directions (*.safetensors *.npy *.npz *.pt);;All (*)")
         if path:
             self.load(path)
 

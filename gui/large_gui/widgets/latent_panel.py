@@ -10,11 +10,8 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -23,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from large_gui.state import ExplorerState
 from large_gui.widgets.options_form import OptionsForm
-from large_gui.workers import Job, start_job
+from large_gui.widgets.panel import Panel, fill_inverters
 
 MODE_LABELS = {"w": "W (one code, every layer)", "wplus": "W+ (edit chosen layers)"}
 
@@ -37,12 +34,14 @@ def image_to_tensor(path: str, resolution: int) -> torch.Tensor:
     return torch.from_numpy(frame).permute(2, 0, 1).float().unsqueeze(0) / 127.5 - 1.0
 
 
-class LatentPanel(QGroupBox):
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff);;All (*)"
+
+
+class LatentPanel(Panel):
     """Seed / psi / mode bound to the state; "Invert image…" runs a registered inverter in a worker."""
 
     def __init__(self, state: ExplorerState, device: str = "auto", parent: QWidget | None = None) -> None:
-        super().__init__("Latent", parent)
-        self.state, self.device = state, device
+        super().__init__("Latent", state, device, parent)
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setValue(state.seed)
@@ -65,7 +64,6 @@ class LatentPanel(QGroupBox):
         self.inverter.currentTextChanged.connect(self._inverter_changed)
         self.invert_button = QPushButton("Invert image…")
         self.invert_button.clicked.connect(self._choose_image)
-        self.status = QLabel("")
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed, 1)
         seed_row.addWidget(shuffle)
@@ -80,16 +78,11 @@ class LatentPanel(QGroupBox):
         form.addRow("Weights", self.inverter_checkpoint)
         form.addRow(self.inverter_form)
         form.addRow(self.status)
-        self.job: Job | None = None
         self.refresh_inverters()
         state.changed.connect(self._on_state)
 
     def refresh_inverters(self) -> None:
-        from large_toolkit.plugins import get_host
-
-        self.inverter.clear()
-        self.inverter.addItems(sorted(get_host().registries["inverter"]))
-        self.inverter.setCurrentText("encoder")  # works with no weights file for the bundled demo model
+        fill_inverters(self.inverter)
         self.invert_button.setEnabled(self.inverter.count() > 0)
         if self.inverter.count() == 0:
             self.inverter.addItem("(no inverter installed)")
@@ -120,9 +113,7 @@ class LatentPanel(QGroupBox):
             self.status.setText(f"start: {self.state.base_source}")
 
     def _choose_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Image to invert", "", "Images (*.png *.jpg *.jpeg *.webp *.bmp *.tif *.tiff);;All (*)"
-        )
+        path = self.choose_file("Image to invert", IMAGE_FILTER)
         if path:
             self.invert(path)
 
@@ -160,23 +151,9 @@ class LatentPanel(QGroupBox):
             result = inverter.invert(images.to(generator.device), generator, LatentSpace.WPLUS)
             return result.latents.to_wplus(generator.num_ws).tensor
 
-        self.status.setText(f"inverting with {name}…")
-        self.invert_button.setEnabled(False)
-        self.job = Job(work)
-        self.job.signals.result.connect(self._inverted)
-        self.job.signals.error.connect(self._failed)
-        self.job.signals.finished.connect(self._done)
-        start_job(self.job)
+        self.run_in_worker(work, self._inverted, self.invert_button, f"inverting with {name}…")
 
     @Slot(object)
     def _inverted(self, ws: torch.Tensor) -> None:
         self.state.set_base_latent(ws, f"inverted ({self.inverter.currentText()})")
         self.state.set_mode("wplus")
-
-    @Slot(str)
-    def _failed(self, message: str) -> None:
-        self.status.setText(f"error: {message}")
-
-    @Slot()
-    def _done(self) -> None:
-        self.invert_button.setEnabled(True)

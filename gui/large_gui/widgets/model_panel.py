@@ -5,20 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QWidget,
-)
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from large_gui.state import ExplorerState
-from large_gui.workers import Job, start_job
+from large_gui.widgets.panel import Panel
 
 
 def describe_generator(generator: Any) -> str:
@@ -30,12 +20,14 @@ def describe_generator(generator: Any) -> str:
     )
 
 
-class ModelPanel(QGroupBox):
+CHECKPOINT_FILTER = "Checkpoints (*.pkl *.pt *.pth *.safetensors);;All files (*)"
+
+
+class ModelPanel(Panel):
     """Backend combo, checkpoint path (empty = the backend's bundled demo), Load, model summary."""
 
     def __init__(self, state: ExplorerState, device: str = "auto", parent: QWidget | None = None) -> None:
-        super().__init__("Model", parent)
-        self.state, self.device = state, device
+        super().__init__("Model", state, device, parent)
         self.backend = QComboBox()
         self.checkpoint = QLineEdit()
         self.checkpoint.setPlaceholderText("bundled demo (leave empty)")
@@ -44,7 +36,6 @@ class ModelPanel(QGroupBox):
         browse.clicked.connect(self._browse)
         self.load_button = QPushButton("Load")
         self.load_button.clicked.connect(self.load)
-        self.status = QLabel("")
         self.info = QLabel("no model loaded")
         self.info.setWordWrap(True)
         row = QHBoxLayout()
@@ -56,7 +47,6 @@ class ModelPanel(QGroupBox):
         form.addRow("Checkpoint", row)
         form.addRow(self.status)
         form.addRow(self.info)
-        self.job: Job | None = None
         self.refresh_backends()
         state.changed.connect(self._on_state)
 
@@ -72,9 +62,7 @@ class ModelPanel(QGroupBox):
             self.backend.setCurrentText(current)
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Checkpoint", "", "Checkpoints (*.pkl *.pt *.pth *.safetensors);;All files (*)"
-        )
+        path = self.choose_file("Checkpoint", CHECKPOINT_FILTER)
         if path:
             self.checkpoint.setText(path)
 
@@ -92,27 +80,13 @@ class ModelPanel(QGroupBox):
 
             return load_generator(backend, checkpoint, device)
 
-        self.load_button.setEnabled(False)
-        self.status.setText(f"loading {backend}…")
         self._pending = (backend, checkpoint)
-        self.job = Job(work)
-        self.job.signals.result.connect(self._loaded)
-        self.job.signals.error.connect(self._failed)
-        self.job.signals.finished.connect(self._done)
-        start_job(self.job)
+        self.run_in_worker(work, self._loaded, self.load_button, f"loading {backend}…")
 
     @Slot(object)
     def _loaded(self, generator: Any) -> None:
         backend, checkpoint = self._pending
         self.state.set_generator(generator, backend, checkpoint)
-
-    @Slot(str)
-    def _failed(self, message: str) -> None:
-        self.status.setText(f"error: {message}")
-
-    @Slot()
-    def _done(self) -> None:
-        self.load_button.setEnabled(True)
 
     def _on_state(self, topic: str) -> None:
         if topic == "generator" and self.state.generator is not None:

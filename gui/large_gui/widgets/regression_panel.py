@@ -15,9 +15,7 @@ from PySide6.QtCore import QSize, Qt, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -32,20 +30,19 @@ from PySide6.QtWidgets import (
 from large_gui.qimage import to_pixmap
 from large_gui.regression_model import distances_for, label_columns, read_labels_csv, sorted_order
 from large_gui.state import ExplorerState
+from large_gui.widgets.panel import Panel, fill_inverters
 from large_gui.widgets.scatter import ScatterPlot
-from large_gui.workers import Job, start_job
 
 
 def format_metric(value: float | None) -> str:
     return "–" if value is None else f"{value:.4g}"
 
 
-class RegressionPanel(QGroupBox):
+class RegressionPanel(Panel):
     """Folder, labels CSV, inverter → scatter + line, MAE/R², sorted strip, suggestions, label entry."""
 
     def __init__(self, state: ExplorerState, device: str = "auto", parent: QWidget | None = None) -> None:
-        super().__init__("Regression", parent)
-        self.state, self.device = state, device
+        super().__init__("Regression", state, device, parent)
         self.folder, self.labels = QLineEdit(), QLineEdit()
         self.folder.setPlaceholderText("image folder")
         self.labels.setPlaceholderText("labels CSV (optional: ground truth for MAE/R²)")
@@ -75,7 +72,6 @@ class RegressionPanel(QGroupBox):
         self.value = QLineEdit()
         self.value.setPlaceholderText("label of the selected image (Enter to fit; empty clears)")
         self.value.returnPressed.connect(self._enter_value)
-        self.status = QLabel("")
         grid = QGridLayout()
         grid.addWidget(QLabel("Images"), 0, 0)
         grid.addWidget(self.folder, 0, 1)
@@ -99,25 +95,20 @@ class RegressionPanel(QGroupBox):
         column.addWidget(self.value)
         column.addWidget(self.suggestions)
         column.addWidget(self.status)
-        self.job: Job | None = None
         self._source: tuple[str, str | None, str | None] = ("", None, None)  # folder, labels, column of a load
         self.refresh_inverters()
         state.changed.connect(self._on_state)
 
     def refresh_inverters(self) -> None:
-        from large_toolkit.plugins import get_host
-
-        self.inverter.clear()
-        self.inverter.addItems(sorted(get_host().registries["inverter"]))
-        self.inverter.setCurrentText("encoder")  # works with no weights file for the bundled demo model
+        fill_inverters(self.inverter)
 
     def _choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Image folder")
+        path = self.choose_folder("Image folder")
         if path:
             self.folder.setText(path)
 
     def _choose_labels(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Labels CSV", "", "CSV (*.csv);;All (*)")
+        path = self.choose_file("Labels CSV", "CSV (*.csv);;All (*)")
         if path:
             self.labels.setText(path)
 
@@ -195,14 +186,8 @@ class RegressionPanel(QGroupBox):
             progress(1, 1)
             return [id_key(i) for i in read.ids], latents.to("cpu"), frames, truth
 
-        self.status.setText(f"inverting {folder} with {name}…")
-        self.load_button.setEnabled(False)
         self._source = (folder, labels_path, column)
-        self.job = Job(work)
-        self.job.signals.result.connect(self._loaded)
-        self.job.signals.error.connect(self._failed)
-        self.job.signals.finished.connect(self._done)
-        start_job(self.job)
+        self.run_in_worker(work, self._loaded, self.load_button, f"inverting {folder} with {name}…")
 
     @Slot(object)
     def _loaded(self, payload: Any) -> None:
@@ -210,14 +195,6 @@ class RegressionPanel(QGroupBox):
         folder, labels_path, column = self._source
         self.set_data(ids, latents, frames, truth, folder, labels_path)
         self.status.setText(f"{len(ids)} images" + (f" · ground truth: {column or 'second column'}" if truth else ""))
-
-    @Slot(str)
-    def _failed(self, message: str) -> None:
-        self.status.setText(f"error: {message}")
-
-    @Slot()
-    def _done(self) -> None:
-        self.load_button.setEnabled(True)
 
     def set_data(
         self,
