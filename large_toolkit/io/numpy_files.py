@@ -15,7 +15,7 @@ import math
 import os
 import zipfile
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import numpy as np
 
@@ -69,6 +69,11 @@ def _check_payload(shape: tuple[int, ...], dtype: np.dtype[Any], available: int,
         )
 
 
+def _order(fortran: bool) -> Literal["C", "F"]:
+    """The memory order a ``.npy`` header declares."""
+    return "F" if fortran else "C"
+
+
 def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
     """A plain numeric ``.npy`` array, header checked against the file size before reading."""
     p = Path(path)
@@ -81,8 +86,7 @@ def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
         shape, fortran, dtype, header_len = _header(handle, p.name)
         _check_payload(shape, dtype, size - header_len, p.name)
         data = handle.read()
-    order = "F" if fortran else "C"
-    return np.frombuffer(data, dtype=dtype).reshape(shape, order=order).copy()
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order=_order(fortran)).copy()
 
 
 def check_zip_sizes(path: Path, archive: zipfile.ZipFile) -> None:
@@ -97,7 +101,7 @@ def check_zip_sizes(path: Path, archive: zipfile.ZipFile) -> None:
         )
 
 
-class NpzArrays(dict):  # type: ignore[type-arg]
+class NpzArrays(dict[str, np.ndarray]):
     """The arrays of an ``.npz``, already read and checked; usable like ``np.load``'s NpzFile."""
 
     @property
@@ -130,7 +134,7 @@ def load_npz(path: str | os.PathLike[str]) -> NpzArrays:
                     shape, fortran, dtype, header_len = _header(member, where)
                     _check_payload(shape, dtype, info.file_size - header_len, where)
                     data = member.read(info.file_size - header_len)
-                arr = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
+                arr = np.frombuffer(data, dtype=dtype).reshape(shape, order=_order(fortran)).copy()
                 out[info.filename[: -len(".npy")]] = arr
     except CheckpointError:
         raise

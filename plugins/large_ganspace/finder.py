@@ -34,7 +34,7 @@ re-estimates it from 5000 fresh samples, ~1% noisier).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +48,7 @@ from large_toolkit.api import (
     EngineOptions,
     ExecutionOptions,
     Generator,
-    LatentSpace,
+    ProgressFn,
     UserInputError,
     canonical_sign,
     chunk_ranges,
@@ -57,8 +57,6 @@ from large_toolkit.api import (
     option,
     run_chunks,
 )
-
-ProgressFn = Callable[[str, int, int], None]
 
 
 def w_chunk(generator: Generator, k: int, n: int, seed: int, device: torch.device | None = None) -> torch.Tensor:
@@ -240,16 +238,12 @@ class GANSpaceOptions(ExecutionOptions):
 
 
 class GANSpaceFinder(DirectionFinder):
-    """PCA directions in W with per-component sigma (stdev) and the W mean."""
+    """PCA directions in W (the base class's ``space``) with per-component sigma (stdev) and the W mean."""
 
-    space = LatentSpace.W
     Options = GANSpaceOptions
 
-    def __init__(self) -> None:
-        self.progress: ProgressFn | None = None
-
     def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
-        cfg = self.merged(config, self.default_config())
+        cfg = self.merged(config)
         n, bs, c, seed = (int(cfg[k]) for k in ("num_samples", "batch_size", "components", "seed"))
         if n < 2 or bs < 1:
             raise UserInputError(f"GANSpace needs num_samples >= 2 and batch_size >= 1 (got {n}, {bs})")

@@ -57,8 +57,6 @@ from large_toolkit.api import (
     run_chunks,
 )
 
-ProgressFn = Callable[[str, int, int], None]
-
 
 def project_boundary(primal: np.ndarray, *conditions: np.ndarray) -> np.ndarray:
     """Remove the condition directions from ``primal`` and renormalise (the reference's closed forms).
@@ -282,9 +280,6 @@ class InterFaceGANFinder(DirectionFinder):
     space = LatentSpace.W
     Options = InterFaceGANOptions
 
-    def __init__(self) -> None:
-        self.progress: ProgressFn | None = None
-
     def _labelled(self, generator: Generator, cfg: Mapping[str, Any]) -> tuple[np.ndarray, dict[str, np.ndarray], str]:
         if cfg["scores"]:
             path = Path(str(cfg["scores"]))
@@ -330,7 +325,7 @@ class InterFaceGANFinder(DirectionFinder):
         )
 
     def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
-        cfg = self.merged(config, self.default_config())
+        cfg = self.merged(config)
         codes, cols, source = self._labelled(generator, cfg)
         wanted = cfg["attributes"]
         if wanted:

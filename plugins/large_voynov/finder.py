@@ -53,7 +53,7 @@ from large_toolkit.api import (
 )
 from large_voynov.formats import voynov_matrix, write_voynov_state
 from large_voynov.models import DEFORMATOR_TYPES
-from large_voynov.trainer import ProgressFn, VoynovTrainer
+from large_voynov.trainer import VoynovTrainer
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,6 @@ class VoynovFinder(DirectionFinder):
     Options = VoynovOptions
 
     def __init__(self) -> None:
-        self.progress: ProgressFn | None = None
         self.trainer: VoynovTrainer | None = None  # the last run's trainer (history, networks) for callers
 
     def _validate(self, generator: Generator, cfg: dict[str, Any]) -> tuple[list[int], int]:
@@ -114,7 +113,7 @@ class VoynovFinder(DirectionFinder):
         return layer_indices(cfg["layers"], generator.num_ws), count
 
     def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
-        cfg = self.merged(config, self.default_config())
+        cfg = self.merged(config)
         slots, count = self._validate(generator, cfg)
         trainer = VoynovTrainer(generator, cfg, slots, count)
         self.trainer = trainer
