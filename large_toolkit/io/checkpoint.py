@@ -320,7 +320,9 @@ def _array_class() -> type:
                 shape = _checked_shape(shape)
                 dtype = _resolve_dtype(dtype_rec)
                 data = _checked_raw(raw, shape, dtype)
-                super().__setstate__((version, shape, dtype, np.bool_(fortran), data))
+                # numpy's C parser needs a Python bool here (its stubs ask for np.bool, which it rejects)
+                checked: Any = (version, shape, dtype, bool(fortran), data)
+                super().__setstate__(checked)
 
         _ARRAY_CLASS = RebuiltArray
     return _ARRAY_CLASS
