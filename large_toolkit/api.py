@@ -63,8 +63,12 @@ _LAZY: dict[str, str] = {
     "vectors_to_set": "large_toolkit.io.direction_formats",
     "load_weights_only": "large_toolkit.io.direction_formats",
     "npz_keys": "large_toolkit.io.direction_formats",
+    "stored_keys": "large_toolkit.io.direction_formats",
+    "save_weights": "large_toolkit.io.direction_formats",
     "load_npy": "large_toolkit.io.numpy_files",
     "load_npz": "large_toolkit.io.numpy_files",
+    "save_npy": "large_toolkit.io.numpy_files",
+    "save_npz": "large_toolkit.io.numpy_files",
     "w_rows": "large_toolkit.io.direction_formats",
     "per_direction": "large_toolkit.io.direction_formats",
     # artifacts and provenance

@@ -7,6 +7,7 @@ bytes that are really there (shape x itemsize == payload size), only plain
 bool/int/float/complex dtypes are accepted (never objects, never structured records),
 zip members' declared sizes are checked before anything is inflated, and every
 problem is one :class:`CheckpointError` line.  ``allow_pickle`` is always False.
+Writing (:func:`save_npy`, :func:`save_npz`) is atomic, so a failed write leaves no partial file.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from __future__ import annotations
 import math
 import os
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
 import numpy as np
 
 from large_toolkit.errors import CheckpointError
+from large_toolkit.io.atomic import atomic_path
 
 #: The only dtype kinds a file may hold: bool, int, uint, float, complex, and fixed-width text/bytes.
 PLAIN_KINDS = frozenset("biufcUS")
@@ -144,3 +147,20 @@ def load_npz(path: str | os.PathLike[str]) -> NpzArrays:
     except ValueError as exc:  # reshape of a lying member, CRC/size mismatch surfaced as ValueError
         raise CheckpointError(f"{p.name} holds a corrupt array ({' '.join(str(exc).split())[:160]})") from None
     return out
+
+
+def save_npy(path: str | os.PathLike[str], array: np.ndarray) -> Path:
+    """Write one array as ``.npy`` atomically (``allow_pickle=False``: object arrays are refused)."""
+    p = Path(path)
+    with atomic_path(p) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, array, allow_pickle=False)
+    return p
+
+
+def save_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray], compressed: bool = False) -> Path:
+    """Write named arrays as ``.npz`` atomically (deflated when ``compressed``), readable by :func:`load_npz`."""
+    p = Path(path)
+    write = np.savez_compressed if compressed else np.savez
+    with atomic_path(p) as tmp, open(tmp, "wb") as handle:
+        write(handle, **arrays)  # no allow_pickle here: before numpy 2.1 it would be stored as an array
+    return p
