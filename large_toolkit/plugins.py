@@ -91,14 +91,8 @@ class Registration:
         return self.factory(*args, **kwargs)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "description": self.description,
-            "plugin": self.plugin,
-            "distribution": self.distribution,
-            "version": self.version,
-        }
+        """The JSON view (``large-tk plugins --json``): everything but the factory and its meta."""
+        return {key: getattr(self, key) for key in ("name", "kind", "description", "plugin", "distribution", "version")}
 
 
 @dataclass(frozen=True)
