@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import os
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -160,7 +160,7 @@ def save_npy(path: str | os.PathLike[str], array: np.ndarray) -> Path:
 def save_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray], compressed: bool = False) -> Path:
     """Write named arrays as ``.npz`` atomically (deflated when ``compressed``), readable by :func:`load_npz`."""
     p = Path(path)
-    write = np.savez_compressed if compressed else np.savez
+    write: Callable[..., None] = np.savez_compressed if compressed else np.savez  # arrays go in as **kwargs
     with atomic_path(p) as tmp, open(tmp, "wb") as handle:
         write(handle, **arrays)  # no allow_pickle here: before numpy 2.1 it would be stored as an array
     return p

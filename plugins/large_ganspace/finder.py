@@ -231,9 +231,9 @@ def center_along(w: torch.Tensor, component: torch.Tensor, mean: torch.Tensor) -
 
 @dataclass(frozen=True)
 class GANSpaceOptions(ExecutionOptions):
-    num_samples: int = option(1_000_000, "z samples whose W is decomposed")
-    batch_size: int = option(10_000, "samples per chunk: the unit of work and of seeding")
-    components: int = option(80, "principal components kept (capped at w_dim)")
+    num_samples: int = option(1_000_000, "z samples whose W is decomposed", low=2)
+    batch_size: int = option(10_000, "samples per chunk: the unit of work and of seeding", low=1)
+    components: int = option(80, "principal components kept (capped at w_dim)", low=1)
     seed: int = option(0, "seed of the z samples (chunk k uses (seed, k))")
 
 
@@ -245,10 +245,6 @@ class GANSpaceFinder(DirectionFinder):
     def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
         cfg = self.merged(config)
         n, bs, c, seed = (int(cfg[k]) for k in ("num_samples", "batch_size", "components", "seed"))
-        if n < 2 or bs < 1:
-            raise UserInputError(f"GANSpace needs num_samples >= 2 and batch_size >= 1 (got {n}, {bs})")
-        if c < 1:
-            raise UserInputError(f"GANSpace components must be >= 1, got {c}")
         c = min(c, generator.w_dim)  # the default 80 is for w_dim 512; smaller generators get all
         res = streaming_pca(generator, n, bs, seed, c, self.progress, engine=EngineOptions.from_config(cfg))
         comps, var, mean = res["components"], res["variances"], res["mean"]

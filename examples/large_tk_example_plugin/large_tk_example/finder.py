@@ -13,7 +13,7 @@ from large_toolkit.api import Direction, DirectionFinder, DirectionSet, Generato
 
 @dataclass(frozen=True)
 class RandomOptions:
-    count: int = option(16, "how many directions")
+    count: int = option(16, "how many directions", low=1)
     seed: int = option(0, "seed of the draw (the same seed gives the same directions)")
 
 
