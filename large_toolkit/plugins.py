@@ -363,21 +363,15 @@ def _group_name(info: Any) -> str:
     return str(getattr(instance_info, "name", None) or "")
 
 
-_HOST: PluginHost | None = None
-
-
+@functools.cache
 def get_host() -> PluginHost:
     """The process-wide plugin host, built on first use."""
-    global _HOST
-    if _HOST is None:
-        _HOST = PluginHost()
-    return _HOST
+    return PluginHost()
 
 
 def reset_host() -> None:
     """Forget the loaded plugins (tests, or after installing a plugin in-process)."""
-    global _HOST
-    _HOST = None
+    get_host.cache_clear()
 
 
 def load_generator(backend: str, checkpoint: str | None = None, device: str = "auto") -> Any:
