@@ -20,7 +20,7 @@ import torch
 from large_toolkit.errors import UserInputError
 from large_toolkit.types import DirectionSet, Latents, LatentSpace, StyleLayer
 
-#: How long work reports itself: ``progress(description, done, total)``.
+#: The callback long work reports through: ``progress(description, done, total)``.
 ProgressFn = Callable[[str, int, int], None]
 
 
