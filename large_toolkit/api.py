@@ -14,7 +14,7 @@ import time.  See docs/plugins.md.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from large_toolkit import hookimpl
@@ -39,6 +39,7 @@ _LAZY: dict[str, str] = {
     "Inverter": "large_toolkit.interfaces",
     "InversionResult": "large_toolkit.interfaces",
     "DirectionFinder": "large_toolkit.interfaces",
+    "ProgressFn": "large_toolkit.interfaces",
     "layer_indices": "large_toolkit.interfaces",
     # typed options (finders, inverters): one declaration for CLI, specs, Python and the GUI form
     "option": "large_toolkit.options",
@@ -63,8 +64,12 @@ _LAZY: dict[str, str] = {
     "vectors_to_set": "large_toolkit.io.direction_formats",
     "load_weights_only": "large_toolkit.io.direction_formats",
     "npz_keys": "large_toolkit.io.direction_formats",
+    "stored_keys": "large_toolkit.io.direction_formats",
+    "save_weights": "large_toolkit.io.direction_formats",
     "load_npy": "large_toolkit.io.numpy_files",
     "load_npz": "large_toolkit.io.numpy_files",
+    "save_npy": "large_toolkit.io.numpy_files",
+    "save_npz": "large_toolkit.io.numpy_files",
     "w_rows": "large_toolkit.io.direction_formats",
     "per_direction": "large_toolkit.io.direction_formats",
     # artifacts and provenance
@@ -148,7 +153,12 @@ _RENAMED = {
     "RAY_INSTALL_HINT": "INSTALL_HINT",
 }
 
-__all__ = ["PLUGIN_API_VERSION", "hookimpl", "lazy", *_LAZY]
+__all__ = ["PLUGIN_API_VERSION", "hookimpl", "lazy", "registry_hook", *_LAZY]
+
+#: One component for :func:`registry_hook`: ``(name, factory, description)`` or ``(..., meta)``, where
+#: ``factory`` is a callable or a ``"package.module:Name"`` target imported only when it is built.
+_Factory = str | Callable[..., Any]
+_Component = tuple[str, _Factory, str] | tuple[str, _Factory, str, Mapping[str, Any]]
 
 
 def lazy(target: str) -> Callable[..., Any]:
@@ -165,6 +175,33 @@ def lazy(target: str) -> Callable[..., Any]:
 
     factory.__name__ = factory.__qualname__ = attr
     return factory
+
+
+def registry_hook(*components: _Component) -> Callable[[Any], None]:
+    """A ready registry hook implementation that registers ``components``: a plugin's hook module in one statement.
+
+    Why: every registry hook (``register_generators``, ``register_inverters``, ``register_direction_finders``,
+    ``register_direction_formats``) has the same body -- one ``register(name, factory, description, **meta)``
+    per component with a lazily imported factory -- so a plugin declares the components and this builds the
+    ``@hookimpl`` function.  Assign it to the hook's name in the entry-point module::
+
+        register_direction_finders = registry_hook(("random", "my_plugin.finder:RandomFinder", "random directions"))
+
+    A string factory goes through :func:`lazy`, so the hook module still imports no torch.
+    """
+    entries: list[tuple[str, Callable[..., Any], str, dict[str, Any]]] = []
+    for component in components:
+        if len(component) not in (3, 4):
+            raise ValueError(f"registry_hook component {component!r} must be (name, factory, description[, meta])")
+        name, factory, description, *meta = component
+        entries.append((name, lazy(factory) if isinstance(factory, str) else factory, description, dict(*meta)))
+
+    @hookimpl
+    def hook(register: Any) -> None:
+        for name, factory, description, meta in entries:
+            register(name, factory, description, **meta)
+
+    return hook
 
 
 def __getattr__(name: str) -> Any:

@@ -20,6 +20,9 @@ import torch
 from large_toolkit.errors import UserInputError
 from large_toolkit.types import DirectionSet, Latents, LatentSpace, StyleLayer
 
+#: The callback long work reports through: ``progress(description, done, total)``.
+ProgressFn = Callable[[str, int, int], None]
+
 
 @dataclass(frozen=True)
 class StyleAffine:
@@ -338,7 +341,7 @@ class DirectionFinder(abc.ABC):
     requires: ClassVar[frozenset[str]] = frozenset()
     Options: ClassVar[type | None] = None  # a dataclass of large_toolkit.options.option fields
     execution_options: ClassVar[frozenset[str] | tuple[str, ...]] = frozenset()
-    progress: Callable[[str, int, int], None] | None = None
+    progress: ProgressFn | None = None  # set by the caller to hear about long work
 
     def where_options(self) -> set[str]:
         """Options that only say where the work runs (declared ``execution=True`` or listed)."""
@@ -363,13 +366,17 @@ class DirectionFinder(abc.ABC):
 
         return {o.name: o.default for o in describe(self.Options)}
 
-    def merged(self, config: Mapping[str, Any] | None, defaults: Mapping[str, Any]) -> dict[str, Any]:
-        """Defaults overlaid with the caller's config, typed by ``Options``; unknown keys are refused."""
+    def merged(self, config: Mapping[str, Any] | None, defaults: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Defaults (``default_config()`` unless given) overlaid with the caller's config, typed by ``Options``.
+
+        Unknown keys are refused in one line.
+        """
         if self.Options is not None:
             from large_toolkit.options import parse_options
 
             return parse_options(self.Options, config, f"finder {type(self).__name__}")
         config = dict(config or {})
+        defaults = self.default_config() if defaults is None else defaults
         unknown = sorted(set(config) - set(defaults))
         if unknown:
             raise UserInputError(f"unknown finder option(s) {unknown}", hint=f"known: {sorted(defaults)}")

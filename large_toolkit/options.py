@@ -9,7 +9,8 @@ unknown names and bad values are refused in one line naming the fix.
 
 ``execution=True`` marks options that only say *where* work runs (engine,
 workers): they do not change the result, so they stay out of cache keys.
-``path=True`` marks a file the GUI offers to browse for.
+``path=True`` marks a file the GUI offers to browse for.  ``low``/``high`` bound a number
+(inclusive): a value outside is refused in one line before any work starts, from every front end.
 """
 
 from __future__ import annotations
@@ -35,10 +36,12 @@ def option(
     choices: Iterable[Any] | None = None,
     execution: bool = False,
     path: bool = False,
+    low: float | None = None,
+    high: float | None = None,
 ) -> Any:
-    """A dataclass field with its help text (and optional choices / execution / path flags)."""
-    meta = {"help": help, "choices": tuple(choices) if choices is not None else None, "execution": execution}
-    meta["path"] = path
+    """A dataclass field with its help text (and optional choices, execution / path flags, inclusive bounds)."""
+    meta: dict[str, Any] = {"help": help, "choices": tuple(choices) if choices is not None else None}
+    meta.update(execution=execution, path=path, low=low, high=high)
     return field(default=default, metadata=meta)
 
 
@@ -54,6 +57,17 @@ class OptionInfo:
     choices: tuple[Any, ...] | None = None
     execution: bool = False
     path: bool = False
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def bounds_text(self) -> str:
+        """The allowed range in words (``>= 1``, ``in [0, 1]``), empty when unbounded."""
+        if self.low is not None and self.high is not None:
+            return f"in [{self.low:g}, {self.high:g}]"
+        if self.low is not None:
+            return f">= {self.low:g}"
+        return f"<= {self.high:g}" if self.high is not None else ""
 
     @property
     def type_name(self) -> str:
@@ -92,6 +106,8 @@ def describe(options_cls: type) -> list[OptionInfo]:
                 meta.get("choices"),
                 bool(meta.get("execution", False)),
                 bool(meta.get("path", False)),
+                meta.get("low"),
+                meta.get("high"),
             )
         )
     return out
@@ -151,7 +167,13 @@ def coerce(info: OptionInfo, value: Any, owner: str) -> Any:
         raise UserInputError(
             f"option {info.name}={value!r} of {owner} is not one of {', '.join(map(str, info.choices))}"
         )
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and not _within(info, value):
+        raise UserInputError(f"option {info.name}={value!r} of {owner} must be {info.bounds_text}", hint=info.help)
     return value
+
+
+def _within(info: OptionInfo, value: float) -> bool:
+    return (info.low is None or value >= info.low) and (info.high is None or value <= info.high)
 
 
 def parse_options(options_cls: type, raw: Mapping[str, Any] | None, owner: str) -> dict[str, Any]:

@@ -91,14 +91,8 @@ class Registration:
         return self.factory(*args, **kwargs)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "description": self.description,
-            "plugin": self.plugin,
-            "distribution": self.distribution,
-            "version": self.version,
-        }
+        """The JSON view (``large-tk plugins --json``): everything but the factory and its meta."""
+        return {key: getattr(self, key) for key in ("name", "kind", "description", "plugin", "distribution", "version")}
 
 
 @dataclass(frozen=True)
@@ -369,21 +363,15 @@ def _group_name(info: Any) -> str:
     return str(getattr(instance_info, "name", None) or "")
 
 
-_HOST: PluginHost | None = None
-
-
+@functools.cache
 def get_host() -> PluginHost:
     """The process-wide plugin host, built on first use."""
-    global _HOST
-    if _HOST is None:
-        _HOST = PluginHost()
-    return _HOST
+    return PluginHost()
 
 
 def reset_host() -> None:
     """Forget the loaded plugins (tests, or after installing a plugin in-process)."""
-    global _HOST
-    _HOST = None
+    get_host.cache_clear()
 
 
 def load_generator(backend: str, checkpoint: str | None = None, device: str = "auto") -> Any:

@@ -8,7 +8,7 @@ are in pixels of the 32x32 reference canvas so a label means the same scene at a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -24,13 +24,7 @@ class Factor:
     description: str
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "unit": self.unit,
-            "low": self.low,
-            "high": self.high,
-            "description": self.description,
-        }
+        return asdict(self)
 
 
 FACTORS: tuple[Factor, ...] = (

@@ -33,7 +33,7 @@ import warnings
 import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from large_toolkit.errors import CheckpointError, UnsafePickleError
 
@@ -87,7 +87,7 @@ class PersistentRecord:
         return f"PersistentRecord({self.class_name!r}, {len(self.state)} state entries)"
 
 
-class EasyDictStub(dict):  # type: ignore[type-arg]
+class EasyDictStub(dict[str, Any]):
     """Stand-in for ``dnnlib.util.EasyDict``: a plain dict that also allows attribute reads."""
 
     def __getattr__(self, name: str) -> Any:
@@ -262,7 +262,7 @@ class NumpyDtypeRecord:
                 f"numpy dtype {str(spec)[:40]!r} refused: only plain bool/int/float/complex arrays are accepted"
             )
         self.spec = spec
-        self.byteorder = "="
+        self.byteorder: Literal["<", ">", "|", "="] = "="
 
     def __setstate__(self, state: Any) -> None:
         ok = isinstance(state, tuple) and len(state) >= 5 and state[1] in ("<", ">", "|", "=")
@@ -277,7 +277,8 @@ class NumpyDtypeRecord:
             dtype = np.dtype(self.spec)
         except TypeError:
             raise UnsafePickleError(f"numpy dtype {self.spec!r} does not exist") from None
-        return dtype.newbyteorder(self.byteorder) if self.byteorder in "<>" else dtype
+        order = self.byteorder
+        return dtype.newbyteorder(order) if order == "<" or order == ">" else dtype
 
 
 def _resolve_dtype(dtype: Any) -> Any:
@@ -308,7 +309,7 @@ def _array_class() -> type:
     if _ARRAY_CLASS is None:
         import numpy as np
 
-        class RebuiltArray(np.ndarray):  # type: ignore[type-arg]
+        class RebuiltArray(np.ndarray[Any, np.dtype[Any]]):
             """A numpy array read from a checkpoint: plain numeric dtype, data length checked."""
 
             def __setstate__(self, state: Any) -> None:
@@ -319,7 +320,9 @@ def _array_class() -> type:
                 shape = _checked_shape(shape)
                 dtype = _resolve_dtype(dtype_rec)
                 data = _checked_raw(raw, shape, dtype)
-                super().__setstate__((version, shape, dtype, bool(fortran), data))
+                # numpy's C parser needs a Python bool here (its stubs ask for np.bool, which it rejects)
+                checked: Any = (version, shape, dtype, bool(fortran), data)
+                super().__setstate__(checked)
 
         _ARRAY_CLASS = RebuiltArray
     return _ARRAY_CLASS

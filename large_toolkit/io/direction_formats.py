@@ -43,10 +43,16 @@ class DirectionFormat(abc.ABC):
     suffixes: ClassVar[tuple[str, ...]] = ()
     write_suffixes: ClassVar[tuple[str, ...]] = ()
     writable: ClassVar[bool] = True
+    #: Names that identify the format inside the file (an ``.npz``'s arrays, a ``.pt`` dict's keys).
+    sniff_keys: ClassVar[frozenset[str]] = frozenset()
 
     def sniff(self, path: Path) -> bool:
-        """Whether ``path`` (with one of ``suffixes``) is in this format; default: the suffix decides."""
-        return True
+        """Whether ``path`` (with one of ``suffixes``) is in this format.
+
+        Default: the file holds every name in ``sniff_keys`` (see :func:`stored_keys`); without
+        ``sniff_keys`` the suffix alone decides.
+        """
+        return self.sniff_keys <= stored_keys(path) if self.sniff_keys else True
 
     @abc.abstractmethod
     def read(self, path: Path) -> DirectionSet:
@@ -111,12 +117,29 @@ def load_weights_only(p: Path) -> Any:
     return read_torch_checkpoint(p)
 
 
+def save_weights(p: Path, obj: Any) -> Path:
+    """``torch.save(obj)`` atomically: the ``.pt`` files :func:`load_weights_only` reads back."""
+    from large_toolkit.io.atomic import atomic_path
+
+    with atomic_path(p) as tmp:
+        torch.save(obj, str(tmp))
+    return p
+
+
 def npz_keys(p: Path) -> set[str]:
     """The array names in an ``.npz`` (no pickle)."""
     from large_toolkit.io.numpy_files import load_npz
 
     with load_npz(p) as data:
         return set(data.files)
+
+
+def stored_keys(p: Path) -> set[str]:
+    """What a direction file holds by name: an ``.npz``'s arrays, a ``.pt`` dict's keys (else nothing)."""
+    if p.suffix.lower() == ".npz":
+        return npz_keys(p)
+    obj = load_weights_only(p)
+    return {str(key) for key in obj} if isinstance(obj, dict) else set()
 
 
 def w_rows(dirs: DirectionSet) -> torch.Tensor:

@@ -77,7 +77,10 @@ def cache_dir() -> Path:
 
 @dataclass(frozen=True)
 class Source:
-    """What to fetch and where it lands; ``sha256``/``size`` are the published values, if any."""
+    """What to fetch and where it lands; ``sha256``/``size`` are the published values, if any.
+
+    The file lands in ``cache_dir()/SUBDIR/FILENAME``, ``SUBDIR`` being ``subdir`` or else ``name``.
+    """
 
     name: str
     url: str

@@ -7,6 +7,7 @@ bytes that are really there (shape x itemsize == payload size), only plain
 bool/int/float/complex dtypes are accepted (never objects, never structured records),
 zip members' declared sizes are checked before anything is inflated, and every
 problem is one :class:`CheckpointError` line.  ``allow_pickle`` is always False.
+Writing (:func:`save_npy`, :func:`save_npz`) is atomic, so a failed write leaves no partial file.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from __future__ import annotations
 import math
 import os
 import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import numpy as np
 
 from large_toolkit.errors import CheckpointError
+from large_toolkit.io.atomic import atomic_path
 
 #: The only dtype kinds a file may hold: bool, int, uint, float, complex, and fixed-width text/bytes.
 PLAIN_KINDS = frozenset("biufcUS")
@@ -69,6 +72,11 @@ def _check_payload(shape: tuple[int, ...], dtype: np.dtype[Any], available: int,
         )
 
 
+def _order(fortran: bool) -> Literal["C", "F"]:
+    """The memory order a ``.npy`` header declares."""
+    return "F" if fortran else "C"
+
+
 def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
     """A plain numeric ``.npy`` array, header checked against the file size before reading."""
     p = Path(path)
@@ -81,8 +89,7 @@ def load_npy(path: str | os.PathLike[str]) -> np.ndarray:
         shape, fortran, dtype, header_len = _header(handle, p.name)
         _check_payload(shape, dtype, size - header_len, p.name)
         data = handle.read()
-    order = "F" if fortran else "C"
-    return np.frombuffer(data, dtype=dtype).reshape(shape, order=order).copy()
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order=_order(fortran)).copy()
 
 
 def check_zip_sizes(path: Path, archive: zipfile.ZipFile) -> None:
@@ -97,7 +104,7 @@ def check_zip_sizes(path: Path, archive: zipfile.ZipFile) -> None:
         )
 
 
-class NpzArrays(dict):  # type: ignore[type-arg]
+class NpzArrays(dict[str, np.ndarray]):
     """The arrays of an ``.npz``, already read and checked; usable like ``np.load``'s NpzFile."""
 
     @property
@@ -130,7 +137,7 @@ def load_npz(path: str | os.PathLike[str]) -> NpzArrays:
                     shape, fortran, dtype, header_len = _header(member, where)
                     _check_payload(shape, dtype, info.file_size - header_len, where)
                     data = member.read(info.file_size - header_len)
-                arr = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C").copy()
+                arr = np.frombuffer(data, dtype=dtype).reshape(shape, order=_order(fortran)).copy()
                 out[info.filename[: -len(".npy")]] = arr
     except CheckpointError:
         raise
@@ -140,3 +147,20 @@ def load_npz(path: str | os.PathLike[str]) -> NpzArrays:
     except ValueError as exc:  # reshape of a lying member, CRC/size mismatch surfaced as ValueError
         raise CheckpointError(f"{p.name} holds a corrupt array ({' '.join(str(exc).split())[:160]})") from None
     return out
+
+
+def save_npy(path: str | os.PathLike[str], array: np.ndarray) -> Path:
+    """Write one array as ``.npy`` atomically (``allow_pickle=False``: object arrays are refused)."""
+    p = Path(path)
+    with atomic_path(p) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, array, allow_pickle=False)
+    return p
+
+
+def save_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray], compressed: bool = False) -> Path:
+    """Write named arrays as ``.npz`` atomically (deflated when ``compressed``), readable by :func:`load_npz`."""
+    p = Path(path)
+    write: Callable[..., None] = np.savez_compressed if compressed else np.savez  # arrays go in as **kwargs
+    with atomic_path(p) as tmp, open(tmp, "wb") as handle:
+        write(handle, **arrays)  # no allow_pickle here: before numpy 2.1 it would be stored as an array
+    return p

@@ -23,20 +23,24 @@ BUNDLED = Path(__file__).with_name("zoo.json")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ZooEntry:
-    """One downloadable file; ``sha256``/``size`` are None where nothing is published."""
+    """One downloadable file; ``sha256``/``size`` are None where nothing is published.
+
+    Keyword-only (entries come from JSON objects), so the fields are grouped by meaning: what the
+    model is, then where its bytes come from and how they are checked.
+    """
 
     name: str
     kind: str
+    backend: str | None = None
+    description: str = ""
     url: str
     filename: str
     sha256: str | None = None
     size: int | None = None
-    backend: str | None = None
     hash_source: str = ""
     source: str = ""
-    description: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

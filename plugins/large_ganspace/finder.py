@@ -34,7 +34,7 @@ re-estimates it from 5000 fresh samples, ~1% noisier).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +48,7 @@ from large_toolkit.api import (
     EngineOptions,
     ExecutionOptions,
     Generator,
-    LatentSpace,
+    ProgressFn,
     UserInputError,
     canonical_sign,
     chunk_ranges,
@@ -57,8 +57,6 @@ from large_toolkit.api import (
     option,
     run_chunks,
 )
-
-ProgressFn = Callable[[str, int, int], None]
 
 
 def w_chunk(generator: Generator, k: int, n: int, seed: int, device: torch.device | None = None) -> torch.Tensor:
@@ -233,28 +231,20 @@ def center_along(w: torch.Tensor, component: torch.Tensor, mean: torch.Tensor) -
 
 @dataclass(frozen=True)
 class GANSpaceOptions(ExecutionOptions):
-    num_samples: int = option(1_000_000, "z samples whose W is decomposed")
-    batch_size: int = option(10_000, "samples per chunk: the unit of work and of seeding")
-    components: int = option(80, "principal components kept (capped at w_dim)")
+    num_samples: int = option(1_000_000, "z samples whose W is decomposed", low=2)
+    batch_size: int = option(10_000, "samples per chunk: the unit of work and of seeding", low=1)
+    components: int = option(80, "principal components kept (capped at w_dim)", low=1)
     seed: int = option(0, "seed of the z samples (chunk k uses (seed, k))")
 
 
 class GANSpaceFinder(DirectionFinder):
-    """PCA directions in W with per-component sigma (stdev) and the W mean."""
+    """PCA directions in W (the base class's ``space``) with per-component sigma (stdev) and the W mean."""
 
-    space = LatentSpace.W
     Options = GANSpaceOptions
 
-    def __init__(self) -> None:
-        self.progress: ProgressFn | None = None
-
     def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
-        cfg = self.merged(config, self.default_config())
+        cfg = self.merged(config)
         n, bs, c, seed = (int(cfg[k]) for k in ("num_samples", "batch_size", "components", "seed"))
-        if n < 2 or bs < 1:
-            raise UserInputError(f"GANSpace needs num_samples >= 2 and batch_size >= 1 (got {n}, {bs})")
-        if c < 1:
-            raise UserInputError(f"GANSpace components must be >= 1, got {c}")
         c = min(c, generator.w_dim)  # the default 80 is for w_dim 512; smaller generators get all
         res = streaming_pca(generator, n, bs, seed, c, self.progress, engine=EngineOptions.from_config(cfg))
         comps, var, mean = res["components"], res["variances"], res["mean"]

@@ -21,11 +21,11 @@ from large_toolkit.api import (
     LatentSpace,
     UserInputError,
     as_float_tensor,
-    atomic_path,
     load_npz,
     load_weights_only,
-    npz_keys,
     per_direction,
+    save_npz,
+    save_weights,
     w_rows,
 )
 
@@ -68,11 +68,8 @@ def _parts(dirs: DirectionSet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 class GANSpaceNpz(DirectionFormat):
-    suffixes = (".npz",)
-    write_suffixes = (".npz",)
-
-    def sniff(self, path: Path) -> bool:
-        return "lat_comp" in npz_keys(path)
+    suffixes = write_suffixes = (".npz",)
+    sniff_keys = frozenset({"lat_comp"})
 
     def read(self, path: Path) -> DirectionSet:
         with load_npz(path) as d:
@@ -91,22 +88,16 @@ class GANSpaceNpz(DirectionFormat):
 
     def write(self, path: Path, dirs: DirectionSet, generator: Generator | None = None) -> Path:
         comp, mean, std = _parts(dirs)
-        extra = {}
+        parts = {"comp": comp, "mean": mean, "stdev": std}
+        arrays = {f"{prefix}_{k}": v for prefix in ("lat", "act") for k, v in parts.items()}  # as the original
         if "var_ratio" in dirs.metadata:
-            extra["var_ratio"] = np.asarray(dirs.metadata["var_ratio"], dtype=np.float32)
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez_compressed(
-                fh, lat_comp=comp, lat_mean=mean, lat_stdev=std, act_comp=comp, act_mean=mean, act_stdev=std, **extra
-            )
-        return path
+            arrays["var_ratio"] = np.asarray(dirs.metadata["var_ratio"], dtype=np.float32)
+        return save_npz(path, arrays, compressed=True)
 
 
 class E4EGANSpace(DirectionFormat):
     suffixes = (".pt", ".pth")
-
-    def sniff(self, path: Path) -> bool:
-        obj = load_weights_only(path)
-        return isinstance(obj, dict) and {"comp", "mean", "std"} <= set(obj)
+    sniff_keys = frozenset({"comp", "mean", "std"})
 
     def read(self, path: Path) -> DirectionSet:
         obj = load_weights_only(path)
@@ -114,8 +105,6 @@ class E4EGANSpace(DirectionFormat):
 
     def write(self, path: Path, dirs: DirectionSet, generator: Generator | None = None) -> Path:
         comp, mean, std = _parts(dirs)
-        with atomic_path(path) as tmp:
-            torch.save(
-                {"mean": torch.from_numpy(mean), "comp": torch.from_numpy(comp), "std": torch.from_numpy(std)}, str(tmp)
-            )
-        return path
+        return save_weights(
+            path, {"mean": torch.from_numpy(mean), "comp": torch.from_numpy(comp), "std": torch.from_numpy(std)}
+        )

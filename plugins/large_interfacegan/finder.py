@@ -57,8 +57,6 @@ from large_toolkit.api import (
     run_chunks,
 )
 
-ProgressFn = Callable[[str, int, int], None]
-
 
 def project_boundary(primal: np.ndarray, *conditions: np.ndarray) -> np.ndarray:
     """Remove the condition directions from ``primal`` and renormalise (the reference's closed forms).
@@ -264,12 +262,12 @@ class InterFaceGANOptions(ExecutionOptions):
     scores: str | None = option(None, "CSV of labels: a seed or index column + one column per attribute", path=True)
     latents: str | None = option(None, "latents the index column refers to (.safetensors or .npy)", path=True)
     scorer: Any = option(None, "module:function scoring images [N,3,H,W] -> [N] or [N, A] (instead of scores)")
-    num_samples: int = option(10_000, "seeded samples scored by the scorer")
-    batch_size: int = option(64, "images per scorer call")
-    chunk_size: int = option(1024, "samples per chunk: the unit of work and of seeding")
+    num_samples: int = option(10_000, "seeded samples scored by the scorer", low=1)
+    batch_size: int = option(64, "images per scorer call", low=1)
+    chunk_size: int = option(1024, "samples per chunk: the unit of work and of seeding", low=1)
     attributes: Any = option(None, "attribute columns to use (comma list; default all)")
-    ratio: float = option(0.02, "fraction (<= 1) or count of top/bottom samples used as positives/negatives")
-    split_ratio: float = option(0.7, "training share of the chosen samples (the rest validates)")
+    ratio: float = option(0.02, "fraction (<= 1) or count of top/bottom samples used as positives/negatives", low=0)
+    split_ratio: float = option(0.7, "training share of the chosen samples (the rest validates)", low=0, high=1)
     invalid_value: float | None = option(None, "score value marking a sample to drop")
     seed: int = option(0, "seed of the samples and of the train/validation shuffle")
     solver: str = option("svc", "svc (the reference, exact) or linearsvc (fast)", choices=("svc", "linearsvc"))
@@ -281,9 +279,6 @@ class InterFaceGANFinder(DirectionFinder):
 
     space = LatentSpace.W
     Options = InterFaceGANOptions
-
-    def __init__(self) -> None:
-        self.progress: ProgressFn | None = None
 
     def _labelled(self, generator: Generator, cfg: Mapping[str, Any]) -> tuple[np.ndarray, dict[str, np.ndarray], str]:
         if cfg["scores"]:
@@ -310,9 +305,7 @@ class InterFaceGANFinder(DirectionFinder):
         if cfg["scorer"]:
             spec = cfg["scorer"]
             _import_scorer(spec)  # fail on the driver, in one line, before any worker starts
-            n, bs, size = int(cfg["num_samples"]), int(cfg["batch_size"]), int(cfg["chunk_size"])
-            if n < 1 or bs < 1:
-                raise UserInputError(f"num_samples and batch_size must be >= 1 (got {n}, {bs})")
+            n, bs, size = int(cfg["num_samples"]), int(cfg["batch_size"]), int(cfg["chunk_size"])  # >= 1: Options
             tasks = [(k, b - a, int(cfg["seed"]), bs, spec) for k, (a, b) in enumerate(chunk_ranges(n, size))]
             codes_c, scores_c, done = [], [], 0
             for codes_k, scores_k in run_chunks(generator, score_chunk, tasks, EngineOptions.from_config(cfg)):
@@ -330,7 +323,7 @@ class InterFaceGANFinder(DirectionFinder):
         )
 
     def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
-        cfg = self.merged(config, self.default_config())
+        cfg = self.merged(config)
         codes, cols, source = self._labelled(generator, cfg)
         wanted = cfg["attributes"]
         if wanted:

@@ -17,17 +17,17 @@ from large_toolkit.api import (
     Generator,
     UserInputError,
     as_float_tensor,
-    atomic_path,
     load_npy,
     load_weights_only,
+    save_npy,
+    save_weights,
     vectors_to_set,
     w_rows,
 )
 
 
 class BoundaryNpy(DirectionFormat):
-    suffixes = (".npy",)
-    write_suffixes = (".npy",)
+    suffixes = write_suffixes = (".npy",)
 
     def read(self, path: Path) -> DirectionSet:
         arr = load_npy(path)
@@ -42,15 +42,11 @@ class BoundaryNpy(DirectionFormat):
                 hint="pick one with a spec index, or write .safetensors",
             )
         arr = w_rows(dirs).numpy().astype(np.float32)
-        arr = arr / np.linalg.norm(arr, axis=1, keepdims=True)
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.save(fh, arr)
-        return path
+        return save_npy(path, arr / np.linalg.norm(arr, axis=1, keepdims=True))
 
 
 class E4EBoundary(DirectionFormat):
-    suffixes = (".pt", ".pth")
-    write_suffixes = (".pt",)
+    suffixes, write_suffixes = (".pt", ".pth"), (".pt",)
 
     def sniff(self, path: Path) -> bool:
         return isinstance(load_weights_only(path), torch.Tensor)
@@ -59,6 +55,4 @@ class E4EBoundary(DirectionFormat):
         return vectors_to_set(load_weights_only(path).float(), path, "e4e-interfacegan")
 
     def write(self, path: Path, dirs: DirectionSet, generator: Generator | None = None) -> Path:
-        with atomic_path(path) as tmp:
-            torch.save(dirs[0].vector.float()[None], str(tmp))
-        return path
+        return save_weights(path, dirs[0].vector.float()[None])

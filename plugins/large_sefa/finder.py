@@ -145,7 +145,7 @@ class SeFaFinder(DirectionFinder):
     Options = SeFaOptions
 
     def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
-        cfg = self.merged(config, self.default_config())
+        cfg = self.merged(config)
         slots, vecs, vals, names = factorize(generator, cfg["layers"], str(cfg["variant"]), str(cfg["order"]))
         num = int(cfg["num"]) or vecs.shape[0]
         mask = torch.zeros(generator.num_ws, dtype=torch.bool)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from large_toolkit.api import (
     DirectionFormat,
@@ -17,21 +16,18 @@ from large_toolkit.api import (
     Generator,
     LatentSpace,
     as_float_tensor,
-    atomic_path,
     directions_from_rows,
     load_npz,
     load_weights_only,
-    npz_keys,
+    save_npz,
+    save_weights,
     w_rows,
 )
 
 
 class SeFaNpz(DirectionFormat):
-    suffixes = (".npz",)
-    write_suffixes = (".npz",)
-
-    def sniff(self, path: Path) -> bool:
-        return "boundaries" in npz_keys(path)
+    suffixes = write_suffixes = (".npz",)
+    sniff_keys = frozenset({"boundaries"})
 
     def read(self, path: Path) -> DirectionSet:
         with load_npz(path) as d:
@@ -53,25 +49,20 @@ class SeFaNpz(DirectionFormat):
         values = dirs.scores.double().numpy() if dirs.scores is not None else np.zeros(len(dirs))
         layers = np.asarray(dirs.metadata.get("layers") or [], dtype=np.int64)
         cfg = dirs.metadata.get("config") or {}
-        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-            np.savez(
-                fh,
-                boundaries=w_rows(dirs).numpy().astype(np.float32),
-                values=values.astype(np.float32),
-                layers=layers,
-                layer_idx=np.asarray(str(cfg.get("layers", "all"))),
-                variant=np.asarray(str(cfg.get("variant", "genforce"))),
-                sorted=np.asarray(str(cfg.get("order", "sorted")) == "sorted"),
-            )
-        return path
+        arrays = {
+            "boundaries": w_rows(dirs).numpy().astype(np.float32),
+            "values": values.astype(np.float32),
+            "layers": layers,
+            "layer_idx": np.asarray(str(cfg.get("layers", "all"))),
+            "variant": np.asarray(str(cfg.get("variant", "genforce"))),
+            "sorted": np.asarray(str(cfg.get("order", "sorted")) == "sorted"),
+        }
+        return save_npz(path, arrays)
 
 
 class RosinalityFactor(DirectionFormat):
     suffixes = (".pt", ".pth")
-
-    def sniff(self, path: Path) -> bool:
-        obj = load_weights_only(path)
-        return isinstance(obj, dict) and "eigvec" in obj
+    sniff_keys = frozenset({"eigvec"})
 
     def read(self, path: Path) -> DirectionSet:
         eig = load_weights_only(path)["eigvec"].float()
@@ -85,8 +76,6 @@ class RosinalityFactor(DirectionFormat):
         )
 
     def write(self, path: Path, dirs: DirectionSet, generator: Generator | None = None) -> Path:
-        with atomic_path(path) as tmp:
-            torch.save(
-                {"ckpt": str(dirs.metadata.get("checkpoint", "")), "eigvec": w_rows(dirs).T.contiguous()}, str(tmp)
-            )
-        return path
+        return save_weights(
+            path, {"ckpt": str(dirs.metadata.get("checkpoint", "")), "eigvec": w_rows(dirs).T.contiguous()}
+        )

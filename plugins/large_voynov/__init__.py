@@ -8,20 +8,11 @@ imports :mod:`large_voynov.finder` only when a finder is built.
 
 from __future__ import annotations
 
-from typing import Any
+from large_toolkit.api import registry_hook
 
-from large_toolkit.api import hookimpl, lazy
-
-
-@hookimpl
-def register_direction_finders(register: Any) -> None:
-    register(
-        "voynov",
-        lazy("large_voynov.finder:VoynovFinder"),
-        "Voynov-Babenko: trains a direction matrix + reconstructor (unsupervised, W space; option steps=N)",
-    )
-
-
-@hookimpl
-def register_direction_formats(register: Any) -> None:
-    register("voynov", lazy("large_voynov.formats:Deformator"), "Voynov-Babenko deformator_{step}.pt (read)")
+register_direction_finders = registry_hook(
+    ("voynov", "large_voynov.finder:VoynovFinder", "Voynov-Babenko: trained direction matrix + reconstructor (W)")
+)
+register_direction_formats = registry_hook(
+    ("voynov", "large_voynov.formats:Deformator", "Voynov-Babenko deformator_{step}.pt (read)")
+)

@@ -53,31 +53,31 @@ from large_toolkit.api import (
 )
 from large_voynov.formats import voynov_matrix, write_voynov_state
 from large_voynov.models import DEFORMATOR_TYPES
-from large_voynov.trainer import ProgressFn, VoynovTrainer
+from large_voynov.trainer import VoynovTrainer
 
 
 @dataclass(frozen=True)
 class VoynovOptions:
-    steps: int = option(1000, "training steps (the original runs 1e5 at batch 32)")
-    directions: int = option(0, "K directions (0 = w_dim, the original's default)")
+    steps: int = option(1000, "training steps (the original runs 1e5 at batch 32)", low=0)
+    directions: int = option(0, "K directions (0 = w_dim, the original's default)", low=0)
     deformator: str = option("ortho", "ortho, proj or linear", choices=DEFORMATOR_TYPES)
     random_init: bool = option(False, "random (not identity) deformator start")
     layers: str = option("all", "W+ slots the shift is added to: all, 0-3, ...")
     reconstructor: str = option("auto", "auto, lenet or resnet", choices=("auto", "lenet", "resnet"))
-    reconstructor_size: int = option(0, "reconstructor input size (0 = native resolution)")
-    batch_size: int = option(32, "training batch size")
-    shift_scale: float = option(6.0, "largest shift magnitude")
-    min_shift: float = option(0.5, "smallest shift magnitude")
+    reconstructor_size: int = option(0, "reconstructor input size (0 = native resolution)", low=0)
+    batch_size: int = option(32, "training batch size", low=1)
+    shift_scale: float = option(6.0, "largest shift magnitude", low=0)
+    min_shift: float = option(0.5, "smallest shift magnitude", low=0)
     shift_distribution: str = option("uniform", "shift magnitude distribution")
-    label_weight: float = option(1.0, "weight of the direction-classification loss")
-    shift_weight: float = option(0.25, "weight of the shift-regression loss")
-    lr_deformator: float = option(1e-4, "deformator learning rate")
-    lr_reconstructor: float = option(1e-4, "reconstructor learning rate")
+    label_weight: float = option(1.0, "weight of the direction-classification loss", low=0)
+    shift_weight: float = option(0.25, "weight of the shift-regression loss", low=0)
+    lr_deformator: float = option(1e-4, "deformator learning rate", low=0)
+    lr_reconstructor: float = option(1e-4, "reconstructor learning rate", low=0)
     psi: float = option(1.0, "truncation of the training samples (1 = none)")
     seed: int = option(2, "seed of every random step")
     checkpoint: str = option("", "train-state .safetensors: resumed when it exists, written periodically", path=True)
-    checkpoint_every: int = option(200, "steps between checkpoints")
-    eval_per_direction: int = option(8, "held-out samples per direction for the scores")
+    checkpoint_every: int = option(200, "steps between checkpoints (0 = only at the end)", low=0)
+    eval_per_direction: int = option(8, "held-out samples per direction for the scores", low=1)
     export: str = option("", "also write the original's deformator_*.pt here", path=True)
 
 
@@ -88,21 +88,12 @@ class VoynovFinder(DirectionFinder):
     Options = VoynovOptions
 
     def __init__(self) -> None:
-        self.progress: ProgressFn | None = None
         self.trainer: VoynovTrainer | None = None  # the last run's trainer (history, networks) for callers
 
     def _validate(self, generator: Generator, cfg: dict[str, Any]) -> tuple[list[int], int]:
-        if str(cfg["deformator"]) not in DEFORMATOR_TYPES:
-            raise UserInputError(
-                f"unknown deformator {cfg['deformator']!r}", hint=f"use one of {', '.join(DEFORMATOR_TYPES)}"
-            )
-        if str(cfg["reconstructor"]) not in ("auto", "lenet", "resnet"):
-            raise UserInputError(f"unknown reconstructor {cfg['reconstructor']!r}", hint="use auto, lenet or resnet")
-        for key in ("steps", "batch_size", "eval_per_direction"):
-            if int(cfg[key]) < (0 if key == "steps" else 1):
-                raise UserInputError(f"voynov option {key} must be positive, got {cfg[key]!r}")
-        if not 0.0 <= float(cfg["min_shift"]) <= float(cfg["shift_scale"]):
-            raise UserInputError("voynov needs 0 <= min_shift <= shift_scale")
+        """What the declarations alone cannot check (choices and ranges are refused by ``merged``)."""
+        if float(cfg["min_shift"]) > float(cfg["shift_scale"]):
+            raise UserInputError("voynov needs min_shift <= shift_scale")
         count = int(cfg["directions"]) or generator.w_dim
         if not 0 < count <= generator.w_dim and cfg["deformator"] == "ortho":
             raise UserInputError(
@@ -114,7 +105,7 @@ class VoynovFinder(DirectionFinder):
         return layer_indices(cfg["layers"], generator.num_ws), count
 
     def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
-        cfg = self.merged(config, self.default_config())
+        cfg = self.merged(config)
         slots, count = self._validate(generator, cfg)
         trainer = VoynovTrainer(generator, cfg, slots, count)
         self.trainer = trainer

@@ -17,9 +17,10 @@ from large_toolkit.api import (
     DirectionFormat,
     DirectionSet,
     LatentSpace,
-    atomic_path,
     directions_from_rows,
     load_weights_only,
+    save_weights,
+    stored_keys,
 )
 
 
@@ -39,11 +40,8 @@ def voynov_matrix(state: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, torc
 
 def write_voynov_state(path: str | os.PathLike[str], state: Mapping[str, torch.Tensor]) -> Path:
     """Write a deformator state dict as the original's ``deformator_{step}.pt`` (CPU tensors, atomic)."""
-    p = Path(path)
     clean = {k: v.detach().to("cpu", torch.float32).contiguous().clone() for k, v in state.items()}
-    with atomic_path(p) as tmp:
-        torch.save(clean, str(tmp))
-    return p
+    return save_weights(Path(path), clean)
 
 
 class Deformator(DirectionFormat):
@@ -51,8 +49,7 @@ class Deformator(DirectionFormat):
     writable = False
 
     def sniff(self, path: Path) -> bool:
-        obj = load_weights_only(path)
-        return isinstance(obj, dict) and ("log_mat_half" in obj or "linear.weight" in obj)
+        return bool({"log_mat_half", "linear.weight"} & stored_keys(path))  # ortho, or linear/proj
 
     def read(self, path: Path) -> DirectionSet:
         mat, bias = voynov_matrix(load_weights_only(path))

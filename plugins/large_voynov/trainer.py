@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from large_toolkit.api import (
     ArtifactMismatchError,
     Generator,
+    ProgressFn,
     UserInputError,
     generator_meta,
     load_tensors,
@@ -44,7 +45,6 @@ from large_toolkit.api import (
 )
 from large_voynov.models import Deformator, make_reconstructor
 
-ProgressFn = Callable[[str, int, int], None]
 STATE_FORMAT = "voynov-train-state"
 
 # Options that do not change what a training step computes: they may differ between a run and its resume.

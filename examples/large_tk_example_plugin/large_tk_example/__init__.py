@@ -1,22 +1,14 @@
 """Example large-tk plugin: registers the ``random`` direction finder.
 
-This module is imported at plugin discovery, so it imports nothing heavy; the
-finder (which needs torch) is imported inside the factory.
+This module is imported at plugin discovery, so it imports nothing heavy: it only declares the
+component.  ``registry_hook`` (plugin API 1.1) builds the ``register_direction_finders`` hook, and the
+``"module:Name"`` target makes the finder (which needs torch) load only when one is built.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from large_toolkit.api import registry_hook
 
-from large_toolkit.api import hookimpl
-
-
-def _make_random_finder() -> Any:
-    from large_tk_example.finder import RandomDirectionFinder
-
-    return RandomDirectionFinder()
-
-
-@hookimpl
-def register_direction_finders(register: Any) -> None:
-    register("random", _make_random_finder, "Seeded random unit directions in W (a baseline).")
+register_direction_finders = registry_hook(
+    ("random", "large_tk_example.finder:RandomDirectionFinder", "Seeded random unit directions in W (a baseline).")
+)

@@ -13,7 +13,7 @@ from large_toolkit.api import Direction, DirectionFinder, DirectionSet, Generato
 
 @dataclass(frozen=True)
 class RandomOptions:
-    count: int = option(16, "how many directions")
+    count: int = option(16, "how many directions", low=1)
     seed: int = option(0, "seed of the draw (the same seed gives the same directions)")
 
 
@@ -24,7 +24,7 @@ class RandomDirectionFinder(DirectionFinder):
     Options = RandomOptions
 
     def find(self, generator: Generator, config: Mapping[str, Any] | None = None) -> DirectionSet:
-        cfg = self.merged(config, self.default_config())
+        cfg = self.merged(config)  # typed by Options; unknown options refused in one line
         rng = torch.Generator().manual_seed(int(cfg["seed"]))
         vectors = torch.randn(int(cfg["count"]), generator.w_dim, generator=rng, dtype=torch.float64)
         vectors = vectors / vectors.norm(dim=1, keepdim=True)
