@@ -17,7 +17,8 @@ may not), so a flag means the same thing everywhere:
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -93,6 +94,40 @@ def json_output(help: str = "Print machine-readable JSON on stdout.") -> Any:
 
 def images(help: str = "Images: a folder, image files or globs (repeat the option or list several).") -> Any:
     return typer.Option("--images", help=help)
+
+
+# Typed aliases: a command declares a shared option in one line, ``layers: opts.Layers = None``.  Those
+# without option names take the flag from the parameter name (booleans keep their ``--no-`` form).
+
+# the generator and its provenance
+Checkpoint = Annotated[str | None, checkpoint()]
+DemoCheckpoint = Annotated[str | None, checkpoint("Generator checkpoint (default: bundled demo).")]
+FinderBackend = Annotated[str | None, backend("Generator backend (finder specs).")]
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="use latents/directions/regressor made with another generator anyway (a warning line is printed)",
+    ),
+]
+# inputs of the distance commands (sort, ordinal, suggest-labels)
+LatentFile = Annotated[Path, typer.Option(help="large-tk invert file, LARGE <id>.npy folder, export .npy/.csv.")]
+FileDirection = Annotated[str, typer.Option(help="sefa:3, file:DIRS.safetensors[:INDEX|NAME], ...")]
+LabelColumn = Annotated[str | None, typer.Option(help="Value column in --labels (if several).")]
+LabelColumnNeeded = Annotated[str | None, typer.Option(help="Value column in --labels (needed when it has several).")]
+# inverting --images (regress, predict)
+Inverter = Annotated[str, typer.Option(help="Inverter for --images (encoder, e4e, psp, optim).")]
+InverterCheckpoint = Annotated[str | None, typer.Option(help="Encoder weights for the inverter.")]
+InversionBatch = Annotated[int, batch_size("Inversion batch size.")]
+# feature settings (see large_toolkit.regression.features.FeatureSpec)
+Layers = Annotated[str | None, typer.Option(help="Layer subset: all, 3, 2-5,8.")]
+LayerWeights = Annotated[Path | None, typer.Option(help="Per-layer weights (large-tk layers).")]
+NormalizeWeights = Annotated[bool, typer.Option(help="Rescale layer weights to sum 1.")]
+Combine = Annotated[str, typer.Option(help="auto, mean, weighted or sum.")]
+Distance = Annotated[str, typer.Option(help="per_layer or euclidean.")]
+# output
+Json = Annotated[bool, json_output()]
+JsonData = Annotated[bool, json_output("Machine-readable output on stdout.")]
 
 
 def examples(*commands: str, note: str = "") -> str:
