@@ -25,7 +25,7 @@ class LatentJob:
     latents: Latents
     ids: list[str]
     source: GeneratorSource
-    spec: FeatureSpec
+    spec: FeatureSpec | None
     labels: tuple[np.ndarray, np.ndarray] | None = None
 
     def direction(self, spec: str) -> Direction:
@@ -37,14 +37,15 @@ class LatentJob:
     def distances(self, direction: Direction) -> np.ndarray:
         """Scalar distance of every latent along ``direction`` under :attr:`spec`."""
         from large_toolkit.cli.latent_inputs import distances_for
+        from large_toolkit.regression.features import FeatureSpec
 
-        return distances_for(self.latents, direction, self.spec, self.source)
+        return distances_for(self.latents, direction, self.spec or FeatureSpec(), self.source)
 
 
 def open_latents(
     path: Path,
     source: GeneratorSource,
-    spec: FeatureSpec,
+    spec: FeatureSpec | None,
     labels: Path | None = None,
     label_column: str | None = None,
     pairs: list[str] | None = None,
