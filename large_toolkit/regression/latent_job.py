@@ -25,7 +25,7 @@ class LatentJob:
     latents: Latents
     ids: list[str]
     source: GeneratorSource
-    spec: FeatureSpec | None
+    spec: FeatureSpec
     labels: tuple[np.ndarray, np.ndarray] | None = None
 
     def direction(self, spec: str) -> Direction:
@@ -37,9 +37,8 @@ class LatentJob:
     def distances(self, direction: Direction) -> np.ndarray:
         """Scalar distance of every latent along ``direction`` under :attr:`spec`."""
         from large_toolkit.cli.latent_inputs import distances_for
-        from large_toolkit.regression.features import FeatureSpec
 
-        return distances_for(self.latents, direction, self.spec or FeatureSpec(), self.source)
+        return distances_for(self.latents, direction, self.spec, self.source)
 
 
 def open_latents(
@@ -51,8 +50,12 @@ def open_latents(
     pairs: list[str] | None = None,
     min_labels: int = 2,
 ) -> LatentJob:
-    """Read a latents file (its recorded generator becomes the one to match) and the labels, if given."""
+    """Read a latents file (its recorded generator becomes the one to match) and the labels, if given
+    (``spec`` None: the default feature settings)."""
     from large_toolkit.cli.latent_inputs import labels_by_row, load_latent_file
+    from large_toolkit.regression.features import FeatureSpec
 
     lat, ids = load_latent_file(path, source)
-    return LatentJob(lat, ids, source, spec, labels_by_row(ids, labels, label_column, pairs, min_labels))
+    return LatentJob(
+        lat, ids, source, spec or FeatureSpec(), labels_by_row(ids, labels, label_column, pairs, min_labels)
+    )

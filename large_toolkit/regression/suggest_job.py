@@ -37,7 +37,7 @@ def _ranking(job: LatentJob, specs: list[str], dirs: list[Direction], scalars: l
     per = []
     for dv in dirs:
         p = layer_distances(lat, dv, g)
-        per.append(p[:, selected_layers(job.spec, dv, p.shape[1])])
+        per.append(p[:, np.asarray(selected_layers(job.spec, dv, p.shape[1]), dtype=np.int64)])
     mean_codes, vecs = None, None
     if lat.space in (LatentSpace.W, LatentSpace.WPLUS) and all(dv.space is LatentSpace.W for dv in dirs):
         t = lat.tensor.double()
