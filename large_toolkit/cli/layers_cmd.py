@@ -40,6 +40,7 @@ def layers_cmd(
     direction: Direction,
     backend: Annotated[str | None, opts.backend()] = None,
     checkpoint: opts.Checkpoint = None,
+    force: opts.Force = False,
     space: Space = "wplus",
     random_samples: RandomSamples = 100,
     edit_samples: EditSamples = 100,
@@ -51,7 +52,6 @@ def layers_cmd(
     latents: StudyLatents = None,
     labels: StudyLabels = None,
     label_column: opts.LabelColumnNeeded = None,
-    force: opts.Force = False,
     out: Annotated[Path | None, opts.out("Folder for weights, JSON and PNG charts.")] = None,
     json_out: opts.Json = False,
 ) -> None:

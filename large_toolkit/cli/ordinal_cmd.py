@@ -36,6 +36,7 @@ Repeats = Annotated[int, typer.Option(help="Random draws per label count.", min=
 Out = Annotated[Path | None, opts.out("Folder for classes.csv, ordinal.json and the model (for predict).")]
 
 
+@opts.option_group(opts.finder_features)
 def ordinal_cmd(
     latents: opts.LatentFile,
     direction: opts.FileDirection,
@@ -49,27 +50,21 @@ def ordinal_cmd(
     n_labels: NLabels = "2,5,10",
     repeats: Repeats = 200,
     seed: Annotated[int, opts.seed("Seed of the draws.")] = 2,
-    backend: opts.FinderBackend = None,
-    checkpoint: opts.DemoCheckpoint = None,
-    layers: opts.Layers = None,
-    layer_weights: opts.LayerWeights = None,
-    combine: opts.Combine = "auto",
-    force: opts.Force = False,
     out: Out = None,
     json_out: opts.JsonData = False,
+    **common: Any,
 ) -> None:
     """Ordinal regression: put every image into one of K ordered classes by its latent distance."""
     import numpy as np
 
-    from large_toolkit.cli.latent_inputs import GeneratorSource, feature_spec
     from large_toolkit.regression import ordinal_job as oj
     from large_toolkit.regression.latent_job import open_latents
     from large_toolkit.regression.predict import latent_fingerprint
 
     oj.check_method(method)
     settings = oj.OrdinalSettings(classes, priors, descending, method, tuple(oj.parse_counts(n_labels)), repeats, seed)
-    spec = feature_spec(layers, layer_weights, False, combine)
-    job = open_latents(latents, GeneratorSource(backend, checkpoint, force), spec, labels, label_column, label)
+    source, spec = opts.finder_features(**common)
+    job = open_latents(latents, source, spec, labels, label_column, label)
     run = oj.run_ordinal(job, direction, settings, evaluate=labels is not None)
     paths = oj.write_ordinal(run, job, out, latent_fingerprint(latents)) if out is not None else []
     run.result["outputs"] = [str(p) for p in paths]

@@ -37,11 +37,11 @@ def predict_cmd(
     images: NewImages = None,
     backend: Annotated[str, opts.backend("Generator backend for --images.")] = "stylegan2",
     checkpoint: opts.Checkpoint = None,
+    force: opts.Force = False,
     inverter: opts.Inverter = "encoder",
     inverter_checkpoint: opts.InverterCheckpoint = None,
     resize: Resize = "center-crop",
     batch_size: opts.InversionBatch = 64,
-    force: opts.Force = False,
     out: Annotated[Path, opts.out("Output predictions.csv.")] = Path("predictions.csv"),
     json_out: opts.Json = False,
 ) -> None:

@@ -92,6 +92,7 @@ def regress_cmd(
     direction: Direction,
     backend: Backend = None,
     checkpoint: opts.Checkpoint = None,
+    force: opts.Force = False,
     images: Images = None,
     latents: Latents = None,
     labels: Labels = None,
@@ -119,7 +120,6 @@ def regress_cmd(
     no_cache: NoCache = False,
     compare: Compare = False,
     scale: Scale = 4,
-    force: opts.Force = False,
     out: Out = None,
     json_out: opts.Json = False,
 ) -> None:

@@ -32,7 +32,6 @@ Strip = Annotated[int, typer.Option(help="Images in the strip PNG (0: none).", m
 WeightedEdges = Annotated[bool, typer.Option(help="A third of the strip from each 10% tail.")]
 StripImages = Annotated[list[str] | None, opts.images("Images for the strip: folder, files or globs (else rendered).")]
 Scale = Annotated[int, typer.Option(help="Upsample strip images this many times.", min=1)]
-Out = Annotated[Path | None, opts.out("Folder for sorted.csv, sorted.json, strip.png.")]
 
 
 def sort_cmd(
@@ -40,6 +39,7 @@ def sort_cmd(
     direction: opts.FileDirection,
     backend: Backend = None,
     checkpoint: opts.Checkpoint = None,
+    force: opts.Force = False,
     layers: opts.Layers = None,
     layer_weights: opts.LayerWeights = None,
     normalize_weights: opts.NormalizeWeights = False,
@@ -52,8 +52,7 @@ def sort_cmd(
     weighted_edges: WeightedEdges = False,
     images: StripImages = None,
     scale: Scale = 4,
-    force: opts.Force = False,
-    out: Out = None,
+    out: Annotated[Path | None, opts.out("Folder for sorted.csv, sorted.json, strip.png.")] = None,
     json_out: opts.Json = False,
 ) -> None:
     """Sort images by their signed distance to a direction (no labels needed)."""

@@ -32,6 +32,7 @@ LabelPairs = Annotated[list[str] | None, typer.Option("--label", help="IMAGE_ID=
 Out = Annotated[Path | None, opts.out("Write suggestions.json here.")]
 
 
+@opts.option_group(opts.finder_features)
 def suggest_cmd(
     latents: opts.LatentFile,
     direction: Directions,
@@ -40,25 +41,20 @@ def suggest_cmd(
     labels: Labels = None,
     label_column: opts.LabelColumn = None,
     label: LabelPairs = None,
-    backend: opts.FinderBackend = None,
-    checkpoint: opts.DemoCheckpoint = None,
-    layers: opts.Layers = None,
-    layer_weights: opts.LayerWeights = None,
-    combine: opts.Combine = "auto",
-    force: opts.Force = False,
     out: Out = None,
     json_out: opts.JsonData = False,
+    **common: Any,
 ) -> None:
     """Suggest which images to label first (and which direction fits best)."""
     import json
 
-    from large_toolkit.cli.latent_inputs import GeneratorSource, expand_specs, feature_spec
+    from large_toolkit.cli.latent_inputs import expand_specs
     from large_toolkit.io.atomic import write_text_atomic
     from large_toolkit.regression.latent_job import open_latents
     from large_toolkit.regression.suggest_job import suggest
 
-    spec = feature_spec(layers, layer_weights, False, combine)
-    job = open_latents(latents, GeneratorSource(backend, checkpoint, force), spec, labels, label_column, label, 1)
+    source, spec = opts.finder_features(**common)
+    job = open_latents(latents, source, spec, labels, label_column, label, min_labels=1)
     found = suggest(job, expand_specs(direction), k, edge)
     result = found.result
     paths = [] if out is None else [out / "suggestions.json"]

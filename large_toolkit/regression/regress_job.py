@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,23 +21,10 @@ from large_toolkit.regression.session import InputOptions, RegressionInputs
 
 
 @dataclass
-class RegressRequest:
-    """Every ``regress`` option, by its CLI name (``label`` the ``--label`` pairs, ``no_cache`` ``--no-cache``)."""
+class RegressRequest(InputOptions):
+    """Every ``regress`` option by its CLI name: the inputs (:class:`InputOptions`), then the fit's settings."""
 
-    direction: str
-    backend: str | None = None
-    checkpoint: str | None = None
-    images: list[str] | None = None
-    latents: Path | None = None
-    labels: Path | None = None
-    label: list[str] | None = None
-    label_column: str | None = None
     units: str | None = None
-    group_column: str | None = None
-    inverter: str = "encoder"
-    inverter_checkpoint: str | None = None
-    resize: str = "center-crop"
-    space: str = "wplus"
     n_labels: str = "2,5,10,20,all"
     layers: str | None = None
     layer_weights: Path | None = None
@@ -50,11 +37,8 @@ class RegressRequest:
     train_size: int | None = None
     seed: int = 2
     exact: bool = False
-    batch_size: int = 64
-    no_cache: bool = False
     compare: bool = False
     scale: int = 4
-    force: bool = False
     out: Path | None = None
 
     @classmethod
@@ -99,13 +83,7 @@ def run_regress(r: RegressRequest, note: Callable[[str], None] = lambda line: No
     # exact: the released script fits every selected layer's distance as its own feature
     combine = "multi" if r.exact and r.combine == "auto" and r.layer_weights is None else r.combine
     spec = feature_spec(r.layers, r.layer_weights, r.normalize_weights, combine, r.distance)
-    data = gather(
-        InputOptions(
-            r.direction, r.backend, r.checkpoint, r.images, r.latents, r.labels, r.label, r.label_column,
-            r.group_column, r.inverter, r.inverter_checkpoint, r.resize, r.space, r.batch_size, not r.no_cache, spec,
-            r.force,
-        )
-    )  # fmt: skip
+    data = gather(replace(r, spec=spec))
     for line in data.notes:
         note(line)
     ns = parse_ns(r.n_labels)

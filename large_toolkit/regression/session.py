@@ -122,7 +122,8 @@ def _label_rows(
 
 @dataclass
 class InputOptions:
-    """Where ``regress`` reads from (see the module docstring); the defaults are the CLI's."""
+    """Where ``regress`` reads from (see the module docstring), by CLI name (``label``: the ``--label`` pairs);
+    the defaults are the CLI's."""
 
     direction: str
     backend: str | None = None
@@ -130,7 +131,7 @@ class InputOptions:
     images: Sequence[str] | None = None
     latents: Path | None = None
     labels: Path | None = None
-    label_pairs: list[str] | None = None
+    label: list[str] | None = None
     label_column: str | None = None
     group_column: str | None = None
     inverter: str = "encoder"
@@ -138,7 +139,7 @@ class InputOptions:
     resize: str = "center-crop"
     space: str = "wplus"
     batch_size: int = 64
-    use_cache: bool = True
+    no_cache: bool = False
     spec: FeatureSpec | None = None
     force: bool = False
 
@@ -169,7 +170,7 @@ def gather(o: InputOptions) -> RegressionInputs:
     if o.latents is not None and o.images:
         raise UserInputError("give --latents or --images, not both")
     demo = o.latents is None and not o.images
-    if demo and (o.labels is not None or o.label_pairs):
+    if demo and (o.labels is not None or o.label):
         raise UserInputError("labels need --images or --latents", hint="the demo brings its own ground truth")
     if o.group_column is not None and o.labels is None:
         raise UserInputError("--group-column names a column of --labels FILE", hint="add --labels FILE")
@@ -229,7 +230,7 @@ def _from_images(o: InputOptions, source: Any, demo: bool, notes: list[str], inf
     else:
         from large_toolkit.data.folders import read_image_folder
 
-        find_labels = o.labels is None and not o.label_pairs
+        find_labels = o.labels is None and not o.label
         folder = read_image_folder(
             list(o.images or []), find_labels=find_labels, resolution=generator.resolution, resize=o.resize
         )
@@ -237,7 +238,7 @@ def _from_images(o: InputOptions, source: Any, demo: bool, notes: list[str], inf
         if folder.note:
             notes.append(folder.note)
     lat, info["latents_cached"] = invert_with(
-        pixels, generator, o.inverter, o.inverter_checkpoint, o.space, o.batch_size, o.use_cache
+        pixels, generator, o.inverter, o.inverter_checkpoint, o.space, o.batch_size, not o.no_cache
     )
     return _Loaded(lat, list(ids), generator, generator.fingerprint(), dv, choose, pixels, table)
 
@@ -262,7 +263,7 @@ def _labelled_inputs(o: InputOptions, got: _Loaded, info: dict[str, Any], notes:
     """Match the user's labels (a file, pairs, or the folder's labels.csv), then choose the direction if asked."""
     ids, dv = got.ids, got.direction
     where = str(o.images[0]) if o.images else str(o.latents)
-    rows, values, column = _label_rows(ids, o.labels, o.label_pairs, got.table, o.label_column, o.group_column, where)
+    rows, values, column = _label_rows(ids, o.labels, o.label, got.table, o.label_column, o.group_column, where)
     check_not_constant(values)
     groups = _groups(o.labels, o.group_column, ids, rows) if o.group_column and o.labels is not None else None
     if got.choose:
