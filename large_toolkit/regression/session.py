@@ -180,9 +180,11 @@ def gather(o: InputOptions) -> RegressionInputs:
     got = _from_latents(o, o.latents, source) if o.latents is not None else _from_images(o, source, demo, notes, info)
     if demo and got.choose:
         raise UserInputError("--direction auto needs your labels", hint="the demo takes one direction, e.g. sefa:3")
-    if demo:
-        return _demo_inputs(got, o.spec, info, notes)
-    return _labelled_inputs(o, got, info, notes)
+    data = _demo_inputs(got, o.spec, info, notes) if demo else _labelled_inputs(o, got, info, notes)
+    if data.fingerprint:  # a direction made on another generator than the latents: refused, or warned (force)
+        source.expect({"fingerprint": data.fingerprint}, "the latents")
+        source.check_direction(data.direction)
+    return data
 
 
 def _from_latents(o: InputOptions, path: Path, source: Any) -> _Loaded:
