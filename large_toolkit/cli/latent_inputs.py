@@ -64,15 +64,17 @@ class GeneratorSource:
 
     def _check(self, fingerprint: str, what: str) -> None:
         from large_toolkit.errors import ArtifactMismatchError
+        from large_toolkit.regression.inputs import warn_or_refuse
 
         exp = self.expected
-        if exp is None or self.force or fingerprint == exp["fingerprint"]:
+        if exp is None or fingerprint == exp["fingerprint"]:
             return
         label = f"backend {exp['backend']}, " if exp.get("backend") else ""
-        raise ArtifactMismatchError(
+        error = ArtifactMismatchError(
             f"{exp['what']} was made with generator {label}fingerprint {exp['fingerprint']}; {what} is {fingerprint}",
             hint="pass the --backend/--checkpoint that made them (or --force where the command offers it)",
         )
+        warn_or_refuse(error, self.force)
 
 
 def read_layer_weights(path: Path) -> list[float]:

@@ -5,145 +5,102 @@ Runs the gradient-based layer/channel importance on ``--backend/--checkpoint``
 (what ``regress/sort --layer-weights`` read), safetensors copies, a JSON
 summary and a bar chart.  With ``--latents`` and ``--labels`` it also reports
 per-layer linearity (R² of label vs each layer's distance) with its own chart.
+The work is :mod:`large_toolkit.regression.layers_job`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from large_toolkit.cli import options as opts
 from large_toolkit.cli.output import note, print_json, print_table
 
-EPILOG = (
-    "Examples:\n\n"
-    "  large-tk layers --direction sefa:3 --out runs/layers\n\n"
-    "  large-tk layers --backend stylegan2 --checkpoint ffhq.pkl --direction file:pose.npy --space s --out w\n\n"
-    "  large-tk layers --direction sefa:3 --latents lat.safetensors --labels labels.csv "
-    "--label-column light_intensity --out runs/layers --json\n\n"
-    "  then: large-tk regress ... --layer-weights runs/layers/layer_weights.txt"
+EPILOG = opts.examples(
+    "large-tk layers --direction sefa:3 --out runs/layers",
+    "large-tk layers --backend stylegan2 --checkpoint ffhq.pkl --direction file:pose.npy --space s --out w",
+    "large-tk layers --direction sefa:3 --latents lat.safetensors --labels labels.csv "
+    "--label-column light_intensity --out runs/layers --json",
+    "then: large-tk regress ... --layer-weights runs/layers/layer_weights.txt",
 )
+
+Direction = Annotated[str, typer.Option(help="W/W+ direction: sefa:3, file:DIRS.safetensors:2, ...")]
+Space = Annotated[str, typer.Option(help="wplus (released default) or s.")]
+RandomSamples = Annotated[int, typer.Option(help="Random pairs (normalisation pass).", min=1)]
+EditSamples = Annotated[int, typer.Option(help="Edit pairs along the direction.", min=1)]
+MaxStep = Annotated[float, typer.Option(help="Edit steps drawn from U(max/2, max).")]
+SkipImportance = Annotated[bool, typer.Option(help="Only the per-layer R² study.")]
+StudyLatents = Annotated[Path | None, typer.Option(help="Latents for the per-layer R² study.")]
+StudyLabels = Annotated[Path | None, typer.Option(help="Labels CSV for the per-layer R² study.")]
+
+
+def layers_cmd(
+    direction: Direction,
+    backend: Annotated[str | None, opts.backend()] = None,
+    checkpoint: opts.Checkpoint = None,
+    force: opts.Force = False,
+    space: Space = "wplus",
+    random_samples: RandomSamples = 100,
+    edit_samples: EditSamples = 100,
+    max_step: MaxStep = 5.0,
+    truncation: Annotated[float, opts.psi("Truncation psi for rendering (released: 0.5).")] = 0.5,
+    seed: Annotated[int, opts.seed("Seed (released: 8).")] = 8,
+    batch_size: Annotated[int, opts.batch_size("Pairs per backward pass.")] = 16,
+    skip_importance: SkipImportance = False,
+    latents: StudyLatents = None,
+    labels: StudyLabels = None,
+    label_column: opts.LabelColumnNeeded = None,
+    out: Annotated[Path | None, opts.out("Folder for weights, JSON and PNG charts.")] = None,
+    json_out: opts.Json = False,
+) -> None:
+    """Per-layer importance of a direction (gradient study) and per-layer linearity (R²)."""
+    from large_toolkit.cli.latent_inputs import GeneratorSource
+    from large_toolkit.errors import UserInputError
+    from large_toolkit.progress import make_progress
+    from large_toolkit.regression.latent_job import open_latents
+    from large_toolkit.regression.layers_job import ImportanceSettings, layer_study, write_layer_study
+    from large_toolkit.types import LatentSpace
+
+    if (latents is None) != (labels is None):
+        raise UserInputError("the per-layer R² study needs both --latents and --labels")
+    if skip_importance and latents is None:
+        raise UserInputError("--skip-importance leaves nothing to do", hint="add --latents and --labels")
+    LatentSpace.parse(space)
+    source = GeneratorSource(backend, checkpoint, force)
+    job = None if latents is None else open_latents(latents, source, None, labels, label_column, min_labels=3)
+    knobs = ImportanceSettings(space, random_samples, edit_samples, max_step, truncation, seed, batch_size)
+    with make_progress(disable=skip_importance) as bar:
+        task = bar.add_task("gradient pairs", total=random_samples + edit_samples)
+        study = layer_study(direction, source, None if skip_importance else knobs, job, lambda k: bar.advance(task, k))
+    paths = write_layer_study(study, source, out) if out is not None else []
+    study.result["outputs"] = [str(p) for p in paths]
+    if json_out:
+        print_json(study.result)
+        return
+    _print_study(study, f"{random_samples}+{edit_samples}")
+    for p in paths:
+        note(f"wrote {p}")
+
+
+def _print_study(study: Any, pairs: str) -> None:
+    imp, direction = study.importance, study.result["direction"]
+    if imp is not None:
+        total = float(imp.layer_weights.sum())
+        print_table(
+            f"layer importance of {direction} ({imp.space}, {pairs} pairs)",
+            ["layer", "weight", "normalised"],
+            [(n, f"{w:.4g}", f"{w / total:.3f}") for n, w in zip(imp.layer_names, imp.layer_weights, strict=True)],
+        )
+    ln = study.result.get("linearity")
+    if ln is not None:
+        print_table(
+            f"per-layer linearity ({ln['n_labels']} labels)",
+            ["layer", "R²", "r"],
+            [(n, f"{r2:.3f}", f"{r:+.3f}") for n, r2, r in zip(ln["layers"], ln["r2"], ln["r"], strict=True)],
+        )
 
 
 def install(app: typer.Typer) -> None:
-    @app.command("layers", epilog=EPILOG)
-    def layers_cmd(
-        direction: Annotated[str, typer.Option(help="W/W+ direction: sefa:3, file:DIRS.safetensors:2, ...")],
-        backend: Annotated[str | None, opts.backend()] = None,
-        checkpoint: Annotated[str | None, opts.checkpoint()] = None,
-        space: Annotated[str, typer.Option(help="wplus (released default) or s.")] = "wplus",
-        random_samples: Annotated[int, typer.Option(help="Random pairs (normalisation pass).", min=1)] = 100,
-        edit_samples: Annotated[int, typer.Option(help="Edit pairs along the direction.", min=1)] = 100,
-        max_step: Annotated[float, typer.Option(help="Edit steps drawn from U(max/2, max).")] = 5.0,
-        truncation: Annotated[float, opts.psi("Truncation psi for rendering (released: 0.5).")] = 0.5,
-        seed: Annotated[int, opts.seed("Seed (released: 8).")] = 8,
-        batch_size: Annotated[int, opts.batch_size("Pairs per backward pass.")] = 16,
-        skip_importance: Annotated[bool, typer.Option(help="Only the per-layer R² study.")] = False,
-        latents: Annotated[Path | None, typer.Option(help="Latents for the per-layer R² study.")] = None,
-        labels: Annotated[Path | None, typer.Option(help="Labels CSV for the per-layer R² study.")] = None,
-        label_column: Annotated[
-            str | None, typer.Option(help="Value column in --labels (needed when it has several).")
-        ] = None,
-        out: Annotated[Path | None, opts.out("Folder for weights, JSON and PNG charts.")] = None,
-        json_out: Annotated[bool, opts.json_output()] = False,
-    ) -> None:
-        """Per-layer importance of a direction (gradient study) and per-layer linearity (R²)."""
-        import json
-
-        import numpy as np
-
-        from large_toolkit.analysis.importance import gradient_importance, layer_linearity, module_map, save_importance
-        from large_toolkit.cli.latent_inputs import (
-            GeneratorSource,
-            labels_by_row,
-            load_latent_file,
-            progress_bar,
-            resolve_one,
-        )
-        from large_toolkit.errors import UserInputError
-        from large_toolkit.io.atomic import write_text_atomic
-        from large_toolkit.regression.features import layer_distances, layer_names
-        from large_toolkit.regression.plots import bar_chart, layer_labels
-        from large_toolkit.types import LatentSpace
-
-        if (latents is None) != (labels is None):
-            raise UserInputError("the per-layer R² study needs both --latents and --labels")
-        if skip_importance and latents is None:
-            raise UserInputError("--skip-importance leaves nothing to do", hint="add --latents and --labels")
-        LatentSpace.parse(space)
-        source = GeneratorSource(backend, checkpoint)
-        lat = lab = None
-        if latents is not None:
-            lat, ids = load_latent_file(latents, source)
-            lab = labels_by_row(ids, labels, label_column, None, min_labels=3)
-        dv = resolve_one(direction, source)
-        result: dict = {"direction": direction}
-        imp = None
-        if not skip_importance:
-            g = source.get()
-            with progress_bar() as bar:
-                task = bar.add_task("gradient pairs", total=random_samples + edit_samples)
-                imp = gradient_importance(
-                    g,
-                    dv,
-                    space=space,
-                    random_samples=random_samples,
-                    edit_samples=edit_samples,
-                    max_step=max_step,
-                    truncation=truncation,
-                    seed=seed,
-                    batch_size=batch_size,
-                    progress=lambda k: bar.advance(task, k),
-                )
-            result["importance"] = imp.to_dict()
-        lin = None
-        if lat is not None and lab is not None:
-            need_g = dv.space is LatentSpace.S and lat.space is not LatentSpace.S
-            per = layer_distances(lat, dv, source.get() if need_g else None)
-            lin = layer_linearity(per[lab[0]], lab[1])
-            names = layer_names(lat, dv)
-            result["linearity"] = {
-                "layers": names,
-                "r2": lin["r2"].tolist(),
-                "r": lin["r"].tolist(),
-                "best_layer": names[int(np.argmax(lin["r2"]))],
-                "n_labels": int(lab[0].size),
-            }
-        paths: list[Path] = []
-        if out is not None:
-            if imp is not None:
-                paths += save_importance(imp, out)
-            if lin is not None:
-                out.mkdir(parents=True, exist_ok=True)
-                paths += [out / "linearity.json", out / "linearity.png"]
-                write_text_atomic(paths[-2], json.dumps(result["linearity"], indent=2) + "\n")
-                modules = module_map(source.get()) if dv.space is not LatentSpace.S else None
-                bar_chart(
-                    paths[-1],
-                    lin["r2"],
-                    layer_labels(result["linearity"]["layers"], modules),
-                    title=f"per-layer linearity of {direction} ({result['linearity']['n_labels']} labels)",
-                    ylabel="R² of label vs the layer's distance",
-                )
-        result["outputs"] = [str(p) for p in paths]
-        if json_out:
-            print_json(result)
-            return
-        if imp is not None:
-            total = float(imp.layer_weights.sum())
-            print_table(
-                f"layer importance of {direction} ({imp.space}, {random_samples}+{edit_samples} pairs)",
-                ["layer", "weight", "normalised"],
-                [(n, f"{w:.4g}", f"{w / total:.3f}") for n, w in zip(imp.layer_names, imp.layer_weights, strict=True)],
-            )
-        if lin is not None:
-            ln = result["linearity"]
-            print_table(
-                f"per-layer linearity ({ln['n_labels']} labels)",
-                ["layer", "R²", "r"],
-                [(n, f"{r2:.3f}", f"{r:+.3f}") for n, r2, r in zip(ln["layers"], ln["r2"], ln["r"], strict=True)],
-            )
-        for p in paths:
-            note(f"wrote {p}")
+    app.command("layers", epilog=EPILOG)(layers_cmd)

@@ -223,7 +223,7 @@ def layer_agreement(per_layer: np.ndarray) -> float:
     if keep.sum() < 2:
         return float("nan")
     c = np.corrcoef(d[:, keep], rowvar=False)
-    m = c.shape[0]
+    m = int(keep.sum())  # c is m x m
     return float((c.sum() - m) / (m * (m - 1)))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from large_toolkit.errors import UserInputError
 
@@ -66,3 +67,26 @@ def match_labels(ids: Sequence[str], labels: dict[str, float], source: str) -> t
     if len(labels) < 2:
         raise UserInputError(f"{source} gives {len(labels)} label(s); a fit needs at least 2")
     return rows.tolist(), list(labels.values())
+
+
+def warn_or_refuse(error: UserInputError, force: bool) -> None:
+    """A provenance mismatch (latents, direction or model from another generator): refused in one line, or,
+    with ``--force``, one warning line on stderr and the work goes on (the user said the spaces match)."""
+    if not force:
+        raise error
+    import sys
+
+    print(f"warning: {error.message} (used anyway: --force)", file=sys.stderr)
+
+
+def invert_with(
+    pixels: Any, generator: Any, inverter: str, checkpoint: str | None, space: str, batch_size: int, cache: bool = True
+) -> tuple[Any, bool]:
+    """``(latents, came_from_cache)`` of uint8 images through a registered inverter: regress and predict invert
+    the same way, so a model fitted on one run's latents scores another's."""
+    from large_toolkit.latent_cache import invert_images
+    from large_toolkit.plugins import get_host
+    from large_toolkit.runner import Runner
+
+    inv = get_host().inverter(inverter).create(generator, checkpoint=checkpoint, device=str(generator.device))
+    return invert_images(pixels, generator, inv, space, Runner(device=generator.device, batch_size=batch_size), cache)

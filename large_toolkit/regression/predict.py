@@ -8,6 +8,7 @@ a direction of one generator mean nothing in another's latent space.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,14 +128,18 @@ def load_ordinal(path: Path) -> SavedModel | None:
     return SavedModel(model, load_directions(p.parent / meta["direction_file"])[0], spec, meta)
 
 
-def check_fingerprint(model: SavedModel, fingerprint: str | None, what: str) -> None:
-    """One clear line when ``what`` comes from another generator than the model."""
+def check_fingerprint(model: SavedModel, fingerprint: str | None, what: str, force: bool = False) -> None:
+    """One clear line when ``what`` comes from another generator than the model (a warning with ``force``)."""
+    from large_toolkit.regression.inputs import warn_or_refuse
+
     expected = model.meta.get("generator_fingerprint")
     if expected and fingerprint and expected != fingerprint:
-        raise ArtifactMismatchError(
+        error = ArtifactMismatchError(
             f"the model was fitted for generator {expected}, but {what} come from generator {fingerprint}",
-            hint="invert the images with the generator the model was fitted on (its --backend/--checkpoint)",
+            hint="invert the images with the generator the model was fitted on (its --backend/--checkpoint), "
+            "or --force",
         )
+        warn_or_refuse(error, force)
 
 
 def predict(model: SavedModel, latents: Latents, generator: Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -145,3 +150,74 @@ def predict(model: SavedModel, latents: Latents, generator: Generator | None = N
     if model.is_ordinal:
         return feats[:, 0], model.regressor.predict(feats[:, 0])
     return feats[:, 0], model.regressor.predict(feats)
+
+
+@dataclass
+class Prediction:
+    """What :func:`predict_new` scored: the model, the image ids, their distances and predictions."""
+
+    model: SavedModel
+    ids: list[str]
+    distances: np.ndarray
+    predictions: np.ndarray
+    notes: list[str]
+
+
+def predict_new(
+    model_path: Path,
+    latents: Path | None = None,
+    images: Sequence[str] | None = None,
+    *,
+    source: Any,
+    inverter: str = "encoder",
+    inverter_checkpoint: str | None = None,
+    resize: str = "center-crop",
+    batch_size: int = 64,
+    force: bool = False,
+) -> Prediction:
+    """Score ``latents`` (a file) or ``images`` (inverted on ``source``'s generator) with a saved model.
+
+    The provenance check (model vs latents or generator) refuses a mismatch, or warns with ``force``."""
+    from large_toolkit.cli.latent_inputs import load_latent_file
+    from large_toolkit.regression.inputs import invert_with
+
+    if (latents is None) == (not images):
+        raise UserInputError("give --latents FILE or --images (one of them)")
+    saved = load_model(model_path)
+    generator, notes = None, []
+    if latents is not None:
+        lat, ids = load_latent_file(latents)
+        check_fingerprint(saved, latent_fingerprint(latents), f"the latents in {latents}", force)
+    else:
+        from large_toolkit.data.folders import read_image_folder
+
+        generator = source.get()
+        what = "the images (inverted with this --backend/--checkpoint)"
+        check_fingerprint(saved, generator.fingerprint(), what, force)
+        folder = read_image_folder(
+            list(images or []), find_labels=False, resolution=generator.resolution, resize=resize
+        )
+        notes = [folder.note] if folder.note else []
+        lat, _ = invert_with(folder.images, generator, inverter, inverter_checkpoint, "wplus", batch_size)
+        ids = folder.ids
+    distances, predictions = predict(saved, lat, generator)
+    return Prediction(saved, list(ids), distances, predictions, notes)
+
+
+def write_predictions(result: Prediction, out: Path) -> None:
+    """``predictions.csv`` (id, distance, prediction, label) or, for an ordinal model, id, distance, class."""
+    import csv
+    import io
+
+    from large_toolkit.io.atomic import write_text_atomic
+    from large_toolkit.regression.run import predictions_csv
+
+    if not result.model.is_ordinal:
+        write_text_atomic(out, predictions_csv(result.ids, result.distances, result.predictions))
+        return
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["id", "distance", "class"])
+    rows = zip(result.ids, result.distances, result.predictions, strict=True)
+    writer.writerows([i, repr(float(d)), int(c)] for i, d, c in rows)
+    write_text_atomic(out, buf.getvalue())

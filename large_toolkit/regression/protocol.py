@@ -160,6 +160,28 @@ def _check_inputs(X: np.ndarray, y: np.ndarray) -> None:
         )
 
 
+@dataclass
+class _Split:
+    """The (trimmed) training pool and the test set every fit of one protocol run uses."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+@dataclass
+class _Fit:
+    """The estimator settings: a canonical model name and its regularisation."""
+
+    model: str
+    alpha: float
+    l1_ratio: float
+
+    def make(self) -> Any:
+        return make_sklearn_model(self.model, self.alpha, self.l1_ratio)
+
+
 def fewshot_protocol(
     X: Any,
     y: Any,
@@ -190,7 +212,7 @@ def fewshot_protocol(
         raise UserInputError("exact mode uses the released (legacy) draws")
     if repeats < 1:
         raise UserInputError(f"repeats must be >= 1, got {repeats}")
-    model = canonical_model(model)
+    fit = _Fit(canonical_model(model), alpha, l1_ratio)
     feats = as_feature_matrix(X)
     target = np.asarray(y, dtype=np.float64).reshape(-1)
     _check_inputs(feats, target)
@@ -200,25 +222,58 @@ def fewshot_protocol(
         train_idx, test_idx = split_indices(feats.shape[0], train_size, legacy)
     else:
         train_idx, test_idx = split_groups(groups, train_size, legacy)
-    X_train, y_train = feats[train_idx], target[train_idx]
-    keep = trim_mask(X_train, trim_ratio)
-    X_train, y_train = X_train[keep], y_train[keep]
-    X_test, y_test = feats[test_idx], target[test_idx]
-    batched_rng = np.random.default_rng(seed)
+    keep = trim_mask(feats[train_idx], trim_ratio)
+    split = _Split(feats[train_idx][keep], target[train_idx][keep], feats[test_idx], target[test_idx])
+    if mode == "exact":
+        rows = [_exact_row(n, train_size, split, repeats, min_distance, legacy, fit) for n in ns]
+        not_evaluated: list[int] = []
+    else:
+        rows, not_evaluated = _vectorised_rows(ns, split, repeats, min_distance, draws, legacy, seed, fit)
+    pool, test = int(train_idx.shape[0]), int(test_idx.shape[0])
+    settings = {
+        "mode": mode,
+        "draws": draws,
+        "seed": seed,
+        "train_size": pool,
+        "train_used": int(split.X_train.shape[0]),
+        "test_size": test,
+        "repeats": repeats,
+        "model": fit.model,
+        "alpha": alpha,
+        "l1_ratio": l1_ratio,
+        "trim_ratio": trim_ratio,
+        "min_distance": min_distance,
+        "features": int(feats.shape[1]),
+        "grouped": groups is not None,
+        "not_evaluated": not_evaluated,
+        "warnings": _warnings(not_evaluated, pool, test),
+    }
+    return ProtocolResult(rows, settings, train_idx, test_idx)
 
-    rows = []
+
+def _vectorised_rows(
+    ns: Sequence[int | str],
+    split: _Split,
+    repeats: int,
+    min_distance: float | None,
+    draws: str,
+    legacy: np.random.RandomState,
+    seed: int,
+    fit: _Fit,
+) -> tuple[list[FewShotRow], list[int]]:
+    """One row per n: ``repeats`` spaced draws fitted in one batch; n that would repeat the whole-pool fit is
+    listed as not evaluated."""
+    batched_rng = np.random.default_rng(seed)
+    X_train = split.X_train
+    rows: list[FewShotRow] = []
     not_evaluated: list[int] = []
     for n in ns:
-        if mode == "exact":
-            rows.append(_exact_row(n, train_size, X_train, y_train, X_test, y_test, repeats, min_distance, legacy,
-                                   model, alpha, l1_ratio))  # fmt: skip
-            continue
         full = n == "all" or int(n) >= X_train.shape[0]
         if full and n != "all" and ("all" in ns or any(r.n == "all" for r in rows) or not_evaluated):
             not_evaluated.append(int(n))  # would repeat the whole-pool fit
             continue
         if full:
-            rows.append(_full_fit(n, X_train, y_train, X_test, y_test, model, alpha, l1_ratio))
+            rows.append(_full_fit(n, split, fit))
             continue
         n = int(n)
         if n < 2:
@@ -230,29 +285,10 @@ def fewshot_protocol(
             indices, counts = sample_min_distance_batched(X_train, n, d_min, repeats, batched_rng)
         mask = np.arange(indices.shape[1])[None, :] < counts[:, None]
         safe = np.maximum(indices, 0)
-        coef, b = batched_fit(X_train[safe], y_train[safe], mask, model, alpha, l1_ratio)
-        maes, r2s = batched_metrics(coef, b, X_test, y_test)
+        coef, b = batched_fit(X_train[safe], split.y_train[safe], mask, fit.model, fit.alpha, fit.l1_ratio)
+        maes, r2s = batched_metrics(coef, b, split.X_test, split.y_test)
         rows.append(_row(n, d_min, counts, maes, r2s, unique_subsets(indices)))
-
-    settings = {
-        "mode": mode,
-        "draws": draws,
-        "seed": seed,
-        "train_size": int(train_idx.shape[0]),
-        "train_used": int(X_train.shape[0]),
-        "test_size": int(test_idx.shape[0]),
-        "repeats": repeats,
-        "model": model,
-        "alpha": alpha,
-        "l1_ratio": l1_ratio,
-        "trim_ratio": trim_ratio,
-        "min_distance": min_distance,
-        "features": int(feats.shape[1]),
-        "grouped": groups is not None,
-        "not_evaluated": not_evaluated,
-        "warnings": _warnings(not_evaluated, int(train_idx.shape[0]), int(test_idx.shape[0])),
-    }
-    return ProtocolResult(rows, settings, train_idx, test_idx)
+    return rows, not_evaluated
 
 
 def _warnings(not_evaluated: list[int], pool: int, test: int) -> list[str]:
@@ -280,16 +316,11 @@ def _legacy_draws(
 def _exact_row(
     n: int | str,
     train_size: int,
-    X_train: np.ndarray,
-    y_train: np.ndarray,
-    X_test: np.ndarray,
-    y_test: np.ndarray,
+    split: _Split,
     repeats: int,
     min_distance: float | None,
     rng: np.random.RandomState,
-    model: str,
-    alpha: float,
-    l1_ratio: float,
+    fit: _Fit,
 ) -> FewShotRow:
     """One n of the released loop (module docstring): its draws, a scikit-learn fit per draw."""
     count = train_size if n == "all" else int(n)
@@ -298,46 +329,27 @@ def _exact_row(
     if count == train_size:  # the released script: one draw, no spacing threshold
         reps, d_min = 1, 0.0
     else:
-        reps, d_min = repeats, resolve_min_distance(X_train, count, min_distance)
-    indices, counts = _legacy_draws(X_train, count, d_min, reps, rng)
-    maes, r2s = _sklearn_loop(indices, counts, X_train, y_train, X_test, y_test, model, alpha, l1_ratio)
+        reps, d_min = repeats, resolve_min_distance(split.X_train, count, min_distance)
+    indices, counts = _legacy_draws(split.X_train, count, d_min, reps, rng)
+    maes, r2s = _sklearn_loop(indices, counts, split, fit)
     return _row(n, d_min, counts, maes, r2s, unique_subsets(indices))
 
 
-def _full_fit(
-    n: int | str,
-    X_train: np.ndarray,
-    y_train: np.ndarray,
-    X_test: np.ndarray,
-    y_test: np.ndarray,
-    model: str,
-    alpha: float,
-    l1_ratio: float,
-) -> FewShotRow:
+def _full_fit(n: int | str, split: _Split, fit: _Fit) -> FewShotRow:
     """The reference fit on the whole (trimmed) pool: no draw, ``min_distance = 0``."""
-    est = make_sklearn_model(model, alpha, l1_ratio).fit(X_train, y_train)
-    mae = float(np.mean(np.abs(est.predict(X_test) - y_test)))
-    r2 = float(est.score(X_test, y_test))
-    return _row(n, 0.0, np.array([X_train.shape[0]]), np.array([mae]), np.array([r2]), 1)
+    est = fit.make().fit(split.X_train, split.y_train)
+    mae = float(np.mean(np.abs(est.predict(split.X_test) - split.y_test)))
+    r2 = float(est.score(split.X_test, split.y_test))
+    return _row(n, 0.0, np.array([split.X_train.shape[0]]), np.array([mae]), np.array([r2]), 1)
 
 
-def _sklearn_loop(
-    indices: np.ndarray,
-    counts: np.ndarray,
-    X_train: np.ndarray,
-    y_train: np.ndarray,
-    X_test: np.ndarray,
-    y_test: np.ndarray,
-    model: str,
-    alpha: float,
-    l1_ratio: float,
-) -> tuple[np.ndarray, np.ndarray]:
+def _sklearn_loop(indices: np.ndarray, counts: np.ndarray, split: _Split, fit: _Fit) -> tuple[np.ndarray, np.ndarray]:
     """The released per-draw loop: a fresh scikit-learn model per draw, scored on the test set."""
     maes = np.empty(indices.shape[0])
     r2s = np.empty(indices.shape[0])
     for r in range(indices.shape[0]):
         rows = indices[r, : counts[r]]
-        est = make_sklearn_model(model, alpha, l1_ratio).fit(X_train[rows], y_train[rows])
-        maes[r] = np.mean(np.abs(est.predict(X_test) - y_test))
-        r2s[r] = est.score(X_test, y_test)
+        est = fit.make().fit(split.X_train[rows], split.y_train[rows])
+        maes[r] = np.mean(np.abs(est.predict(split.X_test) - split.y_test))
+        r2s[r] = est.score(split.X_test, split.y_test)
     return maes, r2s

@@ -120,125 +120,156 @@ def _label_rows(
     return rows, vals, column
 
 
-def gather_inputs(
-    *,
-    direction: str,
-    backend: str | None = None,
-    checkpoint: str | None = None,
-    images: Sequence[str] | None = None,
-    latents: Path | None = None,
-    labels: Path | None = None,
-    label_pairs: list[str] | None = None,
-    label_column: str | None = None,
-    group_column: str | None = None,
-    inverter: str = "encoder",
-    inverter_checkpoint: str | None = None,
-    resize: str = "center-crop",
-    space: str = "wplus",
-    batch_size: int = 64,
-    use_cache: bool = True,
-    spec: FeatureSpec | None = None,
-) -> RegressionInputs:
+@dataclass
+class InputOptions:
+    """Where ``regress`` reads from (see the module docstring), by CLI name (``label``: the ``--label`` pairs);
+    the defaults are the CLI's."""
+
+    direction: str
+    backend: str | None = None
+    checkpoint: str | None = None
+    images: Sequence[str] | None = None
+    latents: Path | None = None
+    labels: Path | None = None
+    label: list[str] | None = None
+    label_column: str | None = None
+    group_column: str | None = None
+    inverter: str = "encoder"
+    inverter_checkpoint: str | None = None
+    resize: str = "center-crop"
+    space: str = "wplus"
+    batch_size: int = 64
+    no_cache: bool = False
+    spec: FeatureSpec | None = None
+    force: bool = False
+
+
+@dataclass
+class _Loaded:
+    """Latents and ids from one entry, before the labels are matched (``direction`` None: to be chosen)."""
+
+    latents: Any
+    ids: list[str]
+    generator: Any
+    fingerprint: str | None
+    direction: Any
+    choose: bool
+    pixels: np.ndarray | None = None
+    table: Any = None
+
+
+def gather_inputs(**options: Any) -> RegressionInputs:
+    """Read, invert (cached) and match; the keywords are :class:`InputOptions`' fields."""
+    return gather(InputOptions(**options))
+
+
+def gather(o: InputOptions) -> RegressionInputs:
     """Read, invert (cached) and match; see the module docstring."""
     from large_toolkit.cli.latent_inputs import GeneratorSource
-    from large_toolkit.directions import parse_spec, resolve_direction
-    from large_toolkit.types import LatentSpace
 
-    if latents is not None and images:
+    if o.latents is not None and o.images:
         raise UserInputError("give --latents or --images, not both")
-    demo = latents is None and not images
-    if demo and (labels is not None or label_pairs):
+    demo = o.latents is None and not o.images
+    if demo and (o.labels is not None or o.label):
         raise UserInputError("labels need --images or --latents", hint="the demo brings its own ground truth")
-    if group_column is not None and labels is None:
+    if o.group_column is not None and o.labels is None:
         raise UserInputError("--group-column names a column of --labels FILE", hint="add --labels FILE")
-    source = GeneratorSource(backend, checkpoint)
+    source = GeneratorSource(o.backend, o.checkpoint, o.force)
     notes: list[str] = []
     info: dict[str, Any] = {}
-    pixels = table = None
-    if latents is not None:
-        from large_toolkit.cli.latent_inputs import load_latent_file
-        from large_toolkit.regression.predict import latent_fingerprint
-
-        lat, ids = load_latent_file(latents)
-        recorded = latent_fingerprint(latents)
-        if LatentSpace.parse(space) is not lat.space and space != "wplus":
-            raise UserInputError(f"{latents} holds {lat.space.value} latents, not {space}")
-        choose = is_direction_set(direction)
-        parsed = parse_spec(AUTO_CANDIDATES if direction == "auto" else direction.split(",")[0])
-        needs_g = not parsed.is_file or lat.space is LatentSpace.S
-        generator = source.get() if needs_g or backend is not None else None
-        if generator is not None and recorded and recorded != generator.fingerprint():
-            raise ArtifactMismatchError(
-                f"{latents} was inverted with generator {recorded}, not {backend or 'the bundled demo generator'}",
-                hint="pass the --backend/--checkpoint the latents were made with",
-            )
-        fingerprint = recorded or (generator.fingerprint() if generator is not None else None)
-        dv = None if choose else resolve_direction(parsed, generator)
-    else:
-        from large_toolkit.latent_cache import invert_images
-        from large_toolkit.plugins import get_host
-        from large_toolkit.runner import Runner
-
-        generator = source.get()
-        choose = is_direction_set(direction)
-        # a bad spec fails before any image is read
-        dv = None if choose else resolve_direction(direction, generator)
-        if demo:
-            from large_toolkit.demo import demo_set
-
-            data = demo_set()
-            pixels, ids, table = data.images, data.ids, data.labels
-        else:
-            from large_toolkit.data.folders import read_image_folder
-
-            folder = read_image_folder(
-                list(images or []),
-                find_labels=labels is None and not label_pairs,
-                resolution=generator.resolution,
-                resize=resize,
-            )
-            pixels, ids, table = folder.images, folder.ids, folder.labels
-            if folder.note:
-                notes.append(folder.note)
-        inv = (
-            get_host()
-            .inverter(inverter)
-            .create(generator, checkpoint=inverter_checkpoint, device=str(generator.device))
-        )
-        runner = Runner(device=generator.device, batch_size=batch_size)
-        lat, info["latents_cached"] = invert_images(pixels, generator, inv, space, runner, use_cache)
-        fingerprint = generator.fingerprint()
-    if demo and choose:
+    got = _from_latents(o, o.latents, source) if o.latents is not None else _from_images(o, source, demo, notes, info)
+    if demo and got.choose:
         raise UserInputError("--direction auto needs your labels", hint="the demo takes one direction, e.g. sefa:3")
-    if demo:
-        from large_toolkit.demo import DEMO_TRAIN, tracked_factor
-        from large_toolkit.regression.features import distance_features
+    data = _demo_inputs(got, o.spec, info, notes) if demo else _labelled_inputs(o, got, info, notes)
+    if data.fingerprint:  # a direction made on another generator than the latents: refused, or warned (force)
+        source.expect({"fingerprint": data.fingerprint}, "the latents")
+        source.check_direction(data.direction)
+    return data
 
-        scalar = distance_features(lat, dv, spec, generator)[:, 0]
-        factor, rho, rhos = tracked_factor(scalar, table)
-        info.update(factor=factor, spearman=rho, spearman_all=rhos)
-        return RegressionInputs(
-            lat,
-            list(ids),
-            dv,
-            list(range(len(ids))),
-            table.column(factor).tolist(),
-            factor,
-            generator,
-            fingerprint,
-            pixels,
-            None,
-            DEMO_TRAIN,
-            True,
-            info,
-            notes,
+
+def _from_latents(o: InputOptions, path: Path, source: Any) -> _Loaded:
+    """A latents file: the generator is loaded only when the direction (or S latents) need it, and checked
+    against the fingerprint the file records (a mismatch is refused, or with ``force`` a warning)."""
+    from large_toolkit.cli.latent_inputs import load_latent_file
+    from large_toolkit.directions import parse_spec, resolve_direction
+    from large_toolkit.regression.inputs import warn_or_refuse
+    from large_toolkit.regression.predict import latent_fingerprint
+    from large_toolkit.types import LatentSpace
+
+    lat, ids = load_latent_file(path)
+    recorded = latent_fingerprint(path)
+    if LatentSpace.parse(o.space) is not lat.space and o.space != "wplus":
+        raise UserInputError(f"{path} holds {lat.space.value} latents, not {o.space}")
+    choose = is_direction_set(o.direction)
+    parsed = parse_spec(AUTO_CANDIDATES if o.direction == "auto" else o.direction.split(",")[0])
+    needs_g = not parsed.is_file or lat.space is LatentSpace.S
+    generator = source.get() if needs_g or o.backend is not None else None
+    if generator is not None and recorded and recorded != generator.fingerprint():
+        error = ArtifactMismatchError(
+            f"{path} was inverted with generator {recorded}, not {o.backend or 'the bundled demo generator'}",
+            hint="pass the --backend/--checkpoint the latents were made with (or --force)",
         )
-    where = str(images[0]) if images else str(latents)
-    rows, values, column = _label_rows(list(ids), labels, label_pairs, table, label_column, group_column, where)
+        warn_or_refuse(error, o.force)
+    fingerprint = recorded or (generator.fingerprint() if generator is not None else None)
+    dv = None if choose else resolve_direction(parsed, generator)
+    return _Loaded(lat, ids, generator, fingerprint, dv, choose)
+
+
+def _from_images(o: InputOptions, source: Any, demo: bool, notes: list[str], info: dict[str, Any]) -> _Loaded:
+    """Images (or the bundled demo set) inverted on the generator, through the latent cache."""
+    from large_toolkit.directions import resolve_direction
+    from large_toolkit.regression.inputs import invert_with
+
+    generator = source.get()
+    table: Any = None
+    choose = is_direction_set(o.direction)
+    dv = None if choose else resolve_direction(o.direction, generator)  # a bad spec fails before any image is read
+    if demo:
+        from large_toolkit.demo import demo_set
+
+        data = demo_set()
+        pixels, ids, table = data.images, data.ids, data.labels
+    else:
+        from large_toolkit.data.folders import read_image_folder
+
+        find_labels = o.labels is None and not o.label
+        folder = read_image_folder(
+            list(o.images or []), find_labels=find_labels, resolution=generator.resolution, resize=o.resize
+        )
+        pixels, ids, table = folder.images, folder.ids, folder.labels
+        if folder.note:
+            notes.append(folder.note)
+    lat, info["latents_cached"] = invert_with(
+        pixels, generator, o.inverter, o.inverter_checkpoint, o.space, o.batch_size, not o.no_cache
+    )
+    return _Loaded(lat, list(ids), generator, generator.fingerprint(), dv, choose, pixels, table)
+
+
+def _demo_inputs(got: _Loaded, spec: FeatureSpec | None, info: dict[str, Any], notes: list[str]) -> RegressionInputs:
+    """The demo's ground truth: the factor the direction tracks best is the label."""
+    from large_toolkit.demo import DEMO_TRAIN, tracked_factor
+    from large_toolkit.regression.features import distance_features
+
+    scalar = distance_features(got.latents, got.direction, spec, got.generator)[:, 0]
+    factor, rho, rhos = tracked_factor(scalar, got.table)
+    info.update(factor=factor, spearman=rho, spearman_all=rhos)
+    rows = list(range(len(got.ids)))
+    values = got.table.column(factor).tolist()
+    return RegressionInputs(
+        got.latents, got.ids, got.direction, rows, values, factor, got.generator, got.fingerprint, got.pixels,
+        None, DEMO_TRAIN, True, info, notes,
+    )  # fmt: skip
+
+
+def _labelled_inputs(o: InputOptions, got: _Loaded, info: dict[str, Any], notes: list[str]) -> RegressionInputs:
+    """Match the user's labels (a file, pairs, or the folder's labels.csv), then choose the direction if asked."""
+    ids, dv = got.ids, got.direction
+    where = str(o.images[0]) if o.images else str(o.latents)
+    rows, values, column = _label_rows(ids, o.labels, o.label, got.table, o.label_column, o.group_column, where)
     check_not_constant(values)
-    groups = _groups(labels, group_column, ids, rows) if group_column and labels is not None else None
-    if choose:
-        dv, name, ranking = choose_direction(direction, lat, generator, spec, rows, values)
+    groups = _groups(o.labels, o.group_column, ids, rows) if o.group_column and o.labels is not None else None
+    if got.choose:
+        dv, name, ranking = choose_direction(o.direction, got.latents, got.generator, o.spec, rows, values)
         top = ranking[0]
         info.update(direction_chosen=name, direction_ranking=ranking)
         notes.append(
@@ -249,8 +280,9 @@ def gather_inputs(
         )
     notes.append(
         f"labels: column '{column}' ({len(rows)} labelled of {len(ids)} images)"
-        + (f", grouped by '{group_column}' ({len(set(groups or []))} groups)" if groups else "")
+        + (f", grouped by '{o.group_column}' ({len(set(groups or []))} groups)" if groups else "")
     )
     return RegressionInputs(
-        lat, list(ids), dv, rows, values, column, generator, fingerprint, pixels, groups, None, False, info, notes
-    )
+        got.latents, ids, dv, rows, values, column, got.generator, got.fingerprint, got.pixels, groups, None, False,
+        info, notes,
+    )  # fmt: skip

@@ -8,26 +8,19 @@ import torch
 from typer.testing import CliRunner
 
 from large_toolkit.cli.app import build_app
-from large_toolkit.io.artifacts import save_directions, save_latents
 from large_toolkit.io.images import read_image, write_image
-from large_toolkit.types import Direction, DirectionSet, Latents, LatentSpace
 
 
 @pytest.fixture()
-def inputs(tmp_path):
-    g = torch.Generator().manual_seed(0)
-    n, dim = 120, 8
-    lat = torch.randn(n, 4, dim, generator=g)
-    vec = torch.zeros(dim)
-    vec[0] = 1.0
-    ids = [f"img{i:04d}" for i in range(n)]
-    save_latents(tmp_path / "lat.safetensors", Latents(lat, LatentSpace.WPLUS), ids)
-    save_directions(
-        tmp_path / "dirs.safetensors", DirectionSet([Direction(torch.ones(dim) / dim**0.5, "w"), Direction(vec, "w")])
-    )
-    y = (lat[:, :, 0].mean(1).double().numpy() * 10 + 40).tolist()
+def inputs(tmp_path, save_linear_inputs):
+    ids, y = save_linear_inputs(120, first_norm=8**-0.5)
     (tmp_path / "labels.csv").write_text("image,v\n" + "".join(f"{i},{v!r}\n" for i, v in zip(ids, y, strict=True)))
     return tmp_path, ids, np.array(y)
+
+
+def _source(tmp, index=1):
+    """``--latents`` and ``--direction`` of the saved inputs."""
+    return ["--latents", tmp / "lat.safetensors", "--direction", f"file:{tmp / 'dirs.safetensors'}:{index}"]
 
 
 def _run(*args):
@@ -38,10 +31,7 @@ def test_sort_agrees_with_labels_and_writes_files(inputs):
     tmp, ids, y = inputs
     res = _run(
         "sort",
-        "--latents",
-        tmp / "lat.safetensors",
-        "--direction",
-        f"file:{tmp / 'dirs.safetensors'}:1",
+        *_source(tmp),
         "--labels",
         tmp / "labels.csv",
         "--strip",
@@ -61,10 +51,7 @@ def test_sort_agrees_with_labels_and_writes_files(inputs):
     out = tmp / "s"
     res = _run(
         "sort",
-        "--latents",
-        tmp / "lat.safetensors",
-        "--direction",
-        f"file:{tmp / 'dirs.safetensors'}:1",
+        *_source(tmp),
         "--images",
         folder,
         "--strip",
@@ -85,10 +72,7 @@ def test_ordinal_evaluates_fewshot(inputs):
     tmp, _ids, _y = inputs
     res = _run(
         "ordinal",
-        "--latents",
-        tmp / "lat.safetensors",
-        "--direction",
-        f"file:{tmp / 'dirs.safetensors'}:1",
+        *_source(tmp),
         "--classes",
         "3",
         "--labels",
@@ -117,10 +101,7 @@ def test_suggest_labels_ranks_candidates(inputs):
     )
     res = _run(
         "suggest-labels",
-        "--latents",
-        tmp / "lat.safetensors",
-        "--direction",
-        f"file:{tmp / 'dirs.safetensors'}:0",
+        *_source(tmp, 0),
         "--direction",
         f"file:{tmp / 'dirs.safetensors'}:1",
         "--labels",

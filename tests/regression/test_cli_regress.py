@@ -7,22 +7,14 @@ import torch
 from typer.testing import CliRunner
 
 from large_toolkit.cli.app import build_app
-from large_toolkit.io.artifacts import save_directions, save_latents
+from large_toolkit.io.artifacts import save_latents
 from large_toolkit.io.images import read_image
-from large_toolkit.types import Direction, DirectionSet, Latents, LatentSpace
+from large_toolkit.types import Latents, LatentSpace
 
 
 @pytest.fixture()
-def inputs(tmp_path):
-    g = torch.Generator().manual_seed(0)
-    n, dim = 300, 8
-    lat = torch.randn(n, 4, dim, generator=g)
-    vec = torch.zeros(dim)
-    vec[0] = 1.0
-    ids = [f"img{i:04d}" for i in range(n)]
-    save_latents(tmp_path / "lat.safetensors", Latents(lat, LatentSpace.WPLUS), ids)
-    save_directions(tmp_path / "dirs.safetensors", DirectionSet([Direction(torch.ones(dim), "w"), Direction(vec, "w")]))
-    y = (10 * lat[:, :, 0].mean(1).double().numpy() + 40).tolist()
+def inputs(tmp_path, save_linear_inputs):
+    ids, y = save_linear_inputs(300)
     lines = ["image,age"] + [f"{i}.jpg,{v!r}" for i, v in zip(ids, y, strict=True)]
     (tmp_path / "labels.csv").write_text("\n".join(lines) + "\n")
     return tmp_path, ids, y
