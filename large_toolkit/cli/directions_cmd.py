@@ -77,6 +77,7 @@ def _spec_generator(dirs_spec: str, backend: str | None, checkpoint: str | None)
 
 
 def _show(dirs: DirectionSet, generator: Generator | None, limit: int, json_out: bool, title: str) -> None:
+    """The set's summary as JSON, or as a table with scores to 6 significant digits."""
     from large_toolkit.direction_jobs.summary import set_summary
 
     summary = set_summary(dirs, generator, limit)
