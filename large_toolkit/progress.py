@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-__all__ = ["PlainProgress", "make_progress"]
+__all__ = ["PlainProgress", "make_progress", "named_tasks"]
 
 
 def _interval() -> float:
@@ -149,3 +150,15 @@ def make_progress(disable: bool = False) -> Any:
         transient=True,
         disable=style == "off",
     )
+
+
+def named_tasks(progress: Any) -> Callable[[str, int, int], None]:
+    """A ``report(description, done, total)`` callback (what finders call) that shows one bar per description."""
+    tasks: dict[str, Any] = {}
+
+    def report(description: str, done: int, total: int) -> None:
+        if description not in tasks:
+            tasks[description] = progress.add_task(description, total=total)
+        progress.update(tasks[description], completed=done)
+
+    return report

@@ -108,93 +108,24 @@ def gradient_importance(
     progress: Callable[[int], None] | None = None,
 ) -> ImportanceResult:
     """The released gradient-based importance (see the module docstring); deterministic for a seed."""
-    space = LatentSpace.parse(space)
-    if space not in (LatentSpace.WPLUS, LatentSpace.S):
-        raise UserInputError(
-            f"importance is measured in W+ or S, not {space.value}",
-            hint="the released W path is broken; use wplus (default) or s",
-        )
-    if random_samples < 1 or edit_samples < 1 or batch_size < 1:
-        raise UserInputError("sample counts and batch size must be positive")
-    device = generator.device
-    num_ws = generator.num_ws
-    n = _w_vector(direction, num_ws).to(device)
-    b = float(direction.intercept)
-    w_avg = generator.w_avg.detach().float().to(device)
-    rng = torch.Generator(device="cpu").manual_seed(int(seed))
-    # draw every random number up front, on the CPU, so results do not depend on batch size or device
-    z_rand = torch.randn(2, random_samples, generator.z_dim, generator=rng)
-    z_edit = torch.randn(edit_samples, generator.z_dim, generator=rng)
-    steps = (0.5 + 0.5 * torch.rand(2, edit_samples, generator=rng, dtype=torch.float64)) * max_step
+    space = _checked_space(LatentSpace.parse(space), random_samples, edit_samples, batch_size)
+    pairs = _PairGradients(generator, space, truncation)
+    n = _w_vector(direction, generator.num_ws).to(pairs.device)
+    draws = _Draws.drawn(generator.z_dim, random_samples, edit_samples, max_step, seed)
 
-    def render(x: torch.Tensor) -> torch.Tensor:
-        if space is LatentSpace.S:
-            return generator.synthesis_from_styles(x)
-        return generator.synthesis(w_avg.lerp(x, truncation))
+    def random_batch(sl: slice) -> torch.Tensor:
+        return pairs.grad_sum(pairs.mapped(draws.z_rand[0, sl]), pairs.mapped(draws.z_rand[1, sl]))
 
-    def codes(ws: torch.Tensor) -> torch.Tensor:
-        # truncation acts on ws before the affines, so for S we truncate first and differentiate the styles
-        if space is LatentSpace.S:
-            return generator.styles(w_avg.lerp(ws, truncation))
-        return ws
+    def edit_batch(sl: slice) -> torch.Tensor:
+        wp = _projected(pairs.mapped(draws.z_edit[sl]), direction, n)
+        s1 = draws.steps[0, sl].to(pairs.device, torch.float32)[:, None, None]
+        s2 = draws.steps[1, sl].to(pairs.device, torch.float32)[:, None, None]
+        return pairs.grad_sum(wp + s1 * n[None], wp - s2 * n[None])
 
-    def grad_sum(a_ws: torch.Tensor, b_ws: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            target = render(codes(b_ws))
-            src = codes(a_ws).detach()
-        src.requires_grad_(True)
-        img = render(src)
-        # sum over pairs of each pair's mean |diff|: the gradient of pair i is exactly its own L1 gradient
-        loss = (img - target).abs().flatten(1).mean(1).sum()
-        (grad,) = torch.autograd.grad(loss, src)
-        return grad.abs().double().sum(0).cpu()
-
-    def mapped(z: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            return generator.mapping(z.to(device))
-
-    acc_random: torch.Tensor | None = None
-    acc_edit: torch.Tensor | None = None
-    for start in range(0, random_samples, batch_size):
-        sl = slice(start, min(start + batch_size, random_samples))
-        g = grad_sum(mapped(z_rand[0, sl]), mapped(z_rand[1, sl]))
-        acc_random = g if acc_random is None else acc_random + g
-        if progress is not None:
-            progress(sl.stop - sl.start)
-    flat_n = n.reshape(-1)
-    for start in range(0, edit_samples, batch_size):
-        sl = slice(start, min(start + batch_size, edit_samples))
-        ws = mapped(z_edit[sl])
-        # project onto the hyperplane in the tiled W+ space: w_p = w - (w.n + b) n (n as released, not renormalised)
-        wf = ws.reshape(ws.shape[0], -1)
-        if direction.space is LatentSpace.W:
-            # tiled W direction: the released code projects the 512-d w, then tiles
-            dist = ws[:, 0] @ n[0] + b
-            wp = ws - dist[:, None, None] * n[None]
-        else:
-            dist = wf @ flat_n + b
-            wp = (wf - dist[:, None] * flat_n[None]).reshape(ws.shape)
-        s1 = steps[0, sl].to(device, torch.float32)[:, None, None]
-        s2 = steps[1, sl].to(device, torch.float32)[:, None, None]
-        g = grad_sum(wp + s1 * n[None], wp - s2 * n[None])
-        acc_edit = g if acc_edit is None else acc_edit + g
-        if progress is not None:
-            progress(sl.stop - sl.start)
-    assert acc_random is not None and acc_edit is not None
-    random_grads = (acc_random / random_samples).numpy()
-    edit_grads = (acc_edit / edit_samples).numpy()
-    tiny = np.finfo(np.float64).tiny
-    grads = edit_grads / np.maximum(random_grads, tiny)
-    total = float(grads.sum())
-    if not np.isfinite(total) or total <= 0:
-        raise UserInputError("the generator's gradients are all zero, so no importance can be measured")
-    if space is LatentSpace.S:
-        spans = style_offsets(generator.style_layers)
-        layer_w = np.array([grads[a:c].mean() for a, c in spans]) / total
-        names = [layer.name for layer in generator.style_layers]
-    else:
-        layer_w = grads.mean(axis=1) / total
-        names = [f"w{i}" for i in range(num_ws)]
+    random_grads = _batched_mean(random_batch, random_samples, batch_size, progress)
+    edit_grads = _batched_mean(edit_batch, edit_samples, batch_size, progress)
+    grads, total = _ratio(edit_grads, random_grads)
+    layer_w, names = _layer_weights(generator, space, grads, total)
     settings: dict[str, Any] = {
         "random_samples": random_samples,
         "edit_samples": edit_samples,
@@ -206,6 +137,122 @@ def gradient_importance(
         "layer_modules": module_map(generator),
     }
     return ImportanceResult(layer_w, grads / total, edit_grads, random_grads, names, space.value, settings)
+
+
+def _checked_space(space: LatentSpace, random_samples: int, edit_samples: int, batch_size: int) -> LatentSpace:
+    """The measured space, after refusing what the study cannot run (in one line, before any work)."""
+    if space not in (LatentSpace.WPLUS, LatentSpace.S):
+        raise UserInputError(
+            f"importance is measured in W+ or S, not {space.value}",
+            hint="the released W path is broken; use wplus (default) or s",
+        )
+    if random_samples < 1 or edit_samples < 1 or batch_size < 1:
+        raise UserInputError("sample counts and batch size must be positive")
+    return space
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """Every random number of the study, drawn up front on the CPU so results depend on neither batch size
+    nor device."""
+
+    z_rand: torch.Tensor  # [2, random_samples, z_dim]: the two sides of each random pair
+    z_edit: torch.Tensor  # [edit_samples, z_dim]
+    steps: torch.Tensor  # [2, edit_samples] float64: s1, s2 ~ U(max_step / 2, max_step)
+
+    @classmethod
+    def drawn(cls, z_dim: int, random_samples: int, edit_samples: int, max_step: float, seed: int) -> _Draws:
+        rng = torch.Generator(device="cpu").manual_seed(int(seed))
+        z_rand = torch.randn(2, random_samples, z_dim, generator=rng)
+        z_edit = torch.randn(edit_samples, z_dim, generator=rng)
+        steps = (0.5 + 0.5 * torch.rand(2, edit_samples, generator=rng, dtype=torch.float64)) * max_step
+        return cls(z_rand, z_edit, steps)
+
+
+class _PairGradients:
+    """``sum_i |d L1(G(A_i), G(B_i)) / dA_i|`` over a batch of pairs, in W+ or in S, with the released truncation."""
+
+    def __init__(self, generator: Generator, space: LatentSpace, truncation: float) -> None:
+        self.generator, self.space, self.truncation = generator, space, truncation
+        self.device = generator.device
+        self.w_avg = generator.w_avg.detach().float().to(self.device)
+
+    def mapped(self, z: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.generator.mapping(z.to(self.device))
+
+    def _render(self, x: torch.Tensor) -> torch.Tensor:
+        if self.space is LatentSpace.S:
+            return self.generator.synthesis_from_styles(x)
+        return self.generator.synthesis(self.w_avg.lerp(x, self.truncation))
+
+    def _codes(self, ws: torch.Tensor) -> torch.Tensor:
+        # truncation acts on ws before the affines, so for S we truncate first and differentiate the styles
+        if self.space is LatentSpace.S:
+            return self.generator.styles(self.w_avg.lerp(ws, self.truncation))
+        return ws
+
+    def grad_sum(self, a_ws: torch.Tensor, b_ws: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            target = self._render(self._codes(b_ws))
+            src = self._codes(a_ws).detach()
+        src.requires_grad_(True)
+        img = self._render(src)
+        # sum over pairs of each pair's mean |diff|: the gradient of pair i is exactly its own L1 gradient
+        loss = (img - target).abs().flatten(1).mean(1).sum()
+        (grad,) = torch.autograd.grad(loss, src)
+        return grad.abs().double().sum(0).cpu()
+
+
+def _projected(ws: torch.Tensor, direction: Direction, n: torch.Tensor) -> torch.Tensor:
+    """``w_p = w - (w.n + b) n``: ``ws`` projected onto the direction's hyperplane (n as released, not
+    renormalised); a tiled W direction projects the single w, as the released code does, then tiles."""
+    b = float(direction.intercept)
+    if direction.space is LatentSpace.W:
+        dist = ws[:, 0] @ n[0] + b
+        return ws - dist[:, None, None] * n[None]
+    flat_n = n.reshape(-1)
+    wf = ws.reshape(ws.shape[0], -1)
+    dist = wf @ flat_n + b
+    return (wf - dist[:, None] * flat_n[None]).reshape(ws.shape)
+
+
+def _batched_mean(
+    batch_grads: Callable[[slice], torch.Tensor],
+    samples: int,
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+) -> np.ndarray:
+    """The mean over ``samples`` pairs of per-batch gradient sums (pairs are independent, so batching is exact)."""
+    acc: torch.Tensor | None = None
+    for start in range(0, samples, batch_size):
+        sl = slice(start, min(start + batch_size, samples))
+        g = batch_grads(sl)
+        acc = g if acc is None else acc + g
+        if progress is not None:
+            progress(sl.stop - sl.start)
+    assert acc is not None
+    return (acc / samples).numpy()
+
+
+def _ratio(edit_grads: np.ndarray, random_grads: np.ndarray) -> tuple[np.ndarray, float]:
+    """``g = E / R`` per channel and its sum (refused when the generator has no gradient at all)."""
+    grads = edit_grads / np.maximum(random_grads, np.finfo(np.float64).tiny)
+    total = float(grads.sum())
+    if not np.isfinite(total) or total <= 0:
+        raise UserInputError("the generator's gradients are all zero, so no importance can be measured")
+    return grads, total
+
+
+def _layer_weights(
+    generator: Generator, space: LatentSpace, grads: np.ndarray, total: float
+) -> tuple[np.ndarray, list[str]]:
+    """Per-layer weights (mean channel ratio over the total, as released) and the layers' names."""
+    if space is LatentSpace.S:
+        spans = style_offsets(generator.style_layers)
+        names = [layer.name for layer in generator.style_layers]
+        return np.array([grads[a:c].mean() for a, c in spans]) / total, names
+    return grads.mean(axis=1) / total, [f"w{i}" for i in range(generator.num_ws)]
 
 
 def module_map(generator: Any) -> dict[int, list[str]]:

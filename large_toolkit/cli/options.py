@@ -184,3 +184,10 @@ def examples(*commands: str, note: str = "") -> str:
     """A command's ``--help`` epilog: one example per paragraph, then an optional note."""
     text = "Examples:\n\n" + "\n\n".join(f"  {c}" for c in commands)
     return f"{text}\n\n{note}" if note else text
+
+
+# the `directions` commands
+FinderName = Annotated[str, typer.Argument(help="Finder name: sefa, ganspace, interfacegan, voynov, ...")]
+GeneratorBackend = Annotated[str | None, backend("Generator backend (default: by checkpoint).")]
+GeneratorCheckpoint = Annotated[str | None, checkpoint("Generator checkpoint.")]
+RowLimit = Annotated[int, typer.Option("--limit", help="Rows to print (0 = all).")]

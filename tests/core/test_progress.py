@@ -56,3 +56,17 @@ def test_forced_off_style(monkeypatch) -> None:
     progress = make_progress()
     assert not isinstance(progress, PlainProgress)
     assert progress.disable
+
+
+def test_named_tasks_open_one_bar_per_description() -> None:
+    from large_toolkit.progress import named_tasks
+
+    stream = io.StringIO()
+    with PlainProgress(stream=stream, interval=0.0) as progress:
+        report = named_tasks(progress)
+        report("sampling", 1, 2)
+        report("sampling", 2, 2)
+        report("decomposing", 1, 1)
+    lines = stream.getvalue().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["sampling", "sampling", "decomposing"]
+    assert lines[1].startswith("sampling: 2/2")

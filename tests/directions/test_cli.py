@@ -117,3 +117,14 @@ def test_options_lists_the_declared_options(toy_backend) -> None:
     rows = {r["name"]: r for r in json.loads(res.stdout)["options"]}
     assert rows["num_samples"]["type"] == "int" and rows["num_samples"]["default"] == 1_000_000
     assert rows["engine"]["execution"] and not rows["seed"]["execution"]
+
+
+def test_options_show_the_declared_bounds(toy_backend) -> None:
+    res = _run(["directions", "options", "ganspace", "--json"])
+    assert res.exit_code == 0, res.output
+    rows = {r["name"]: r for r in json.loads(res.stdout)["options"]}
+    assert (rows["num_samples"]["low"], rows["num_samples"]["high"]) == (2, None)
+    assert rows["num_samples"]["bounds"] == ">= 2" and rows["seed"]["bounds"] == ""
+    res = _run(["directions", "options", "ganspace"])
+    assert res.exit_code == 0, res.output
+    assert "int >= 2" in res.stdout and "int >= 1" in res.stdout

@@ -39,3 +39,38 @@ def test_execution_options_are_not_shown(qtbot) -> None:
     qtbot.addWidget(form)
     form.set_options(GANSpaceOptions)
     assert "engine" not in form.editors and "num_samples" in form.editors
+
+
+def test_declared_bounds_limit_the_spin_box_and_show_in_the_tooltip(qtbot) -> None:
+    from large_ganspace.finder import GANSpaceOptions
+
+    form = OptionsForm()
+    qtbot.addWidget(form)
+    form.set_options(GANSpaceOptions)
+    samples, seed = form.editors["num_samples"], form.editors["seed"]
+    assert isinstance(samples, QSpinBox) and isinstance(seed, QSpinBox)
+    assert samples.minimum() == 2 and samples.maximum() == 2**31 - 1  # low=2, no upper bound
+    assert seed.minimum() == -(2**31 - 1)  # unbounded
+    assert "int >= 2" in samples.toolTip() and ">=" not in seed.toolTip()
+    form.set_value("num_samples", 0)  # the spin box clamps what is typed to the declared range
+    assert samples.value() == 2
+
+
+def test_a_bounded_text_field_names_its_range(qtbot) -> None:
+    from dataclasses import dataclass
+
+    from large_toolkit.options import option
+
+    @dataclass(frozen=True)
+    class Shares:
+        share: float = option(0.5, "share of the steps", low=0, high=1)
+
+    form = OptionsForm()
+    qtbot.addWidget(form)
+    form.set_options(Shares, "test")
+    line = form.editors["share"]
+    assert isinstance(line, QLineEdit) and line.placeholderText() == "float in [0, 1]"
+    assert line.toolTip() == "share of the steps (float in [0, 1])"
+    form.set_value("share", "2")
+    with pytest.raises(UserInputError, match=r"must be in \[0, 1\]"):
+        form.values()

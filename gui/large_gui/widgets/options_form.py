@@ -1,14 +1,16 @@
 """A form built from a plugin's typed options declaration (``large_toolkit.options``).
 
 The same dataclass that types ``--option k=v`` and direction specs drives this
-form: ints get a spin box, booleans a check box, choices a combo box, files a
-browse button, everything else a text field.  :meth:`OptionsForm.values`
+form: ints get a spin box (limited to the declared bounds), booleans a check box,
+choices a combo box, files a browse button, everything else a text field; a
+bounded option names its range in its tooltip (and a text field's placeholder).  :meth:`OptionsForm.values`
 returns only the options the user changed, typed by the declaration, so the
 result merges with free-text overrides and keeps cache keys small.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -32,6 +34,20 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _int_range(info: OptionInfo) -> tuple[int, int]:
+    """The spin box range: the declared inclusive bounds (rounded inward), else the widest a QSpinBox holds."""
+    low = -INT_LIMIT if info.low is None else max(math.ceil(info.low), -INT_LIMIT)
+    high = INT_LIMIT if info.high is None else min(math.floor(info.high), INT_LIMIT)
+    return low, high
+
+
+def _tooltip(info: OptionInfo) -> str:
+    """The help text, then the allowed range when the declaration bounds the option (the core refuses the rest)."""
+    if not info.bounds_text:
+        return info.help
+    return f"{info.help} ({info.type_name} {info.bounds_text})" if info.help else f"{info.type_name} {info.bounds_text}"
+
+
 class OptionsForm(QWidget):
     """One labelled editor per declared option; rebuilt by :meth:`set_options`."""
 
@@ -53,7 +69,7 @@ class OptionsForm(QWidget):
             if info.execution:
                 continue  # where the work runs is not a GUI choice
             editor = self._editor(info)
-            editor.setToolTip(info.help)
+            editor.setToolTip(_tooltip(info))
             self.editors[info.name] = editor
             self.layout_.addRow(info.name, self._with_browse(editor) if info.path else editor)
 
@@ -69,11 +85,11 @@ class OptionsForm(QWidget):
             return box
         if info.kind is int and not info.optional:
             spin = QSpinBox()
-            spin.setRange(-INT_LIMIT, INT_LIMIT)
+            spin.setRange(*_int_range(info))
             spin.setValue(int(info.default))
             return spin
         line = QLineEdit(_text(info.default))
-        line.setPlaceholderText(info.type_name)
+        line.setPlaceholderText(f"{info.type_name} {info.bounds_text}".strip())
         return line
 
     def _with_browse(self, line: QWidget) -> QWidget:
