@@ -127,6 +127,7 @@ _LAZY: dict[str, str] = {
     "get_host": "large_toolkit.plugins",
     "load_generator": "large_toolkit.plugins",
     "resolve_generator": "large_toolkit.generators",
+    "bind_class": "large_toolkit.conditional",
     # command-writing helpers (plugins that add Typer commands)
     "note": "large_toolkit.cli.output",
     "print_json": "large_toolkit.cli.output",

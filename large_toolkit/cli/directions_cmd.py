@@ -61,11 +61,11 @@ def parse_steps(text: str) -> list[float]:
     return values
 
 
-def _generator(backend: str | None, checkpoint: str | None) -> Generator:
+def _generator(backend: str | None, checkpoint: str | None, class_idx: int | None = None) -> Generator:
     """The one ``--backend``/``--checkpoint`` rule of :mod:`large_toolkit.generators`."""
     from large_toolkit.generators import resolve_generator
 
-    return resolve_generator(backend, checkpoint, OPTIONS.device)
+    return resolve_generator(backend, checkpoint, OPTIONS.device, class_idx)
 
 
 def _resolved(dirs_spec: str, backend: str | None, checkpoint: str | None) -> tuple[DirectionSet, Generator | None]:
@@ -184,6 +184,7 @@ def install(app: typer.Typer) -> None:
             str | None, typer.Option("--backend", help="Generator backend (default: by checkpoint).")
         ] = None,
         checkpoint: Annotated[str | None, typer.Option("--checkpoint", help="Generator checkpoint.")] = None,
+        class_idx: options.ClassIdx = None,
         option: Annotated[list[str] | None, typer.Option("--option", help="Finder option KEY=VALUE (repeat).")] = None,
         out: Annotated[str | None, options.out("Write the set (.safetensors, .npz, .npy, .pt).")] = None,
         fmt: Annotated[str | None, typer.Option("--format", help="Output format (default: by suffix).")] = None,
@@ -198,7 +199,7 @@ def install(app: typer.Typer) -> None:
 
         if out is not None:
             check_output_path(out)
-        generator = _generator(backend, checkpoint)
+        generator = _generator(backend, checkpoint, class_idx)
         with make_progress(disable=json_out) as progress:
             tasks: dict[str, Any] = {}
 
@@ -270,6 +271,7 @@ def install(app: typer.Typer) -> None:
             str | None, typer.Option("--backend", help="Generator backend (default: by checkpoint).")
         ] = None,
         checkpoint: Annotated[str | None, typer.Option("--checkpoint", help="Generator checkpoint.")] = None,
+        class_idx: options.ClassIdx = None,
         seeds: Annotated[str, typer.Option("--seeds", help="Seeds, e.g. 0-3 or 1,5,9.")] = "0-3",
         steps: Annotated[
             str, typer.Option("--steps", help="Edit amounts: -3..3, -3..3:7 or -2,0,2 (GANSpace: sigmas).")
@@ -298,7 +300,7 @@ def install(app: typer.Typer) -> None:
         seed_list, amounts = parse_seeds(seeds), parse_steps(steps)
         check_finite(psi, "--psi")
         check_output_path(out)
-        generator = _generator(backend, checkpoint)
+        generator = _generator(backend, checkpoint, class_idx)
         d = resolve_direction(direction, generator, parse_options(option) or None)
         slots = edit_layers(d, generator.num_ws, layers)
         rows = []

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from large_toolkit.analysis.defaults import DEFAULT_ROTATION_EPOCHS
+from large_toolkit.cli import options
 from large_toolkit.cli.output import note, print_json, print_table
 
 SYNTHETIC_REAL_N = 5000
@@ -62,6 +63,7 @@ def install(app: typer.Typer) -> None:
         batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Images per forward pass.")] = 250,
         no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the FID cache.")] = False,
         json_out: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,
+        class_idx: options.ClassIdx = None,
     ) -> None:
         """Fréchet distance of generated samples vs real images (lower is better; 0 = same Gaussian fit)."""
         import tempfile
@@ -103,9 +105,10 @@ def install(app: typer.Typer) -> None:
             from large_toolkit.analysis.inception import InceptionExtractor
 
             feat = InceptionExtractor.from_file(inception_weights, device)  # type: ignore[arg-type]
+        from large_toolkit.conditional import bind_class
         from large_toolkit.plugins import load_generator
 
-        gen = load_generator(backend, checkpoint, str(device))
+        gen = bind_class(load_generator(backend, checkpoint, str(device)), class_idx)
         images, real_name = _load_real(real, n_real, real_seed, gen.resolution)
         real_fingerprint = images_hash(images)
         timings["load_seconds"] = time.perf_counter() - t0
