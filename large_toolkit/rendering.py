@@ -62,6 +62,7 @@ def render_seeds(generator: Generator, seeds: Sequence[int], settings: RenderSet
     import torch
 
     from large_toolkit.conditional import bind_class
+    from large_toolkit.runner import precision_autocast
 
     check_settings(generator, settings)
     generator = bind_class(generator, settings.class_idx)  # a conditional model's class, checked in one line
@@ -69,7 +70,7 @@ def render_seeds(generator: Generator, seeds: Sequence[int], settings: RenderSet
         generator.set_input_transform(settings.translate or (0.0, 0.0), settings.rotate or 0.0)
     z_all = torch.from_numpy(seed_latents(seeds, generator.z_dim))
     chunks = []
-    with torch.no_grad():
+    with torch.no_grad(), precision_autocast(generator.device):  # the global --precision
         for i in range(0, len(seeds), settings.batch_size):
             z = z_all[i : i + settings.batch_size].to(generator.device)
             ws = generator.mapping(z, psi=settings.psi, trunc_cutoff=settings.trunc_cutoff)
