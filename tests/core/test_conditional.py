@@ -101,15 +101,11 @@ def test_missing_class_idx_is_one_line_exit_2(files):
     assert result.exit_code == 2 and "class-conditional" in result.stderr
 
 
-def test_sort_and_regress_run_under_the_class_the_latents_were_made_with(files):
+def test_sort_runs_under_the_class_the_latents_were_made_with(files):
     lat = str(files["latents"])
     result = _cli(files["root"], "sort", "--latents", lat, "--direction", "sefa:0", "--class-idx", "2", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["n_images"] == 6
-    labels = ["--label", "im0.png=1", "--label", "im1.png=2", "--label", "im2.png=4"]
-    result = _cli(files["root"], "regress", "--latents", lat, "--direction", "sefa:0", "--class-idx", "2", *labels,
-                  "--repeats", "5", "--n-labels", "2", "--json")  # fmt: skip
-    assert result.exit_code == 0, result.output
 
 
 def test_latents_from_class_2_are_refused_under_class_3_unless_forced(files):
@@ -132,3 +128,24 @@ def test_directions_find_and_edit_and_fid_take_the_class(files):
                   "--rotation-epochs", "1", "--no-cache", "--json")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["generator"] == bind_class(_conditional(), 2).fingerprint()
+
+
+def test_a_regressor_fitted_under_class_2_predicts_there_and_refuses_class_3(files):
+    root, lat = files["root"], str(files["latents"])
+    labels = ["--label", "im0.png=1", "--label", "im1.png=2", "--label", "im2.png=4"]
+    result = _cli(root, "regress", "--latents", lat, "--direction", "sefa:0", "--class-idx", "2", *labels,
+                  "--repeats", "5", "--n-labels", "2", "-o", str(root / "run2"), "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    ok = _cli(root, "predict", "--model", str(root / "run2"), "--latents", lat, "--class-idx", "2",
+              "-o", str(root / "p.csv"), "--json")  # fmt: skip
+    assert ok.exit_code == 0, ok.output
+    refused = _cli(root, "predict", "--model", str(root / "run2"), "--images", str(root / "imgs"), "--class-idx", "3",
+                   "--inverter", "optim", "-o", str(root / "p3.csv"))  # fmt: skip
+    assert refused.exit_code == 2 and "was fitted for generator" in refused.stderr
+    assert not (root / "p3.csv").exists()
+
+
+def test_suggest_labels_takes_the_class(files):
+    result = _cli(files["root"], "suggest-labels", "--latents", str(files["latents"]), "--direction", "sefa:0",
+                  "--class-idx", "2", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
