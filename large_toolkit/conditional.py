@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import torch
 
+from large_toolkit.chunk_engine import attach_recipe, generator_recipe
 from large_toolkit.errors import UserInputError
 from large_toolkit.interfaces import Capability, Generator, StyleAffine
 
@@ -71,6 +73,9 @@ class ClassBoundGenerator(Generator):
         self.w_dim = generator.w_dim
         self.name = generator.name
         self.capabilities = generator.capabilities - {Capability.CONDITIONAL}  # type: ignore[misc]
+        recipe = generator_recipe(generator)
+        if recipe is not None:  # engine=ray workers rebuild the bound view, not the bare conditional model
+            attach_recipe(self, replace(recipe, class_idx=self.class_idx))
 
     def __getattr__(self, name: str) -> Any:
         # only reached for attributes this view does not have: a plugin's extras (params, config, ...)

@@ -149,3 +149,13 @@ def test_suggest_labels_takes_the_class(files):
     result = _cli(files["root"], "suggest-labels", "--latents", str(files["latents"]), "--direction", "sefa:0",
                   "--class-idx", "2", "--json")  # fmt: skip
     assert result.exit_code == 0, result.output
+
+
+def test_engine_workers_rebuild_the_bound_view(files):
+    from large_toolkit.chunk_engine import generator_recipe
+    from large_toolkit.generators import resolve_generator
+
+    view = resolve_generator("stylegan2", str(files["root"] / "cond.safetensors"), "cpu", class_idx=1)
+    recipe = generator_recipe(view)
+    assert recipe is not None and recipe.class_idx == 1
+    assert recipe.load("cpu").fingerprint() == view.fingerprint()
