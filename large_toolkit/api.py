@@ -106,6 +106,8 @@ _LAZY: dict[str, str] = {
     "synthetic_images": "large_toolkit.data.synthetic",
     # running work: devices, seeds, progress, chunked / Ray / distributed execution
     "resolve_device": "large_toolkit.runner",
+    "precision_autocast": "large_toolkit.runner",
+    "use_channels_last": "large_toolkit.precision",
     "seeded_generator": "large_toolkit.runner",
     "parse_seeds": "large_toolkit.runner",
     "make_progress": "large_toolkit.progress",
@@ -127,6 +129,7 @@ _LAZY: dict[str, str] = {
     "get_host": "large_toolkit.plugins",
     "load_generator": "large_toolkit.plugins",
     "resolve_generator": "large_toolkit.generators",
+    "bind_class": "large_toolkit.conditional",
     # command-writing helpers (plugins that add Typer commands)
     "note": "large_toolkit.cli.output",
     "print_json": "large_toolkit.cli.output",

@@ -37,15 +37,18 @@ ChunkFn = Callable[[Generator, Any], Any]
 
 @dataclass(frozen=True)
 class GeneratorSpec:
-    """How to rebuild a generator in another process: registry backend name + checkpoint (plain data)."""
+    """How to rebuild a generator in another process: registry backend name + checkpoint (plain data), and the
+    class a conditional model is bound to (``--class-idx``)."""
 
     backend: str
     checkpoint: str | None = None
+    class_idx: int | None = None
 
     def load(self, device: str) -> Generator:
+        from large_toolkit.conditional import bind_class
         from large_toolkit.plugins import load_generator
 
-        return load_generator(self.backend, self.checkpoint, device)
+        return bind_class(load_generator(self.backend, self.checkpoint, device), self.class_idx)
 
 
 def attach_recipe(generator: Any, spec: GeneratorSpec) -> None:

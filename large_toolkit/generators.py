@@ -63,12 +63,20 @@ def choose_backend(backend: str | None, checkpoint: str | None) -> str:
     return default_backend()
 
 
-def resolve_generator(backend: str | None, checkpoint: str | None, device: str = "auto") -> Generator:
-    """Load the generator the rule picks; ``device`` is the global ``--device``."""
+def resolve_generator(
+    backend: str | None, checkpoint: str | None, device: str = "auto", class_idx: int | None = None
+) -> Generator:
+    """Load the generator the rule picks; ``device`` is the global ``--device``.
+
+    ``class_idx`` (``--class-idx``) binds a class-conditional model to one class (see
+    :mod:`large_toolkit.conditional`); it is refused in one line for an unconditional model, and a
+    conditional model without it is refused too.
+    """
+    from large_toolkit.conditional import bind_class
     from large_toolkit.plugins import load_generator
 
     name = choose_backend(backend, checkpoint)
     generator = load_generator(name, checkpoint, device)
     if not generator.name:
         generator.name = name
-    return generator
+    return bind_class(generator, class_idx)

@@ -19,8 +19,6 @@ from large_toolkit.errors import UserInputError
 from large_toolkit.interfaces import Capability
 
 if TYPE_CHECKING:
-    import torch
-
     from large_toolkit.interfaces import Generator
 
 NOISE_MODES = ("const", "none", "random")
@@ -44,22 +42,6 @@ def seed_latents(seeds: Sequence[int], z_dim: int) -> np.ndarray:
     return np.concatenate([np.random.RandomState(s).randn(1, z_dim) for s in seeds]).astype(np.float32)
 
 
-def _class_vector(generator: Generator, class_idx: int | None) -> torch.Tensor | None:
-    import torch
-
-    if not generator.c_dim:
-        if class_idx is not None:
-            raise UserInputError("--class-idx given but the model is unconditional", hint="drop --class-idx")
-        return None
-    if class_idx is None:
-        raise UserInputError(f"this model is class-conditional ({generator.c_dim} classes)", hint="pass --class-idx")
-    if not 0 <= class_idx < generator.c_dim:
-        raise UserInputError(f"--class-idx {class_idx} is out of range", hint=f"use 0-{generator.c_dim - 1}")
-    c = torch.zeros(1, generator.c_dim)
-    c[0, class_idx] = 1
-    return c
-
-
 def check_settings(generator: Generator, settings: RenderSettings) -> None:
     """Refuse, in one line, a setting the generator does not declare a capability for."""
     if settings.noise_mode not in NOISE_MODES:
@@ -79,17 +61,19 @@ def render_seeds(generator: Generator, seeds: Sequence[int], settings: RenderSet
     """Images ``[N, C, R, R]`` float32 (raw, about [-1, 1]) for ``seeds``, batched on the device."""
     import torch
 
+    from large_toolkit.conditional import bind_class
+    from large_toolkit.runner import precision_autocast
+
     check_settings(generator, settings)
-    c = _class_vector(generator, settings.class_idx)
+    generator = bind_class(generator, settings.class_idx)  # a conditional model's class, checked in one line
     if settings.translate is not None or settings.rotate is not None:
         generator.set_input_transform(settings.translate or (0.0, 0.0), settings.rotate or 0.0)
     z_all = torch.from_numpy(seed_latents(seeds, generator.z_dim))
     chunks = []
-    with torch.no_grad():
+    with torch.no_grad(), precision_autocast(generator.device):  # the global --precision
         for i in range(0, len(seeds), settings.batch_size):
             z = z_all[i : i + settings.batch_size].to(generator.device)
-            cc = None if c is None else c.repeat(z.shape[0], 1).to(generator.device)
-            ws = generator.mapping(z, cc, psi=settings.psi, trunc_cutoff=settings.trunc_cutoff)
+            ws = generator.mapping(z, psi=settings.psi, trunc_cutoff=settings.trunc_cutoff)
             torch.manual_seed(seeds[i])  # --noise-mode random: same seeds + batch size, same images
             chunks.append(generator.synthesis(ws, noise_mode=settings.noise_mode).float().cpu())
     return torch.cat(chunks).numpy()

@@ -16,10 +16,19 @@ from typing import Any
 import torch
 
 from large_toolkit.errors import DeviceError, UserInputError
+from large_toolkit.precision import check_precision, default_precision
 from large_toolkit.progress import make_progress
 from large_toolkit.validate import check_count_of
 
-__all__ = ["Runner", "batched", "make_progress", "parse_seeds", "resolve_device", "seeded_generator"]
+__all__ = [
+    "Runner",
+    "batched",
+    "make_progress",
+    "parse_seeds",
+    "precision_autocast",
+    "resolve_device",
+    "seeded_generator",
+]
 
 
 def resolve_device(spec: str | torch.device | None = "auto") -> torch.device:
@@ -50,6 +59,20 @@ def seeded_generator(seed: int, device: torch.device | str = "cpu") -> torch.Gen
     return torch.Generator(device=torch.device(device)).manual_seed(int(seed))
 
 
+def precision_autocast(
+    device: torch.device | str, precision: str | None = None
+) -> contextlib.AbstractContextManager[Any]:
+    """Autocast for ``precision`` (default: the global ``--precision``) on ``device``; a no-op for fp32.
+
+    What every generator forward pass runs under, so ``--precision`` means the same in every command.
+    """
+    device = torch.device(device)
+    precision = check_precision(precision or default_precision(), device.type)
+    if precision == "fp32" or device.type not in ("cuda", "cpu"):
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.float16 if precision == "fp16" else torch.bfloat16)
+
+
 def _is_oom(exc: BaseException) -> bool:
     return isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc).lower()
 
@@ -58,15 +81,16 @@ def _is_oom(exc: BaseException) -> bool:
 class Runner:
     """Runs a function over batches of a tensor on one device.
 
-    ``precision``: ``fp32`` (default), ``fp16`` or ``bf16`` autocast.  On CPU only ``bf16`` exists
-    (CPU autocast; fp16 is refused with a hint): it changes the numbers by bf16 rounding (8-bit mantissa;
-    generator images stay within 3 % (StyleGAN2) / 8 % (StyleGAN3) of fp32, see tests/core/test_precision.py),
-    so fp32 remains the default reference.  Results come back as float32 either way.
+    ``precision``: ``fp32``, ``fp16`` or ``bf16`` autocast (default: the global ``--precision``, fp32 unless
+    set).  On CPU only ``bf16`` exists (CPU autocast; fp16 is refused with a hint): it changes the numbers by
+    bf16 rounding (8-bit mantissa; generator images stay within 3 % (StyleGAN2) / 8 % (StyleGAN3) of fp32,
+    see tests/core/test_precision.py and docs/devices.md), so fp32 remains the default reference.  Results
+    come back as float32 either way.
     """
 
     device: torch.device = field(default_factory=lambda: resolve_device("auto"))
     batch_size: int = 16
-    precision: str = "fp32"
+    precision: str = field(default_factory=default_precision)
     show_progress: bool = True
     progress_callback: Callable[[int, int], None] | None = None
 
@@ -74,20 +98,11 @@ class Runner:
         self.device = resolve_device(self.device)
         if self.batch_size < 1:
             raise UserInputError(f"batch size must be >= 1, got {self.batch_size}")
-        if self.precision not in ("fp32", "fp16", "bf16"):
-            raise UserInputError(f"unknown precision {self.precision!r}", hint="use fp32, fp16 or bf16")
-        if self.precision == "fp16" and self.device.type != "cuda":
-            raise UserInputError(
-                f"precision fp16 needs a CUDA device, this run uses {self.device}",
-                hint="use --precision bf16 (or fp32) on CPU",
-            )
+        check_precision(self.precision, self.device.type)
 
     def autocast(self) -> contextlib.AbstractContextManager[Any]:
         """Autocast for the chosen precision on this device (a no-op for fp32)."""
-        if self.precision == "fp32" or self.device.type not in ("cuda", "cpu"):
-            return contextlib.nullcontext()
-        dtype = torch.float16 if self.precision == "fp16" else torch.bfloat16
-        return torch.autocast(self.device.type, dtype=dtype)
+        return precision_autocast(self.device, self.precision)
 
     def map(
         self,

@@ -29,8 +29,13 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 
 
 def synthesize(generator: Generator, ws: torch.Tensor, style_offset: torch.Tensor | None = None) -> torch.Tensor:
-    """Images for W+ codes ``[N, num_ws, w_dim]``, adding an S offset after the affines when given."""
-    with torch.inference_mode():
+    """Images for W+ codes ``[N, num_ws, w_dim]``, adding an S offset after the affines when given.
+
+    Runs at the global ``--precision`` (``large-tk --precision bf16 gui``), like the CLI's forward passes.
+    """
+    from large_toolkit.runner import precision_autocast
+
+    with torch.inference_mode(), precision_autocast(generator.device):
         ws = ws.to(generator.device, torch.float32)
         if style_offset is None:
             return generator.synthesis(ws)

@@ -37,6 +37,7 @@ from large_toolkit.analysis.inception import state_fingerprint
 from large_toolkit.analysis.rotation_features import RotationNet, train_rotation_net
 from large_toolkit.errors import CheckpointError, UserInputError
 from large_toolkit.io.artifacts import load_tensors, save_tensors
+from large_toolkit.runner import precision_autocast
 
 if TYPE_CHECKING:
     from large_toolkit.interfaces import Generator
@@ -198,6 +199,6 @@ def generator_batches(
     All z are drawn up front from one seeded generator, so the images do not depend on the batch size.
     """
     z = generator.sample_z(n, seed)
-    with torch.inference_mode():
+    with torch.inference_mode(), precision_autocast(generator.device):  # the global --precision
         for start in range(0, n, batch_size):
-            yield quantize(generator.synthesis(generator.mapping(z[start : start + batch_size], psi=psi)))
+            yield quantize(generator.synthesis(generator.mapping(z[start : start + batch_size], psi=psi)).float())

@@ -38,6 +38,7 @@ class FidSettings:
     real: str  # a folder of real images, or "synthetic" (the procedural demo set)
     backend: str = "stylegan2"
     checkpoint: str | None = None
+    class_idx: int | None = None  # the class of a class-conditional model
     n: int = 5000
     n_real: int = SYNTHETIC_REAL_N  # size of the synthetic real set
     real_seed: int = 1
@@ -84,6 +85,7 @@ def run_fid(settings: FidSettings, device: str | None = None, show_progress: boo
     """Measure ``settings`` on ``device`` (default: the best available); returns the JSON-ready result."""
     from large_toolkit.analysis.fid_extractors import images_hash
     from large_toolkit.analysis.frechet import frechet_distance
+    from large_toolkit.conditional import bind_class
     from large_toolkit.plugins import load_generator
     from large_toolkit.runner import resolve_device
 
@@ -92,7 +94,7 @@ def run_fid(settings: FidSettings, device: str | None = None, show_progress: boo
     clock = _Clock()
     with clock.step("load_seconds"):
         feat = _inception(settings.inception_weights, dev) if settings.extractor == "inception" else None
-        gen = load_generator(settings.backend, settings.checkpoint, str(dev))
+        gen = bind_class(load_generator(settings.backend, settings.checkpoint, str(dev)), settings.class_idx)
         images, real_name = load_real(settings.real, settings.n_real, settings.real_seed, gen.resolution)
         real_fingerprint = images_hash(images)
     with _cache(settings.use_cache) as cache, _stages(show_progress) as stage:

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from large_toolkit import __version__
-from large_toolkit.cli.errors import LargeTkGroup
+from large_toolkit.cli.errors import HELP_ASKED, LargeTkGroup
 from large_toolkit.cli.output import note
 from large_toolkit.cli.state import OPTIONS
 
@@ -54,6 +54,21 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
+def _apply_precision(precision: str, device: str, ctx: typer.Context) -> None:
+    """Make ``--precision`` the runner's default, refusing fp16 off CUDA in one line before any work.
+
+    A sub-command's ``--help`` is still shown (only then is the device check skipped); fp32 costs no torch import.
+    """
+    from large_toolkit.precision import check_precision, set_default_precision
+
+    set_default_precision(precision)
+    if precision == "fp32" or ctx.meta.get(HELP_ASKED):
+        return
+    from large_toolkit.runner import resolve_device
+
+    check_precision(precision, resolve_device(device).type)
+
+
 def build_app() -> typer.Typer:
     app = typer.Typer(
         cls=LargeTkGroup,
@@ -68,16 +83,28 @@ def build_app() -> typer.Typer:
 
     @app.callback()
     def root(
+        ctx: typer.Context,
         device: Annotated[
             str,
             typer.Option("--device", envvar="LARGE_TK_DEVICE", help="auto (CUDA when present), cpu, cuda or cuda:N"),
         ] = "auto",
+        precision: Annotated[
+            str,
+            typer.Option(
+                "--precision",
+                envvar="LARGE_TK_PRECISION",
+                help="fp32, bf16 or fp16 (CUDA only): autocast of the generator's synthesis; the mapping network "
+                "and style affines stay fp32, so W/S distances do not change (see docs/devices.md).",
+            ),
+        ] = "fp32",
         version: Annotated[
             bool,
             typer.Option("--version", callback=_version_callback, is_eager=True, help="Print the version and exit."),
         ] = False,
     ) -> None:
         OPTIONS.device = device
+        OPTIONS.precision = precision
+        _apply_precision(precision, device, ctx)
 
     for module_name in CORE_COMMAND_MODULES:
         importlib.import_module(module_name).install(app)

@@ -62,18 +62,21 @@ def parse_steps(text: str) -> list[float]:
     return values
 
 
-def _generator(backend: str | None, checkpoint: str | None) -> Generator:
+def _generator(backend: str | None, checkpoint: str | None, class_idx: int | None = None) -> Generator:
     """The one ``--backend``/``--checkpoint`` rule of :mod:`large_toolkit.generators`."""
     from large_toolkit.generators import resolve_generator
 
-    return resolve_generator(backend, checkpoint, OPTIONS.device)
+    return resolve_generator(backend, checkpoint, OPTIONS.device, class_idx)
 
 
-def _spec_generator(dirs_spec: str, backend: str | None, checkpoint: str | None) -> Generator | None:
+def _spec_generator(
+    dirs_spec: str, backend: str | None, checkpoint: str | None, class_idx: int | None = None
+) -> Generator | None:
     """The generator a spec needs (finder specs), or the one asked for (dominant layers of a file); else none."""
     from large_toolkit.direction_jobs.sets import needs_generator
 
-    return _generator(backend, checkpoint) if backend or checkpoint or needs_generator(dirs_spec) else None
+    wanted = backend or checkpoint or class_idx is not None or needs_generator(dirs_spec)
+    return _generator(backend, checkpoint, class_idx) if wanted else None
 
 
 def _show(dirs: DirectionSet, generator: Generator | None, limit: int, json_out: bool, title: str) -> None:
@@ -106,6 +109,7 @@ def find_cmd(
     finder: options.FinderName,
     backend: options.GeneratorBackend = None,
     checkpoint: options.GeneratorCheckpoint = None,
+    class_idx: options.ClassIdx = None,
     option: Annotated[list[str] | None, typer.Option("--option", help="Finder option KEY=VALUE (repeat).")] = None,
     out: Annotated[str | None, options.out("Write the set (.safetensors, .npz, .npy, .pt).")] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="Output format (default: by suffix).")] = None,
@@ -119,7 +123,7 @@ def find_cmd(
 
     if out is not None:
         check_output_path(out)
-    generator = _generator(backend, checkpoint)
+    generator = _generator(backend, checkpoint, class_idx)
     config = parse_options(option)
     with make_progress(disable=json_out) as progress:
         dirs = find_set(
@@ -158,13 +162,14 @@ def show_cmd(
     dirs_spec: Annotated[str, typer.Argument(metavar="DIRS", help="A direction file or spec (sefa, file:x.npz).")],
     backend: Annotated[str | None, options.backend("Generator (for finder specs / dominant layers).")] = None,
     checkpoint: options.GeneratorCheckpoint = None,
+    class_idx: options.ClassIdx = None,
     limit: options.RowLimit = 0,
     json_out: options.JsonData = False,
 ) -> None:
     """Table of a direction set: index, name, score, dominant layers."""
     from large_toolkit.direction_jobs.sets import selected_set
 
-    generator = _spec_generator(dirs_spec, backend, checkpoint)
+    generator = _spec_generator(dirs_spec, backend, checkpoint, class_idx)
     _show(selected_set(dirs_spec, generator), generator, limit, json_out, dirs_spec)
 
 
@@ -180,6 +185,7 @@ def edit_cmd(
     out: Annotated[str, options.out("PNG grid: one row per seed, one column per step.")],
     backend: options.GeneratorBackend = None,
     checkpoint: options.GeneratorCheckpoint = None,
+    class_idx: options.ClassIdx = None,
     seeds: Annotated[str, typer.Option("--seeds", help="Seeds, e.g. 0-3 or 1,5,9.")] = "0-3",
     steps: Annotated[
         str, typer.Option("--steps", help="Edit amounts: -3..3, -3..3:7 or -2,0,2 (GANSpace: sigmas).")
@@ -204,7 +210,7 @@ def edit_cmd(
     seed_list, amounts = parse_seeds(seeds), parse_steps(steps)
     check_finite(psi, "--psi")
     check_output_path(out)
-    generator = _generator(backend, checkpoint)
+    generator = _generator(backend, checkpoint, class_idx)
     config = parse_options(option) or None
     info = write_edit_grid(
         generator,
@@ -241,12 +247,13 @@ def export_cmd(
     fmt: Annotated[str | None, typer.Option("--format", help=EXPORT_FORMATS)] = None,
     backend: Annotated[str | None, options.backend("Generator (for finder specs).")] = None,
     checkpoint: options.GeneratorCheckpoint = None,
+    class_idx: options.ClassIdx = None,
 ) -> None:
     """Convert a direction set (or one direction) to another tool's file format."""
     from large_toolkit.direction_jobs.sets import export_set
 
     check_output_path(out)
-    dirs = export_set(dirs_spec, _spec_generator(dirs_spec, backend, checkpoint), out, fmt)
+    dirs = export_set(dirs_spec, _spec_generator(dirs_spec, backend, checkpoint, class_idx), out, fmt)
     note(f"wrote {len(dirs)} direction(s) to {out}")
 
 

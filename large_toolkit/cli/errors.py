@@ -38,12 +38,16 @@ def report(exc: BaseException) -> int:
     return 1
 
 
+HELP_ASKED = "large_tk.help_asked"
+
+
 class LargeTkGroup(TyperGroup):
     """The root command group: catches errors from every sub-command."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         from large_toolkit.cli.options import spread_multi_values
 
+        ctx.meta[HELP_ASKED] = any(arg in ("--help", "-h") for arg in args)  # the root callback skips its checks
         return super().parse_args(ctx, spread_multi_values(list(args)))
 
     def invoke(self, ctx: Any) -> Any:

@@ -15,6 +15,7 @@ import typer
 
 from large_toolkit.analysis.defaults import DEFAULT_ROTATION_EPOCHS
 from large_toolkit.analysis.fid_run import SYNTHETIC_REAL_N
+from large_toolkit.cli import options
 from large_toolkit.cli.output import note, print_json, print_table
 
 FID_EPILOG = (
@@ -58,6 +59,7 @@ def fid(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Images per forward pass.")] = 250,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the FID cache.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Machine-readable result on stdout.")] = False,
+    class_idx: options.ClassIdx = None,
 ) -> None:
     """Fréchet distance of generated samples vs real images (lower is better; 0 = same Gaussian fit)."""
     from large_toolkit.analysis.fid_run import FidSettings, run_fid
@@ -67,6 +69,7 @@ def fid(
         real=real,
         backend=backend,
         checkpoint=checkpoint,
+        class_idx=class_idx,
         n=n,
         n_real=n_real,
         real_seed=real_seed,

@@ -32,7 +32,7 @@ def install(app: typer.Typer) -> None:
             int | None, typer.Option("--trunc-cutoff", help="Truncate only the first K W+ rows.")
         ] = None,
         noise_mode: Annotated[str, typer.Option("--noise-mode", help="const, none or random.")] = "const",
-        class_idx: Annotated[int | None, typer.Option("--class-idx", help="Class of a conditional model.")] = None,
+        class_idx: options.ClassIdx = None,
         batch_size: Annotated[int, options.batch_size()] = 8,
         translate: Annotated[
             str | None, typer.Option("--translate", help="X,Y shift in image widths (needs an input transform).")
@@ -52,11 +52,11 @@ def install(app: typer.Typer) -> None:
 
         seed_list = parse_seeds(seeds)
         settings = RenderSettings(
-            psi if trunc is None else trunc, trunc_cutoff, noise_mode, class_idx, parse_translate(translate), rotate,
+            psi if trunc is None else trunc, trunc_cutoff, noise_mode, None, parse_translate(translate), rotate,
             batch_size,
         )  # fmt: skip
         check_generate_options(settings.psi, seed_list, out)
-        gen = resolve_generator(backend, checkpoint, OPTIONS.device)
+        gen = resolve_generator(backend, checkpoint, OPTIONS.device, class_idx)
         images = render_seeds(gen, seed_list, settings)
         written = write_images(images, seed_list, out)
         summary = {

@@ -31,12 +31,14 @@ class GeneratorSource:
     ``backend`` None follows the one rule of :mod:`large_toolkit.generators`; when the
     latents being used record the generator that made them (:meth:`expect`), that
     recorded backend is the default.  A generator, or a direction, whose fingerprint
-    differs from the recorded one is refused in one line unless ``force``.
+    differs from the recorded one is refused in one line unless ``force``.  ``class_idx`` (``--class-idx``)
+    binds a class-conditional generator to one class (its fingerprint then includes the class).
     """
 
     backend: str | None = None
     checkpoint: str | None = None
     force: bool = False
+    class_idx: int | None = None
     expected: dict[str, Any] | None = None
     _generator: Any = field(default=None, repr=False)
 
@@ -52,7 +54,7 @@ class GeneratorSource:
 
             recorded = (self.expected or {}).get("backend")
             backend = self.backend or (recorded if self.checkpoint is None else None)
-            self._generator = resolve_generator(backend, self.checkpoint, OPTIONS.device)
+            self._generator = resolve_generator(backend, self.checkpoint, OPTIONS.device, self.class_idx)
             self._check(self._generator.fingerprint(), f"generator {self._generator.name}")
         return self._generator
 
@@ -72,7 +74,8 @@ class GeneratorSource:
         label = f"backend {exp['backend']}, " if exp.get("backend") else ""
         error = ArtifactMismatchError(
             f"{exp['what']} was made with generator {label}fingerprint {exp['fingerprint']}; {what} is {fingerprint}",
-            hint="pass the --backend/--checkpoint that made them (or --force where the command offers it)",
+            hint="pass the --backend/--checkpoint (and --class-idx) that made them "
+            "(or --force where the command offers it)",
         )
         warn_or_refuse(error, self.force)
 

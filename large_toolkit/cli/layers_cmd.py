@@ -41,6 +41,7 @@ def layers_cmd(
     backend: Annotated[str | None, opts.backend()] = None,
     checkpoint: opts.Checkpoint = None,
     force: opts.Force = False,
+    class_idx: opts.ClassIdx = None,
     space: Space = "wplus",
     random_samples: RandomSamples = 100,
     edit_samples: EditSamples = 100,
@@ -68,7 +69,7 @@ def layers_cmd(
     if skip_importance and latents is None:
         raise UserInputError("--skip-importance leaves nothing to do", hint="add --latents and --labels")
     LatentSpace.parse(space)
-    source = GeneratorSource(backend, checkpoint, force)
+    source = GeneratorSource(backend, checkpoint, force, class_idx)
     job = None if latents is None else open_latents(latents, source, None, labels, label_column, min_labels=3)
     knobs = ImportanceSettings(space, random_samples, edit_samples, max_step, truncation, seed, batch_size)
     with make_progress(disable=skip_importance) as bar:

@@ -169,6 +169,7 @@ def finder_features(
     backend: FinderBackend = None,
     checkpoint: DemoCheckpoint = None,
     force: Force = False,
+    class_idx: ClassIdx = None,
     layers: Layers = None,
     layer_weights: LayerWeights = None,
     combine: Combine = "auto",
@@ -177,7 +178,7 @@ def finder_features(
     ``ordinal`` and ``suggest-labels`` share (an :func:`option_group`)."""
     from large_toolkit.cli.latent_inputs import GeneratorSource, feature_spec
 
-    return GeneratorSource(backend, checkpoint, force), feature_spec(layers, layer_weights, False, combine)
+    return GeneratorSource(backend, checkpoint, force, class_idx), feature_spec(layers, layer_weights, False, combine)
 
 
 def examples(*commands: str, note: str = "") -> str:
@@ -191,3 +192,12 @@ FinderName = Annotated[str, typer.Argument(help="Finder name: sefa, ganspace, in
 GeneratorBackend = Annotated[str | None, backend("Generator backend (default: by checkpoint).")]
 GeneratorCheckpoint = Annotated[str | None, checkpoint("Generator checkpoint.")]
 RowLimit = Annotated[int, typer.Option("--limit", help="Rows to print (0 = all).")]
+
+# a class-conditional generator's class (see large_toolkit.conditional); every command that loads a generator
+ClassIdx = Annotated[
+    int | None,
+    typer.Option(
+        "--class-idx",
+        help="Class of a class-conditional model (required for one, refused for an unconditional model).",
+    ),
+]

@@ -38,6 +38,7 @@ def predict_cmd(
     backend: Annotated[str, opts.backend("Generator backend for --images.")] = "stylegan2",
     checkpoint: opts.Checkpoint = None,
     force: opts.Force = False,
+    class_idx: opts.ClassIdx = None,
     inverter: opts.Inverter = "encoder",
     inverter_checkpoint: opts.InverterCheckpoint = None,
     resize: Resize = "center-crop",
@@ -49,7 +50,7 @@ def predict_cmd(
     from large_toolkit.cli.latent_inputs import GeneratorSource
     from large_toolkit.regression.predict import predict_new, write_predictions
 
-    source = GeneratorSource(backend, checkpoint, force)
+    source = GeneratorSource(backend, checkpoint, force, class_idx)
     result = predict_new(
         model, latents, images, source=source, inverter=inverter, inverter_checkpoint=inverter_checkpoint,
         resize=resize, batch_size=batch_size, force=force,

@@ -93,6 +93,7 @@ def regress_cmd(
     backend: Backend = None,
     checkpoint: opts.Checkpoint = None,
     force: opts.Force = False,
+    class_idx: opts.ClassIdx = None,
     images: Images = None,
     latents: Latents = None,
     labels: Labels = None,

@@ -40,6 +40,7 @@ def sort_cmd(
     backend: Backend = None,
     checkpoint: opts.Checkpoint = None,
     force: opts.Force = False,
+    class_idx: opts.ClassIdx = None,
     layers: opts.Layers = None,
     layer_weights: opts.LayerWeights = None,
     normalize_weights: opts.NormalizeWeights = False,
@@ -61,7 +62,7 @@ def sort_cmd(
     from large_toolkit.regression.sort_job import sort_latents, write_sorted
 
     spec = feature_spec(layers, layer_weights, normalize_weights, combine, distance)
-    job = open_latents(latents, GeneratorSource(backend, checkpoint, force), spec, labels, label_column)
+    job = open_latents(latents, GeneratorSource(backend, checkpoint, force, class_idx), spec, labels, label_column)
     result = sort_latents(job, direction, descending, strip, weighted_edges)
     if out is not None:
         write_sorted(result, job, out, images, scale)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 @dataclass
 class GlobalOptions:
     device: str = "auto"
+    precision: str = "fp32"
 
 
 OPTIONS = GlobalOptions()

@@ -142,6 +142,7 @@ class InputOptions:
     no_cache: bool = False
     spec: FeatureSpec | None = None
     force: bool = False
+    class_idx: int | None = None
 
 
 @dataclass
@@ -174,7 +175,7 @@ def gather(o: InputOptions) -> RegressionInputs:
         raise UserInputError("labels need --images or --latents", hint="the demo brings its own ground truth")
     if o.group_column is not None and o.labels is None:
         raise UserInputError("--group-column names a column of --labels FILE", hint="add --labels FILE")
-    source = GeneratorSource(o.backend, o.checkpoint, o.force)
+    source = GeneratorSource(o.backend, o.checkpoint, o.force, o.class_idx)
     notes: list[str] = []
     info: dict[str, Any] = {}
     got = _from_latents(o, o.latents, source) if o.latents is not None else _from_images(o, source, demo, notes, info)

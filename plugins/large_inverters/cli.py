@@ -104,6 +104,7 @@ def install(app: typer.Typer) -> None:
             opts.backend("Generator backend (default: stylegan2, or e4e/pSp's own decoder with such a checkpoint)."),
         ] = None,
         checkpoint: Annotated[str | None, opts.checkpoint()] = None,
+        class_idx: opts.ClassIdx = None,
         space: Annotated[str, typer.Option("--space", help="w, wplus or s.")] = "wplus",
         batch_size: Annotated[int, opts.batch_size("Images per batch and per saved chunk.")] = DEFAULT_BATCH,
         shard: Annotated[str | None, typer.Option("--shard", help="i/n: process every n-th image from i.")] = None,
@@ -151,7 +152,7 @@ def install(app: typer.Typer) -> None:
         from large_inverters.images import RESIZE_POLICIES, discover_images, select_shard
         from large_inverters.job import InvertJob, run_job
         from large_inverters.spec import ModelSpec
-        from large_toolkit.api import LatentSpace, UserInputError, make_progress, note, print_json
+        from large_toolkit.api import LatentSpace, UserInputError, bind_class, make_progress, note, print_json
 
         if resize not in RESIZE_POLICIES:
             raise UserInputError(f"unknown --resize {resize!r}", hint=f"use one of {', '.join(RESIZE_POLICIES)}")
@@ -164,6 +165,7 @@ def install(app: typer.Typer) -> None:
         dev = _device()
         paths, index, count = select_shard(discover_images(images), shard)
         name, generator, why = _choose(inverter, backend, checkpoint, inverter_checkpoint, dev)
+        generator = bind_class(generator, class_idx)
         if why:
             note(why)
         options = _inverter_options(

@@ -33,6 +33,7 @@ from large_stylegan_common import (
     NOISE_MODES,
     ConfigDict,
     StyleGANGenerator,
+    full_precision,
     random_mapping_state,
     random_modulated_layer,
 )
@@ -46,6 +47,7 @@ from large_toolkit.api import (
     StyleLayer,
     UserInputError,
     style_offsets,
+    use_channels_last,
 )
 
 ARCHITECTURES = ("skip", "orig", "resnet")
@@ -256,6 +258,7 @@ class StyleGAN2Generator(StyleGANGenerator):
     def _mapping_settings(self) -> tuple[float, str]:
         return self.config.mapping_lr, self.config.mapping_activation
 
+    @full_precision
     def styles(self, ws: torch.Tensor) -> torch.Tensor:
         ws = self._check_ws(ws)
         gain, p = 1.0 / math.sqrt(self.w_dim), self.params
@@ -286,6 +289,8 @@ class StyleGAN2Generator(StyleGANGenerator):
             return torch.cat([self.synthesis_from_styles(styles[i : i + 1], noise_mode) for i in range(n)])
         fused = (n == 1) if self.fused_modconv is None else self.fused_modconv
         x = p["synthesis.b4.const"].unsqueeze(0).expand(n, -1, -1, -1)
+        if use_channels_last(x.device.type):  # cuDNN's NHWC convs; the layout carries through every layer
+            x = x.contiguous(memory_format=torch.channels_last)
         img: torch.Tensor | None = None
         for res in self.config.block_resolutions:
             clamp = self.config.clamp_for(res)
@@ -313,7 +318,7 @@ class StyleGAN2Generator(StyleGANGenerator):
                     y = y.clamp(-clamp, clamp)
                 img = y if img is None else img + y
         assert img is not None
-        return img
+        return img.contiguous()
 
     def _use_single_path(self, styles: torch.Tensor) -> bool:
         """The folded channels-last path: one image on CPU, default settings, nothing to differentiate."""

@@ -37,7 +37,13 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from large_stylegan_common import ConfigDict, StyleGANGenerator, random_mapping_state, random_modulated_layer
+from large_stylegan_common import (
+    ConfigDict,
+    StyleGANGenerator,
+    full_precision,
+    random_mapping_state,
+    random_modulated_layer,
+)
 
 from large_stylegan3 import ops
 from large_toolkit.api import Capability, CheckpointError, ShapeError, StyleLayer, UserInputError, style_offsets
@@ -414,6 +420,7 @@ class StyleGAN3Generator(StyleGANGenerator):
         self._transform = self._transform.to(device)
         return self
 
+    @full_precision
     def styles(self, ws: torch.Tensor) -> torch.Tensor:
         ws = self._check_ws(ws)
         return torch.cat([ws[:, a.layer.w_index].matmul(a.weight.t()) + a.bias for a in self.style_affines()], dim=1)

@@ -18,6 +18,7 @@ _LAZY = {
     "ConfigDict": "large_stylegan_common.generator",
     "StyleGANGenerator": "large_stylegan_common.generator",
     "config_from_metadata": "large_stylegan_common.generator",
+    "full_precision": "large_stylegan_common.generator",
     "fc": "large_stylegan_common.layers",
     "mapping_keys": "large_stylegan_common.layers",
     "mapping_network": "large_stylegan_common.layers",

@@ -9,6 +9,7 @@ subclass supplies the config, ``style_layers``, ``num_ws``, the synthesis and it
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from collections.abc import Callable, Mapping
@@ -30,6 +31,7 @@ from large_toolkit.api import (
 )
 
 C = TypeVar("C", bound="ConfigDict")
+F = TypeVar("F", bound=Callable[..., torch.Tensor])
 S = TypeVar("S", bound="StyleGANGenerator")
 
 #: ``noise_mode`` values of synthesis (StyleGAN3, which has no noise inputs, accepts and ignores them)
@@ -40,6 +42,25 @@ ARTIFACT_FORMATS = {
     "stylegan2": "large-tk/stylegan2-generator",
     "stylegan3": "large-tk/stylegan3-generator",
 }
+
+
+def full_precision(method: F) -> F:
+    """Run a generator method with autocast off: fp32 whatever ``--precision`` is.
+
+    Why: the mapping network and the style affines produce W and S, whose distances LARGE measures; bf16's
+    8-bit mantissa would move them (and the fingerprinted artifacts made from them).  Only synthesis runs
+    under reduced precision.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> torch.Tensor:
+        device_type = self.device.type
+        if device_type not in ("cpu", "cuda") or not torch.is_autocast_enabled(device_type):
+            return method(self, *args, **kwargs)
+        with torch.autocast(device_type, enabled=False):
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 class ConfigDict:
@@ -139,6 +160,7 @@ class StyleGANGenerator(ParamsDict, StyleGenerator):
     def w_avg(self) -> torch.Tensor:
         return self.params["mapping.w_avg"]
 
+    @full_precision
     def _map(self, z: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
         if self.c_dim and c is None:
             raise UserInputError(f"this generator is class-conditional (c_dim={self.c_dim})", hint="pass a class label")
