@@ -24,9 +24,10 @@ def render_edit_grid(
     import torch
 
     from large_toolkit.directions import edit_ws
+    from large_toolkit.runner import precision_autocast
 
     rows = []
-    with torch.inference_mode():
+    with torch.inference_mode(), precision_autocast(generator.device):  # the global --precision
         for seed in seeds:
             z = generator.sample_z(1, seed)
             c = torch.zeros(1, generator.c_dim, device=z.device) if generator.c_dim else None

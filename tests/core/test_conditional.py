@@ -130,6 +130,21 @@ def test_directions_find_and_edit_and_fid_take_the_class(files):
     assert json.loads(result.stdout)["generator"] == bind_class(_conditional(), 2).fingerprint()
 
 
+def test_directions_show_and_export_take_the_class(files):
+    """A finder spec on a conditional model needs the class; the exported set records the bound model."""
+    from large_toolkit.io.direction_formats import load_direction_file
+
+    root = files["root"]
+    assert _cli(root, "directions", "show", "sefa").exit_code == 2
+    result = _cli(root, "directions", "show", "sefa", "--class-idx", "1", "--json")
+    assert result.exit_code == 0, result.output
+    out = root / "sefa1.safetensors"
+    result = _cli(root, "directions", "export", "sefa", "-o", str(out), "--class-idx", "1")
+    assert result.exit_code == 0, result.output
+    exported = load_direction_file(out)
+    assert exported.directions[0].provenance["generator"] == bind_class(_conditional(), 1).fingerprint()
+
+
 def test_a_regressor_fitted_under_class_2_predicts_there_and_refuses_class_3(files):
     root, lat = files["root"], str(files["latents"])
     labels = ["--label", "im0.png=1", "--label", "im1.png=2", "--label", "im2.png=4"]
