@@ -168,13 +168,10 @@ def train_encoder_cmd(
     Under ``torchrun --nproc_per_node N`` it trains with DDP (gloo on CPU, nccl on CUDA); --batch-size
     is the global batch, split evenly over the ranks; only rank 0 prints and saves.
     """
-    from large_inverters.run import current_device
-    from large_inverters.small_encoder import TrainConfig, save_encoder, train_encoder
-    from large_toolkit.api import init_distributed, load_generator, make_progress, note, print_json
-    from large_toolkit.api import shutdown_distributed as shutdown
+    from large_inverters.run import start_encoder_training
+    from large_inverters.small_encoder import TrainConfig
+    from large_toolkit.api import make_progress, note, print_json
 
-    dist = init_distributed(current_device())
-    generator = load_generator(backend, checkpoint, str(dist.device))
     cfg = TrainConfig(
         steps=steps,
         batch_size=batch_size,
@@ -184,28 +181,30 @@ def train_encoder_cmd(
         pixel_weight=pixel_weight,
         input_size=input_size,
     )
-    every = max(1, steps // 20)
-    bar = make_progress(disable=not dist.is_main)
-    task = bar.add_task("training encoder", total=steps)
-
-    def progress(step: int, terms: dict[str, float]) -> None:
-        bar.update(task, completed=step + 1)
-        if dist.is_main and (step % every == 0 or step == steps - 1):
-            note(f"step {step + 1}/{steps}: " + ", ".join(f"{k} {v:.4g}" for k, v in terms.items()))
-
-    with bar:
-        net, history = train_encoder(generator, cfg, progress, dist)
-    history["world_size"] = dist.world_size
-    if dist.is_main:
-        save_encoder(out, net, generator, history)
-    shutdown(dist)
-    if not dist.is_main:
+    run = start_encoder_training(out, backend, checkpoint, cfg)
+    with make_progress(disable=not run.dist.is_main) as bar:
+        summary = run.train(_encoder_progress(bar, steps, run.dist.is_main))
+    if summary is None:
         return
-    summary = {"out": str(out), **history["final"], "seconds": round(history["seconds"], 2)}
     if json_out:
         print_json(summary)
     else:
         note(f"wrote {out} ({summary['seconds']} s)")
+
+
+def _encoder_progress(bar: Any, steps: int, is_main: bool) -> Callable[[int, dict[str, float]], None]:
+    """Advance the bar every step; on rank 0 also print the losses about 20 times over the run."""
+    from large_toolkit.api import note
+
+    task = bar.add_task("training encoder", total=steps)
+    every = max(1, steps // 20)
+
+    def progress(step: int, terms: dict[str, float]) -> None:
+        bar.update(task, completed=step + 1)
+        if is_main and (step % every == 0 or step == steps - 1):
+            note(f"step {step + 1}/{steps}: " + ", ".join(f"{k} {v:.4g}" for k, v in terms.items()))
+
+    return progress
 
 
 def install(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""The job behind ``large-tk invert``: from the command's options to a finished latent file.
+"""The jobs behind ``large-tk invert`` (options to a finished latent file) and ``large-tk train-encoder``.
 
 Kept apart from the command so that the GUI (or a script) runs exactly what the CLI runs with its
 own progress display: :func:`prepare_inversion` checks the request and loads the models (the slow,
@@ -17,7 +17,8 @@ from large_toolkit.api import DEFAULT_RESIZE, UserInputError
 
 if TYPE_CHECKING:  # the command imports this module to build its --help: keep torch out until a run starts
     from large_inverters.job import ChunkEngine
-    from large_toolkit.api import Generator, Inverter
+    from large_inverters.small_encoder import TrainConfig
+    from large_toolkit.api import DistContext, Generator, Inverter
 
 DEFAULT_BATCH = 64  # the batch regress inverts with
 ENGINES = ("local", "ray")
@@ -196,3 +197,35 @@ def choose_inverter(request: InvertRequest, device: str) -> tuple[str, Generator
     generator = ModelSpec(guess, backend, checkpoint, inverter_checkpoint).load_generator(device)
     name, why = auto_inverter(generator, inverter_checkpoint)
     return name, generator, f"inverter: {why}"
+
+
+@dataclass
+class EncoderTraining:
+    """A started ``train-encoder`` run: this process's rank, the generator that makes the pairs, the settings."""
+
+    out: Path
+    dist: DistContext
+    generator: Generator
+    cfg: TrainConfig
+
+    def train(self, progress: Callable[[int, dict[str, float]], None] | None = None) -> dict[str, Any] | None:
+        """Train, save the encoder (rank 0), leave the process group; rank 0 gets the summary, others None."""
+        from large_inverters.small_encoder import save_encoder, train_encoder
+        from large_toolkit.api import shutdown_distributed
+
+        net, history = train_encoder(self.generator, self.cfg, progress, self.dist)
+        history["world_size"] = self.dist.world_size
+        if self.dist.is_main:
+            save_encoder(self.out, net, self.generator, history)
+        shutdown_distributed(self.dist)
+        if not self.dist.is_main:
+            return None
+        return {"out": str(self.out), **history["final"], "seconds": round(history["seconds"], 2)}
+
+
+def start_encoder_training(out: Path, backend: str, checkpoint: str | None, cfg: TrainConfig) -> EncoderTraining:
+    """Join the process group (under torchrun) and load the generator on this rank's device."""
+    from large_toolkit.api import init_distributed, load_generator
+
+    dist = init_distributed(current_device())
+    return EncoderTraining(Path(out), dist, load_generator(backend, checkpoint, str(dist.device)), cfg)
