@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from large_stylegan_common import strip_prefix
 
 from large_toolkit.api import CheckpointError, UserInputError
 
@@ -32,12 +33,6 @@ def read_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise CheckpointError(f"{path} holds a {type(data).__name__}, expected a checkpoint dict")
     return data
-
-
-def strip_prefix(state: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    """Keys starting with ``prefix + '.'``, with it removed (the upstream ``get_keys`` rule)."""
-    cut = len(prefix) + 1
-    return {k[cut:]: v for k, v in state.items() if k.startswith(prefix + ".")}
 
 
 def broadcast_latent_avg(
@@ -88,7 +83,7 @@ def parse_encoder_checkpoint(data: dict[str, Any], kind: str | None = None) -> E
     # e4e records stylegan_size, pSp output_size; old pSp files have neither and mean 1024.
     size = int(opts.get("stylegan_size") or opts.get("output_size") or 1024)
     n_styles = int(opts.get("n_styles") or 2 * int(math.log2(size)) - 2)
-    encoder_state = strip_prefix(state, "encoder")
+    encoder_state = strip_prefix(state, "encoder.")
     if not encoder_state:
         raise CheckpointError("checkpoint has no 'encoder.*' weights")
     return EncoderCheckpoint(
@@ -96,7 +91,7 @@ def parse_encoder_checkpoint(data: dict[str, Any], kind: str | None = None) -> E
         n_styles=n_styles,
         output_size=size,
         encoder_state=encoder_state,
-        decoder_state=strip_prefix(state, "decoder"),
+        decoder_state=strip_prefix(state, "decoder."),
         latent_avg=broadcast_latent_avg(data.get("latent_avg"), n_styles),
         opts=opts,
     )

@@ -17,7 +17,7 @@ one image, because a generator's noise buffers are shared by the whole batch.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
 import torch
@@ -152,82 +152,78 @@ class Projector(Inverter):
         start: torch.Tensor | None = None,
     ) -> InversionResult:
         """Project ``images`` ([-1,1], generator resolution); ``start`` overrides the w_avg start (W: [N,1,D])."""
+        space = self._check(images, generator, space)
+        cfg, dev = self.cfg, generator.device
+        target, d_target = self._targets(images, dev)
+        n = target.shape[0]
+        rng = seeded_generator(cfg.seed)
+        spread = latent_spread(generator, space, cfg.std_samples, cfg.seed)
+        code = self._start(generator, space, n) if start is None else start.detach().to(dev, torch.float32).clone()
+        buffers = self._noise_buffers(generator) if cfg.optimize_noise and n == 1 else []
+        saved = [b.detach().clone() for b in buffers]
+        search = _Search.begin(code, buffers, rng)
+        try:
+            steps_run = self._optimise(search, generator, space, (target, d_target), spread, rng)
+        finally:
+            for b, original in zip(buffers, saved, strict=True):
+                b.requires_grad_(False)
+                b.data.copy_(original)
+        latents = _as_latents(search.best_code.detach(), space, generator)
+        info = {"inverter": "optim", "steps_run": steps_run, "latent_spread": spread, "noise_optimised": bool(buffers)}
+        return InversionResult(latents, search.best.cpu(), info)
+
+    def _check(self, images: torch.Tensor, generator: Generator, space: LatentSpace | str) -> LatentSpace:
+        """The parsed space; one clear error for a space or an image size the projector cannot handle."""
         space = LatentSpace.parse(space)
         if space not in self.output_spaces:
             raise UserInputError(f"the projector cannot optimise {space.value} codes", hint="use w, wplus or s")
-        cfg = self.cfg
         if images.shape[-1] != generator.resolution or images.shape[-2] != generator.resolution:
             raise UserInputError(
                 f"images are {images.shape[-2]}x{images.shape[-1]}, the generator makes {generator.resolution}px",
                 hint="resize explicitly before projecting (large-tk invert --resize ...)",
             )
-        dev = generator.device
+        return space
+
+    def _targets(self, images: torch.Tensor, dev: torch.device) -> tuple[torch.Tensor, dict[str, torch.Tensor] | None]:
+        """The target at ``loss_size``, and D's activations of the full-resolution target (once per batch)."""
         d_target = None
-        if self.dloss is not None and cfg.d_weight:
+        if self.dloss is not None and self.cfg.d_weight:
             with torch.no_grad():
                 d_target = self.dloss.features(images.to(dev, torch.float32))
-        target = downsample_to(images.to(dev, torch.float32), cfg.loss_size)
-        n = target.shape[0]
-        rng = seeded_generator(cfg.seed)
-        spread = latent_spread(generator, space, cfg.std_samples, cfg.seed)
-        code = self._start(generator, space, n) if start is None else start.detach().to(dev, torch.float32).clone()
-        code.requires_grad_(True)
-        params: list[torch.Tensor] = [code]
-        buffers = self._noise_buffers(generator) if cfg.optimize_noise and n == 1 else []
-        saved = [b.detach().clone() for b in buffers]
-        for b in buffers:
-            b.data.copy_(torch.randn(b.shape, generator=rng).to(b.device))
-            b.requires_grad_(True)
-            params.append(b)
-        opt = torch.optim.Adam(params, betas=(0.9, 0.999), lr=0.0)
-        best = torch.full((n,), math.inf, device=dev)
-        best_code = code.detach().clone()
-        last_improved = torch.zeros(n, dtype=torch.long, device=dev)
-        done = torch.zeros(n, dtype=torch.bool, device=dev)
+        return downsample_to(images.to(dev, torch.float32), self.cfg.loss_size), d_target
+
+    def _optimise(
+        self,
+        search: _Search,
+        generator: Generator,
+        space: LatentSpace,
+        targets: tuple[torch.Tensor, dict[str, torch.Tensor] | None],
+        spread: float,
+        rng: torch.Generator,
+    ) -> int:
+        """Run the schedule until ``num_steps`` or until every image has stopped; returns the steps run."""
+        cfg = self.cfg
         steps_run = 0
-        try:
-            for step in range(cfg.num_steps):
-                for group in opt.param_groups:
-                    group["lr"] = learning_rate(step, cfg)
-                sigma = spread * latent_noise_scale(step, cfg)
-                noise = torch.randn(code.shape, generator=rng).to(dev) * sigma
-                probe = code + noise
-                per_image = self.loss(self._render(generator, space, probe), target, d_target)
-                # (probe, per_image) is an exact code/loss pair, so best-so-far tracking costs no extra forward.
-                with torch.no_grad():
-                    improved = (per_image < best * (1 - cfg.min_rel_improvement)) & ~done
-                    best = torch.where(improved, per_image.detach(), best)
-                    best_code[improved] = probe.detach()[improved]
-                    last_improved[improved] = step
-                    done |= (step - last_improved >= cfg.patience) | (best <= cfg.target_loss)
-                total = per_image.sum()
-                if buffers:
-                    total = total + cfg.noise_reg * noise_regularization(buffers)
-                opt.zero_grad(set_to_none=True)
-                total.backward()
-                opt.step()
-                steps_run = step + 1
-                if buffers:
-                    with torch.no_grad():
-                        for b in buffers:
-                            b.sub_(b.mean()).div_(b.square().mean().sqrt())
-                if self.step_callback is not None:
-                    self.step_callback(step, best)
-                if bool(done.all()):
-                    break
-        finally:
-            for b, original in zip(buffers, saved, strict=True):
-                b.requires_grad_(False)
-                b.data.copy_(original)
-        out = best_code.detach()
-        if space is LatentSpace.W:
-            latents = Latents(out[:, 0].cpu(), LatentSpace.W)
-        elif space is LatentSpace.WPLUS:
-            latents = Latents(out.cpu(), LatentSpace.WPLUS)
-        else:
-            latents = Latents(out.cpu(), LatentSpace.S, generator.style_layers)
-        info = {"inverter": "optim", "steps_run": steps_run, "latent_spread": spread, "noise_optimised": bool(buffers)}
-        return InversionResult(latents, best.cpu(), info)
+        for step in range(cfg.num_steps):
+            for group in search.opt.param_groups:
+                group["lr"] = learning_rate(step, cfg)
+            sigma = spread * latent_noise_scale(step, cfg)
+            probe = search.code + torch.randn(search.code.shape, generator=rng).to(generator.device) * sigma
+            per_image = self.loss(self._render(generator, space, probe), *targets)
+            search.track_best(step, probe, per_image, cfg)
+            total = per_image.sum()
+            if search.buffers:
+                total = total + cfg.noise_reg * noise_regularization(search.buffers)
+            search.opt.zero_grad(set_to_none=True)
+            total.backward()
+            search.opt.step()
+            steps_run = step + 1
+            search.normalize_noise()
+            if self.step_callback is not None:
+                self.step_callback(step, search.best)
+            if bool(search.done.all()):
+                break
+        return steps_run
 
     @staticmethod
     def _noise_buffers(generator: Generator) -> list[torch.Tensor]:
@@ -236,3 +232,64 @@ class Projector(Inverter):
         if callable(fn):
             return list(fn())
         return [t for k, t in sorted(generator.state_tensors().items()) if k.endswith("noise_const")]
+
+
+@dataclass
+class _Search:
+    """The optimisation state: the code (and noise maps) being optimised, Adam, and each image's best so far."""
+
+    code: torch.Tensor
+    buffers: list[torch.Tensor]
+    opt: torch.optim.Adam
+    best: torch.Tensor
+    best_code: torch.Tensor
+    last_improved: torch.Tensor
+    done: torch.Tensor
+
+    @classmethod
+    def begin(cls, code: torch.Tensor, buffers: list[torch.Tensor], rng: torch.Generator) -> _Search:
+        """Start from ``code``; noise maps (if any) restart from ``rng`` draws and are optimised too."""
+        code.requires_grad_(True)
+        params: list[torch.Tensor] = [code]
+        for b in buffers:
+            b.data.copy_(torch.randn(b.shape, generator=rng).to(b.device))
+            b.requires_grad_(True)
+            params.append(b)
+        n, dev = code.shape[0], code.device
+        return cls(
+            code=code,
+            buffers=buffers,
+            opt=torch.optim.Adam(params, betas=(0.9, 0.999), lr=0.0),
+            best=torch.full((n,), math.inf, device=dev),
+            best_code=code.detach().clone(),
+            last_improved=torch.zeros(n, dtype=torch.long, device=dev),
+            done=torch.zeros(n, dtype=torch.bool, device=dev),
+        )
+
+    def track_best(self, step: int, probe: torch.Tensor, per_image: torch.Tensor, cfg: ProjectorConfig) -> None:
+        """Keep each image's best code; an image stops after ``patience`` steps without improvement or at the target.
+
+        (probe, per_image) is an exact code/loss pair, so best-so-far tracking costs no extra forward.
+        """
+        with torch.no_grad():
+            improved = (per_image < self.best * (1 - cfg.min_rel_improvement)) & ~self.done
+            self.best = torch.where(improved, per_image.detach(), self.best)
+            self.best_code[improved] = probe.detach()[improved]
+            self.last_improved[improved] = step
+            self.done |= (step - self.last_improved >= cfg.patience) | (self.best <= cfg.target_loss)
+
+    def normalize_noise(self) -> None:
+        """Noise maps back to zero mean, unit variance after each step (as in the original projector)."""
+        if self.buffers:
+            with torch.no_grad():
+                for b in self.buffers:
+                    b.sub_(b.mean()).div_(b.square().mean().sqrt())
+
+
+def _as_latents(code: torch.Tensor, space: LatentSpace, generator: Generator) -> Latents:
+    """The optimised code as :class:`Latents` on the CPU (W codes drop their singleton row)."""
+    if space is LatentSpace.W:
+        return Latents(code[:, 0].cpu(), LatentSpace.W)
+    if space is LatentSpace.WPLUS:
+        return Latents(code.cpu(), LatentSpace.WPLUS)
+    return Latents(code.cpu(), LatentSpace.S, generator.style_layers)

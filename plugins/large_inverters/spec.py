@@ -23,17 +23,18 @@ class ModelSpec:
     checkpoint: str | None = None
     inverter_checkpoint: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    class_idx: int | None = None  # a class-conditional generator's class: part of the recipe, so workers bind it too
 
     def load_generator(self, device: str) -> Generator:
-        """The generator: a registered backend, or e4e/pSp's embedded decoder when no backend is given."""
-        from large_toolkit.api import load_generator
+        """The generator (bound to ``class_idx``): a registered backend, or e4e/pSp's embedded decoder."""
+        from large_toolkit.api import bind_class, load_generator
 
         if self.backend:
-            return load_generator(self.backend, self.checkpoint, device)
+            return bind_class(load_generator(self.backend, self.checkpoint, device), self.class_idx)
         if self.inverter in ("e4e", "psp") and self.inverter_checkpoint:
             from large_inverters.encoders import embedded_generator
 
-            return embedded_generator(self.inverter_checkpoint, device)
+            return bind_class(embedded_generator(self.inverter_checkpoint, device), self.class_idx)
         raise UserInputError("no generator given", hint="pass --backend NAME --checkpoint PATH")
 
     def load_inverter(self, generator: Generator, device: str) -> Inverter:

@@ -174,3 +174,14 @@ def test_engine_workers_rebuild_the_bound_view(files):
     recipe = generator_recipe(view)
     assert recipe is not None and recipe.class_idx == 1
     assert recipe.load("cpu").fingerprint() == view.fingerprint()
+
+
+def test_an_inversion_recipe_binds_the_class_for_every_worker(files):
+    """Ray workers rebuild the models from the picklable ModelSpec, so the class must travel in it."""
+    import pickle
+
+    from large_inverters.spec import ModelSpec
+
+    spec = ModelSpec("optim", "stylegan2", str(files["root"] / "cond.safetensors"), class_idx=2)
+    rebuilt = pickle.loads(pickle.dumps(spec)).load_generator("cpu")
+    assert rebuilt.fingerprint() == bind_class(_conditional(), 2).fingerprint()

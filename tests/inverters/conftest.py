@@ -42,9 +42,13 @@ def _write_toy_images(folder: Path, n: int, seed: int = 5) -> list[Path]:
     return [write_image(folder / f"img{i:04d}.png", a) for i, a in enumerate(to_uint8(images.numpy()))]
 
 
-def _toy_cli(args: list[str], cwd: Path, delay: float = 0.0) -> subprocess.Popen:
-    """Start ``toy_cli.py`` (large-tk plus the test-only ``toy`` backend); ``delay`` slows each synthesis."""
-    env = {**os.environ, "TOY_DELAY": str(delay), "OMP_NUM_THREADS": "1"}
+def _toy_cli(args: list[str], cwd: Path, delay: float = 0.0, gate: Path | None = None) -> subprocess.Popen:
+    """Start ``toy_cli.py`` (large-tk plus the test-only ``toy`` backend).
+
+    ``delay`` slows each synthesis; with ``gate`` every synthesis waits until that file exists, so a
+    test can hold the run mid-way (lock taken, nothing finished) for as long as it needs.
+    """
+    env = {**os.environ, "TOY_DELAY": str(delay), "TOY_GATE": str(gate or ""), "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(
         [sys.executable, str(TOY_CLI), *args],
         cwd=cwd,

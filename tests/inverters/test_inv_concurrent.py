@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -23,26 +25,41 @@ def _leftovers(folder: Path) -> list[str]:
 
 @pytest.mark.slow
 def test_second_run_on_the_same_out_is_refused_naming_the_first(tmp_path, write_toy_images, toy_cli):
-    write_toy_images(tmp_path / "imgs", 60)
+    # The first run is held inside its first chunk (lock taken, nothing finished) until the second
+    # has been answered, so the refusal does not depend on how fast either process starts or runs.
+    write_toy_images(tmp_path / "imgs", 12)
     args = ["--device", "cpu", "invert", "--backend", "toy", "--inverter", "optim", "--steps", "2", "--images", "imgs"]
     args += ["--batch-size", "2", "--json", "--out", "lat.safetensors"]
-    first = toy_cli(args, tmp_path, delay=0.05)
-    parts = tmp_path / ".lat.safetensors.parts"
-    deadline = time.time() + 120
-    while time.time() < deadline and not list(parts.glob("chunk-*.safetensors")):
-        time.sleep(0.05)
-    assert first.poll() is None, "the first run ended before the second started"
-    second = toy_cli(args, tmp_path, delay=0.0)
-    out2, err2 = second.communicate(timeout=120)
+    gate = tmp_path / "gate"
+    first = toy_cli(args, tmp_path, gate=gate)
+    try:
+        _wait_for_lock(tmp_path / ".lat.safetensors.lock", first)
+        second = toy_cli(args, tmp_path)
+        out2, err2 = second.communicate(timeout=120)
+    finally:
+        gate.touch()
     out1, err1 = first.communicate(timeout=300)
     assert first.returncode == 0, err1
-    assert second.returncode == 2 and out2 == ""
+    assert second.returncode == 2 and out2 == "", err2
     lines = [ln for ln in err2.splitlines() if ln.strip()]
     assert len(lines) == 1 and f"another invert run (pid {first.pid}) is writing" in lines[0], lines
     lat, ids, _ = load_latents(tmp_path / "lat.safetensors")
-    assert ids == [f"img{i:04d}.png" for i in range(60)] and lat.tensor.shape[0] == 60
-    assert json.loads(out1)["images"] == 60
+    assert ids == [f"img{i:04d}.png" for i in range(12)] and lat.tensor.shape[0] == 12
+    assert json.loads(out1)["images"] == 12
     assert _leftovers(tmp_path) == []  # no .parts, no .lock, no temp files
+
+
+def _wait_for_lock(lock: Path, run: subprocess.Popen) -> None:
+    """Return once ``run`` holds the output lock (its pid is in the lock file); fail if it ends first."""
+    deadline = time.monotonic() + 120  # a hang guard only: the run holds the lock until its gate opens
+    while time.monotonic() < deadline and run.poll() is None:
+        with contextlib.suppress(OSError):
+            if lock.read_text().strip() == str(run.pid):
+                return
+        time.sleep(0.05)
+    run.kill()
+    _, err = run.communicate()
+    pytest.fail(f"the first run never took the output lock (exit {run.returncode}): {err[-2000:]}")
 
 
 def _job(tmp_path: Path, paths: list[Path]) -> InvertJob:

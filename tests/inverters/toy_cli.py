@@ -1,7 +1,9 @@
 """Run ``large-tk`` with a test-only ``toy`` generator backend registered (used by the kill test).
 
 ``TOY_DELAY`` (seconds per synthesis call) slows the run down so the test can
-kill it midway without racing a run that finishes too fast.
+kill it midway without racing a run that finishes too fast.  ``TOY_GATE`` (a
+path) holds every synthesis call until that file exists: the run stops inside
+its first chunk, output lock held, until the test opens the gate -- no timing.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ def make_toy(checkpoint: str | None = None, device: str = "cpu") -> Any:
 
     class SlowToy(ToyGenerator):
         def synthesis_from_styles(self, styles, noise_mode="const"):  # type: ignore[no-untyped-def]
+            gate = os.environ.get("TOY_GATE", "")
+            while gate and not os.path.exists(gate):
+                time.sleep(0.02)
             delay = float(os.environ.get("TOY_DELAY", "0"))
             if delay:
                 time.sleep(delay)
