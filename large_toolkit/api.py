@@ -19,7 +19,7 @@ from typing import Any
 
 from large_toolkit import hookimpl
 
-PLUGIN_API_VERSION = "1.1"
+PLUGIN_API_VERSION = "1.2"
 
 _LAZY: dict[str, str] = {
     # nouns
@@ -108,6 +108,7 @@ _LAZY: dict[str, str] = {
     "resolve_device": "large_toolkit.runner",
     "precision_autocast": "large_toolkit.runner",
     "use_channels_last": "large_toolkit.precision",
+    "default_precision": "large_toolkit.precision",
     "seeded_generator": "large_toolkit.runner",
     "parse_seeds": "large_toolkit.runner",
     "make_progress": "large_toolkit.progress",

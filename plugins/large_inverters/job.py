@@ -37,6 +37,7 @@ from large_toolkit.api import (
     check_output_path,
     exclusive_output_lock,
     load_tensors,
+    precision_autocast,
     save_latents,
     save_tensors,
     write_text_atomic,
@@ -93,15 +94,18 @@ ChunkEngine = Callable[["InvertJob", list[list[int]]], Iterator[ChunkResult]]
 
 
 def invert_chunk(
-    inverter: Inverter, generator: Generator, space: LatentSpace, images: torch.Tensor
+    inverter: Inverter, generator: Generator, space: LatentSpace, images: torch.Tensor, precision: str | None = None
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Invert one chunk and score its reconstruction: the unit of work every engine runs.
 
     Kept free of paths and files so that a remote worker (a Ray actor) runs exactly the code the
-    local loop runs, which is what makes the engines' latents bit-identical on CPU.
+    local loop runs, which is what makes the engines' latents bit-identical on CPU.  ``precision``
+    (default: the global ``--precision``) is explicit because a worker process does not share the
+    driver's global.
     """
-    result = inverter.invert(images, generator, space)
-    recon = _decode(generator, result.latents)
+    with precision_autocast(generator.device, precision):
+        result = inverter.invert(images, generator, space)
+        recon = _decode(generator, result.latents).float()
     tensors = {
         "latents": result.latents.tensor.float(),
         "mse": pixel_mse(recon, images),

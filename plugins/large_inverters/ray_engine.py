@@ -50,6 +50,7 @@ class RayOptions:
     device: str = "cpu"
     threads_per_worker: int = 1
     crash: str | None = None  # CRASH_ENV's value, read on the driver and handed to the actors
+    precision: str = "fp32"  # the driver's --precision: actors are other processes and do not share its global
 
     def actors(self, ray: Any) -> int:
         """N CPU actors (default 2), or one per GPU in the cluster unless ``workers`` says otherwise."""
@@ -92,8 +93,11 @@ def _decode_chunk(row: dict[str, Any], resolution: int, resize: str) -> dict[str
 class InvertActor:
     """Ray Data callable class: generator + inverter are built once per actor, then reused per chunk."""
 
-    def __init__(self, spec: ModelSpec, space: str, device: str, threads: int, crash: str | None = None) -> None:
+    def __init__(
+        self, spec: ModelSpec, space: str, device: str, threads: int, crash: str | None = None, precision: str = "fp32"
+    ) -> None:
         torch.set_num_threads(max(1, threads))
+        self.precision = precision
         self.space = LatentSpace.parse(space)
         self.generator, self.inverter = spec.build(device)
         self.calls = 0
@@ -119,7 +123,7 @@ class InvertActor:
             self.calls += 1
             self._maybe_crash()
             x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
-            tensors, meta = invert_chunk(self.inverter, self.generator, self.space, x)
+            tensors, meta = invert_chunk(self.inverter, self.generator, self.space, x, self.precision)
             out["start"].append(int(start))
             for name in ("latents", "mse", "ssim"):
                 out[name].append(tensors[name].numpy())
@@ -178,6 +182,7 @@ def ray_engine(spec: ModelSpec, options: RayOptions) -> ChunkEngine:
                 "cuda" if gpu else "cpu",
                 options.threads_per_worker,
                 options.crash,
+                options.precision,
             ),
             batch_size=1,
             batch_format="numpy",

@@ -156,8 +156,12 @@ def prepare_inversion(request: InvertRequest, note: Note) -> PreparedInversion:
     engine = None
     if request.engine == "ray":
         from large_inverters.ray_engine import RayOptions, crash_from_env, ray_engine
+        from large_toolkit.api import default_precision
 
-        engine = ray_engine(spec, RayOptions(request.ray_address, request.ray_workers, dev, 1, crash_from_env()))
+        ray_options = RayOptions(
+            request.ray_address, request.ray_workers, dev, 1, crash_from_env(), precision=default_precision()
+        )
+        engine = ray_engine(spec, ray_options)
     return PreparedInversion(request, name, generator, inverter, paths, f"{index}/{count}", options, engine)
 
 
