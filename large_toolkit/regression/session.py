@@ -206,9 +206,12 @@ def _from_latents(o: InputOptions, path: Path, source: Any) -> _Loaded:
     needs_g = not parsed.is_file or lat.space is LatentSpace.S
     generator = source.get() if needs_g or o.backend is not None else None
     if generator is not None and recorded and recorded != generator.fingerprint():
+        given = o.checkpoint or o.backend or "the bundled demo generator"
+        if o.class_idx is not None:
+            given += f" class {o.class_idx}"
         error = ArtifactMismatchError(
-            f"{path} was inverted with generator {recorded}, not {o.backend or 'the bundled demo generator'}",
-            hint="pass the --backend/--checkpoint the latents were made with (or --force)",
+            f"{path} was inverted with generator {recorded}, not {given} ({generator.fingerprint()})",
+            hint="pass the --backend/--checkpoint/--class-idx the latents were made with (or --force)",
         )
         warn_or_refuse(error, o.force)
     fingerprint = recorded or (generator.fingerprint() if generator is not None else None)

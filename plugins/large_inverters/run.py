@@ -197,8 +197,6 @@ def choose_inverter(request: InvertRequest, device: str) -> tuple[str, Generator
         spec = ModelSpec(request.inverter, backend, checkpoint, inverter_checkpoint, class_idx=request.class_idx)
         return request.inverter, spec.load_generator(device), None
     guess = checkpoint_inverter(inverter_checkpoint) if inverter_checkpoint else "encoder"
-    if backend is None and guess not in ("e4e", "psp"):
-        backend = "stylegan2"
     generator = ModelSpec(guess, backend, checkpoint, inverter_checkpoint, class_idx=request.class_idx).load_generator(
         device
     )

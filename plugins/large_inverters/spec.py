@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from large_toolkit.api import Generator, Inverter, UserInputError
+from large_toolkit.api import Generator, Inverter
 
 
 @dataclass(frozen=True)
@@ -26,16 +26,16 @@ class ModelSpec:
     class_idx: int | None = None  # a class-conditional generator's class: part of the recipe, so workers bind it too
 
     def load_generator(self, device: str) -> Generator:
-        """The generator (bound to ``class_idx``): a registered backend, or e4e/pSp's embedded decoder."""
-        from large_toolkit.api import bind_class, load_generator
+        """The generator, bound to ``class_idx``: e4e/pSp's embedded decoder when only such an encoder is
+        given, else the one ``--backend``/``--checkpoint`` rule every command follows."""
+        from large_toolkit.api import bind_class, resolve_generator
 
-        if self.backend:
-            return bind_class(load_generator(self.backend, self.checkpoint, device), self.class_idx)
-        if self.inverter in ("e4e", "psp") and self.inverter_checkpoint:
+        encoder_only = self.backend is None and self.checkpoint is None and self.inverter_checkpoint is not None
+        if encoder_only and self.inverter in ("e4e", "psp"):
             from large_inverters.encoders import embedded_generator
 
             return bind_class(embedded_generator(self.inverter_checkpoint, device), self.class_idx)
-        raise UserInputError("no generator given", hint="pass --backend NAME --checkpoint PATH")
+        return resolve_generator(self.backend, self.checkpoint, device, self.class_idx)
 
     def load_inverter(self, generator: Generator, device: str) -> Inverter:
         from large_toolkit.api import get_host

@@ -245,6 +245,34 @@ def test_twenty_percent_labels_infer_classes_and_generate_per_class(tmp_path):
         tmp_path,
     )
     assert refused.returncode == 2 and "--class-idx" in refused.stderr
+    _regress_under_one_class(run / "G_ema.safetensors", data, tmp_path)
+
+
+def _regress_under_one_class(checkpoint: Path, data: Path, tmp_path: Path) -> None:
+    """The trained run folder's conditional G_ema drives the LARGE workflow for one class: invert, regress."""
+    model = ["--checkpoint", str(checkpoint), "--class-idx", "1"]
+    latents = tmp_path / "lat1.safetensors"
+    inverted = _large_tk(
+        ["invert", *model, "--images", str(data), "--inverter", "optim", "--steps", "2", "--space", "w",
+         "--no-report", "-o", str(latents)],
+        tmp_path,
+    )  # fmt: skip
+    assert inverted.returncode == 0, inverted.stderr
+    regressed = _large_tk(
+        ["regress", *model, "--latents", str(latents), "--direction", "sefa:0", "--labels", str(data / "labels.csv"),
+         "--label-column", "light_azimuth", "--n-labels", "2,5", "--repeats", "5", "-o", str(tmp_path / "reg"),
+         "--json"],
+        tmp_path,
+    )  # fmt: skip
+    assert regressed.returncode == 0, regressed.stderr
+    assert json.loads(regressed.stdout)
+    other_class = ["--checkpoint", str(checkpoint), "--class-idx", "2"]
+    refused = _large_tk(
+        ["regress", *other_class, "--latents", str(latents), "--direction", "sefa:0", "--labels",
+         str(data / "labels.csv"), "--label-column", "light_azimuth", "-o", str(tmp_path / "reg2")],
+        tmp_path,
+    )  # fmt: skip
+    assert refused.returncode == 2 and f"not {checkpoint} class 2" in refused.stderr
 
 
 @pytest.mark.slow

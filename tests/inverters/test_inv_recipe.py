@@ -1,4 +1,4 @@
-"""``--precision`` reaches inversion: the local loop follows the global option, Ray actors the driver's."""
+"""What an inversion run carries to its workers: the generator rule, ``--class-idx`` and ``--precision``."""
 
 from __future__ import annotations
 
@@ -59,3 +59,25 @@ def test_the_local_loop_follows_the_global_precision(checkpoint):
     invert_chunk(inverter, generator, LatentSpace.W, images)
     assert seen == [True, False]
     assert tensors["latents"].dtype == torch.float32 and tensors["mse"].dtype == torch.float32
+
+
+def test_invert_with_a_checkpoint_and_no_backend_follows_the_one_rule(checkpoint, tmp_path):
+    """``--checkpoint G --inverter optim`` without ``--backend``: the backend that recognises the file, as in
+    every other command (this used to stop with "no generator given")."""
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from large_toolkit.cli.app import build_app
+    from large_toolkit.io.artifacts import load_latents
+
+    (tmp_path / "imgs").mkdir()
+    Image.fromarray(np.zeros((8, 8, 3), dtype=np.uint8)).save(tmp_path / "imgs" / "a.png")
+    out = tmp_path / "lat.safetensors"
+    args = ["invert", "--checkpoint", str(checkpoint), "--images", str(tmp_path / "imgs"), "--inverter", "optim",
+            "--steps", "1", "--space", "w", "--no-report", "-o", str(out)]  # fmt: skip
+    result = CliRunner().invoke(build_app(), args)
+    assert result.exit_code == 0, result.output
+    _, _, meta = load_latents(out)
+    from large_toolkit.generators import resolve_generator
+
+    assert meta["generator"]["fingerprint"] == resolve_generator("stylegan2", str(checkpoint), "cpu").fingerprint()
