@@ -57,12 +57,15 @@ def _version_callback(value: bool) -> None:
 def _apply_precision(precision: str, device: str, ctx: typer.Context) -> None:
     """Make ``--precision`` the runner's default, refusing fp16 off CUDA in one line before any work.
 
-    A sub-command's ``--help`` is still shown (only then is the device check skipped); fp32 costs no torch import.
+    A sub-command's ``--help`` is still shown, even under a mistyped ``LARGE_TK_PRECISION`` (only then are the
+    checks skipped: nothing runs); fp32 costs no torch import.
     """
     from large_toolkit.precision import check_precision, set_default_precision
 
+    if ctx.meta.get(HELP_ASKED):
+        return
     set_default_precision(precision)
-    if precision == "fp32" or ctx.meta.get(HELP_ASKED):
+    if precision == "fp32":
         return
     from large_toolkit.runner import resolve_device
 

@@ -185,3 +185,28 @@ def test_an_inversion_recipe_binds_the_class_for_every_worker(files):
     spec = ModelSpec("optim", "stylegan2", str(files["root"] / "cond.safetensors"), class_idx=2)
     rebuilt = pickle.loads(pickle.dumps(spec)).load_generator("cpu")
     assert rebuilt.fingerprint() == bind_class(_conditional(), 2).fingerprint()
+
+
+def test_train_encoder_takes_the_class_and_invert_refuses_another(files):
+    """train-encoder on a conditional model said 'pass a class label' yet had no --class-idx to pass."""
+    root = files["root"]
+    enc = root / "enc1.safetensors"
+    train = ["train-encoder", "--steps", "1", "--batch-size", "2", "--input-size", "8", "--out", str(enc)]
+    result = _cli(root, *train)
+    assert result.exit_code == 2 and "pass --class-idx N with N in 0-3" in result.stderr
+    assert not enc.exists()
+    assert _cli(root, *train, "--class-idx", "1").exit_code == 0
+    invert = ["invert", "--images", str(root / "imgs"), "--inverter-checkpoint", str(enc), "--no-report"]
+    assert _cli(root, *invert, "--class-idx", "1", "-o", str(root / "e1.safetensors")).exit_code == 0
+    refused = _cli(root, *invert, "--class-idx", "2", "-o", str(root / "e2.safetensors"))
+    assert refused.exit_code == 2 and "was made for generator" in refused.stderr
+    assert not (root / "e2.safetensors").exists()
+
+
+def test_the_bundled_encoder_on_another_model_names_the_option_to_pass(files):
+    root = files["root"]
+    result = _cli(root, "invert", "--images", str(root / "imgs"), "--class-idx", "1", "--inverter", "encoder",
+                  "-o", str(root / "x.safetensors"))  # fmt: skip
+    assert result.exit_code == 2
+    assert "--inverter-checkpoint enc.safetensors, or use --inverter optim" in result.stderr
+    assert not (root / "x.safetensors").exists()

@@ -148,3 +148,13 @@ def test_channels_last_synthesis_matches_nchw(monkeypatch):
     monkeypatch.setattr(network, "use_channels_last", lambda device_type: True)
     out = gen.synthesis(ws)
     assert out.is_contiguous() and torch.allclose(out, ref, atol=1e-4)
+
+
+def test_an_unknown_precision_is_one_line_but_help_still_shows(tmp_path, fp32_after):
+    out = tmp_path / "x.npy"
+    for args, env in ((["--precision", "xyz"], None), ([], {"LARGE_TK_PRECISION": "bogus"})):
+        result = _cli(*args, "generate", "--seeds", "0", "-o", str(out), env=env)
+        assert result.exit_code == 2 and not out.exists()
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "unknown precision" in result.stderr and "use fp32, bf16 or fp16" in result.stderr
+        assert _cli(*args, "generate", "--help", env=env).exit_code == 0
