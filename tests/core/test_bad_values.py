@@ -262,3 +262,8 @@ def test_image_pixel_cap_is_configurable(monkeypatch):
     monkeypatch.setenv("LARGE_TK_MAX_PIXELS", "1000000")
     with pytest.raises(UserInputError, match=r"big.png declares 5000x5000 pixels, more than the limit of 1000000"):
         check_image_size(5000, 5000, "big.png")
+
+
+def test_an_unknown_export_suffix_names_the_format_option(app, capsys, tmp_path):
+    args = ["directions", "export", "sefa", "--backend", "stylegan2", "--out", str(tmp_path / "d.xyz")]
+    _refused(app, capsys, args, "cannot tell the format of", "pass --format with one of", folder=tmp_path)
