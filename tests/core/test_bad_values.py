@@ -267,3 +267,16 @@ def test_image_pixel_cap_is_configurable(monkeypatch):
 def test_an_unknown_export_suffix_names_the_format_option(app, capsys, tmp_path):
     args = ["directions", "export", "sefa", "--backend", "stylegan2", "--out", str(tmp_path / "d.xyz")]
     _refused(app, capsys, args, "cannot tell the format of", "pass --format with one of", folder=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--data", "synthetic", "--n-synthetic", "0"], "--n-synthetic must be >= 1"),  # was a RuntimeError, exit 1
+        (["--data", "synthetic", "--kimg", "-1"], "--kimg must be > 0"),  # was a run of 0 steps, exit 0
+        (["--data", "synthetic", "--resolution", "9"], "--resolution 9 is not a power of two"),
+        (["--data", "synthetic", "--batch-size", "1"], "--batch-size must be >= 2"),
+    ],
+)
+def test_train_sizes_are_refused_before_the_run_folder(app, capsys, tmp_path, args, needle):
+    _refused(app, capsys, ["train", *args, "-o", str(tmp_path / "run")], needle, folder=tmp_path)
