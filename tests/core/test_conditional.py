@@ -210,3 +210,13 @@ def test_the_bundled_encoder_on_another_model_names_the_option_to_pass(files):
     assert result.exit_code == 2
     assert "--inverter-checkpoint enc.safetensors, or use --inverter optim" in result.stderr
     assert not (root / "x.safetensors").exists()
+
+
+def test_a_direction_from_another_class_names_the_direction_not_the_generator_options(files):
+    root, lat = files["root"], str(files["latents"])
+    found = root / "sefa_class1.safetensors"
+    assert _cli(root, "directions", "find", "sefa", "--class-idx", "1", "-o", str(found)).exit_code == 0
+    result = CliRunner().invoke(build_app(), ["sort", "--latents", lat, "--direction", f"file:{found}:0"])
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "direction sefa_0 was found on generator" in line and "`large-tk directions find` with the same" in line
