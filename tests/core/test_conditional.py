@@ -157,6 +157,7 @@ def test_a_regressor_fitted_under_class_2_predicts_there_and_refuses_class_3(fil
     refused = _cli(root, "predict", "--model", str(root / "run2"), "--images", str(root / "imgs"), "--class-idx", "3",
                    "--inverter", "optim", "-o", str(root / "p3.csv"))  # fmt: skip
     assert refused.exit_code == 2 and "was fitted for generator" in refused.stderr
+    assert f"the images (inverted with {root / 'cond.safetensors'} class 3)" in refused.stderr
     assert not (root / "p3.csv").exists()
 
 
