@@ -280,3 +280,12 @@ def test_an_unknown_export_suffix_names_the_format_option(app, capsys, tmp_path)
 )
 def test_train_sizes_are_refused_before_the_run_folder(app, capsys, tmp_path, args, needle):
     _refused(app, capsys, ["train", *args, "-o", str(tmp_path / "run")], needle, folder=tmp_path)
+
+
+def test_a_run_folder_as_checkpoint_names_the_generator_inside(app, capsys, tmp_path):
+    run_folder = tmp_path / "run"
+    run_folder.mkdir()
+    for name in ("G_ema.safetensors", "training-state.safetensors"):
+        (run_folder / name).write_bytes(b"x")
+    args = ["generate", "--checkpoint", str(run_folder), "--seeds", "0", "--out", str(tmp_path / "g.png")]
+    _refused(app, capsys, args, f"pass {run_folder / 'G_ema.safetensors'}", folder=tmp_path)
