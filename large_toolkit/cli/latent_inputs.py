@@ -77,6 +77,8 @@ class GeneratorSource:
         if exp is None or fingerprint == exp["fingerprint"]:
             return
         label = f"backend {exp['backend']}, " if exp.get("backend") else ""
+        if isinstance(exp.get("class_idx"), int):
+            label += f"class {exp['class_idx']}, "
         error = ArtifactMismatchError(
             f"{exp['what']} was made with generator {label}fingerprint {exp['fingerprint']}; {what} {fingerprint}",
             hint=hint or "pass the --backend/--checkpoint (and --class-idx) that made them (or --force)",

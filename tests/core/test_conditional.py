@@ -113,6 +113,7 @@ def test_latents_from_class_2_are_refused_under_class_3_unless_forced(files):
     result = _cli(files["root"], "sort", "--latents", lat, "--direction", "sefa:0", "--class-idx", "3")
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "was made with generator" in result.stderr
+    assert "backend stylegan2, class 2, fingerprint" in result.stderr  # the latents record their class
     result = _cli(files["root"], "sort", "--latents", lat, "--direction", "sefa:0", "--class-idx", "3", "--force")
     assert result.exit_code == 0 and "used anyway: --force" in result.stderr
 
@@ -221,3 +222,13 @@ def test_a_direction_from_another_class_names_the_direction_not_the_generator_op
     assert result.exit_code == 2
     (line,) = result.stderr.strip().splitlines()
     assert "direction sefa_0 was found on generator" in line and "`large-tk directions find` with the same" in line
+
+
+def test_a_direction_file_from_another_class_names_the_class_it_was_made_under(files):
+    root = files["root"]
+    found = root / "sefa_made_under_1.safetensors"
+    assert _cli(root, "directions", "find", "sefa", "--class-idx", "1", "-o", str(found)).exit_code == 0
+    result = _cli(root, "directions", "show", str(found), "--class-idx", "2")
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "(it was made under --class-idx 1: pass that, or recompute it for this class)" in line
