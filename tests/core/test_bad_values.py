@@ -289,3 +289,21 @@ def test_a_run_folder_as_checkpoint_names_the_generator_inside(app, capsys, tmp_
         (run_folder / name).write_bytes(b"x")
     args = ["generate", "--checkpoint", str(run_folder), "--seeds", "0", "--out", str(tmp_path / "g.png")]
     _refused(app, capsys, args, f"pass {run_folder / 'G_ema.safetensors'}", folder=tmp_path)
+
+
+def test_regress_images_with_a_mistyped_label_id_fails_before_the_inversion(app, capsys, tmp_path, monkeypatch):
+    """It used to invert every image first (minutes with --inverter optim), then refuse the label."""
+    from PIL import Image
+
+    import large_toolkit.regression.inputs as inputs
+
+    def no_inversion(*args, **kwargs):
+        raise AssertionError("inverted before the labels were matched")
+
+    monkeypatch.setattr(inputs, "invert_with", no_inversion)
+    images = tmp_path / "imgs"
+    images.mkdir()
+    for name in ("a.png", "b.png"):
+        Image.new("RGB", (32, 32)).save(images / name)
+    args = ["regress", "--images", str(images), "--direction", "sefa:0", "--label", "a.png=1", "--label", "z.png=2"]
+    _refused(app, capsys, [*args, "-o", str(tmp_path / "run")], "not among the images: z.png", folder=tmp_path)
