@@ -307,3 +307,10 @@ def test_regress_images_with_a_mistyped_label_id_fails_before_the_inversion(app,
         Image.new("RGB", (32, 32)).save(images / name)
     args = ["regress", "--images", str(images), "--direction", "sefa:0", "--label", "a.png=1", "--label", "z.png=2"]
     _refused(app, capsys, [*args, "-o", str(tmp_path / "run")], "not among the images: z.png", folder=tmp_path)
+
+
+def test_directions_edit_refuses_a_name_the_grid_would_not_be(app, capsys, tmp_path):
+    """The annotated grid was written as PNG under any name (``grid.txt`` included)."""
+    args = ["directions", "edit", "--backend", "stylegan2", "--direction", "sefa:0", "--seeds", "0"]
+    _refused(app, capsys, [*args, "--out", str(tmp_path / "grid.txt")], "written as PNG", folder=tmp_path)
+    _refused(app, capsys, [*args, "--out", str(tmp_path / "grid.jpg")], "--raw also writes .jpg", folder=tmp_path)
