@@ -172,8 +172,10 @@ def train_encoder_cmd(
     """
     from large_inverters.run import start_encoder_training
     from large_inverters.small_encoder import TrainConfig
-    from large_toolkit.api import make_progress, note, print_json
+    from large_toolkit.api import default_precision, make_progress, note, print_json
 
+    if default_precision() != "fp32":  # said, not silently ignored: encoder training has no autocast path
+        note(f"warning: --precision {default_precision()} does not apply to train-encoder (it trains at fp32)")
     cfg = TrainConfig(
         steps=steps,
         batch_size=batch_size,
