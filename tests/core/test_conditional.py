@@ -232,3 +232,16 @@ def test_a_direction_file_from_another_class_names_the_class_it_was_made_under(f
     assert result.exit_code == 2
     (line,) = result.stderr.strip().splitlines()
     assert "(it was made under --class-idx 1: pass that, or recompute it for this class)" in line
+
+
+def test_convert_keeps_every_class_of_a_conditional_model(files):
+    """convert asked for --class-idx (which it does not have): it saves the whole conditional model."""
+    root = files["root"]
+    out = root / "converted.safetensors"
+    result = CliRunner().invoke(build_app(), ["convert", str(root / "cond.safetensors"), str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["c_dim"] == CLASSES
+    for checkpoint in (root / "cond.safetensors", out):
+        args = ["generate", "--checkpoint", str(checkpoint), "--seeds", "0", "--class-idx", "3"]
+        assert CliRunner().invoke(build_app(), [*args, "-o", str(root / f"{checkpoint.stem}.npy")]).exit_code == 0
+    assert np.array_equal(np.load(root / "cond.npy"), np.load(root / "converted.npy"))
