@@ -170,3 +170,9 @@ def test_training_commands_say_they_run_at_fp32(tmp_path, fp32_after):
         result = _cli("--device", "cpu", "--precision", "bf16", *command)
         assert result.exit_code == 0, result.output
         assert f"warning: --precision bf16 does not apply to {command[0]} (it trains at fp32)" in result.stderr
+
+
+def test_fp16_from_the_environment_does_not_stop_commands_without_a_forward_pass(fp32_after):
+    env = {"LARGE_TK_PRECISION": "fp16"}
+    assert _cli("--device", "cpu", "plugins", "--json", env=env).exit_code == 0
+    assert _cli("--device", "cpu", "models", "list", "--json", env=env).exit_code == 0
