@@ -73,10 +73,18 @@ def resolve_generator(
     conditional model without it is refused too.
     """
     from large_toolkit.conditional import bind_class
+
+    return bind_class(load_model(backend, checkpoint, device), class_idx)
+
+
+def load_model(backend: str | None, checkpoint: str | None, device: str = "auto") -> Generator:
+    """The generator the rule picks, as stored: a class-conditional model stays conditional (no class is
+    bound), which is what ``convert`` needs to save every class; commands that run it use
+    :func:`resolve_generator`."""
     from large_toolkit.plugins import load_generator
 
     name = choose_backend(backend, checkpoint)
     generator = load_generator(name, checkpoint, device)
     if not generator.name:
         generator.name = name
-    return bind_class(generator, class_idx)
+    return generator

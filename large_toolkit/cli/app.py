@@ -54,15 +54,23 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
-def _apply_precision(precision: str, device: str, ctx: typer.Context) -> None:
-    """Make ``--precision`` the runner's default, refusing fp16 off CUDA in one line before any work.
+#: Commands that never run a generator: ``LARGE_TK_PRECISION=fp16`` set for a GPU must not stop them on a CPU.
+NO_FORWARD_PASS = frozenset({"plugins", "models", "data", "export", "convert"})
 
-    A sub-command's ``--help`` is still shown (only then is the device check skipped); fp32 costs no torch import.
+
+def _apply_precision(precision: str, device: str, ctx: typer.Context) -> None:
+    """Make ``--precision`` the runner's default, refusing fp16 off CUDA in one line before any work (not for
+    the commands in :data:`NO_FORWARD_PASS`, which it cannot affect).
+
+    A sub-command's ``--help`` is still shown, even under a mistyped ``LARGE_TK_PRECISION`` (only then are the
+    checks skipped: nothing runs); fp32 costs no torch import.
     """
     from large_toolkit.precision import check_precision, set_default_precision
 
+    if ctx.meta.get(HELP_ASKED):
+        return
     set_default_precision(precision)
-    if precision == "fp32" or ctx.meta.get(HELP_ASKED):
+    if precision == "fp32" or ctx.invoked_subcommand in NO_FORWARD_PASS:
         return
     from large_toolkit.runner import resolve_device
 

@@ -28,12 +28,12 @@ def install(app: typer.Typer) -> None:
         """Convert a checkpoint to safetensors (tensors + JSON config; loads without any pickle)."""
         from large_toolkit.cli.output import note, print_json
         from large_toolkit.errors import UserInputError
-        from large_toolkit.generators import resolve_generator
+        from large_toolkit.generators import load_model
         from large_toolkit.interfaces import Capability
 
         if out.suffix.lower() != ".safetensors":
             raise UserInputError(f"output {out} must end in .safetensors")
-        gen = resolve_generator(backend, checkpoint, "cpu")
+        gen = load_model(backend, checkpoint, "cpu")
         gen.require(Capability.EXPORT, "large-tk convert")
         gen.save_safetensors(out)
         info = {"checkpoint": checkpoint, "out": str(out), "backend": gen.name, **gen.describe()}

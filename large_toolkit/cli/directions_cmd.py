@@ -210,6 +210,7 @@ def edit_cmd(
     seed_list, amounts = parse_seeds(seeds), parse_steps(steps)
     check_finite(psi, "--psi")
     check_output_path(out)
+    _check_grid_suffix(out, raw)
     generator = _generator(backend, checkpoint, class_idx)
     config = parse_options(option) or None
     info = write_edit_grid(
@@ -228,6 +229,19 @@ def edit_cmd(
         print_json(info)
     else:
         note(f"wrote {out} ({len(seed_list)} seeds x {len(amounts)} steps, layers {info['layers']})")
+
+
+def _check_grid_suffix(out: str, raw: bool) -> None:
+    """Refuse, before rendering, a name the grid would not be: the annotated grid is always PNG (it was written
+    as PNG under any name, ``grid.txt`` included), ``--raw`` also writes JPEG/WebP/BMP/TIFF by suffix."""
+    from pathlib import Path
+
+    allowed = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif") if raw else (".png",)
+    if Path(out).suffix.lower() not in allowed:
+        raise UserInputError(
+            f"--out {out}: the edit grid is written as {'an image' if raw else 'PNG'}",
+            hint="name it .png" + ("" if raw else " (--raw also writes .jpg)"),
+        )
 
 
 EXPORT_EPILOG = options.examples(

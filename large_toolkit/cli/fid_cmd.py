@@ -85,11 +85,14 @@ def fid(
     if json_out:
         print_json(result)
     else:
-        _render(result, backend)
+        _render(result, backend, kept=not no_cache)
 
 
-def _render(result: dict[str, Any], backend: str) -> None:
-    """The result table, then what makes two results comparable, then where the time went."""
+def _render(result: dict[str, Any], backend: str, kept: bool) -> None:
+    """The result table, then what makes two results comparable, then where the time went.
+
+    ``kept`` False (``--no-cache``): a freshly trained extractor went to a scratch folder, so it is not called stored.
+    """
     print_table(
         f"Fréchet distance ({result['extractor']} features, {result['feature_dim']}-d, "
         f"extractor {result['extractor_fingerprint']})",
@@ -105,7 +108,9 @@ def _render(result: dict[str, Any], backend: str) -> None:
         ],
     )
     cached = result["cached"]
-    origin = "trained now and stored" if result["extractor"] == "rotation" and not cached["extractor"] else "stored"
+    origin = "stored"
+    if result["extractor"] == "rotation" and not cached["extractor"]:
+        origin = "trained now and stored" if kept else "trained now, not kept: --no-cache"
     note(
         f"extractor {result['extractor']} {result['extractor_fingerprint']} ({origin}); "
         f"real set {result['real_fingerprint']} (n={result['n_real']}); "

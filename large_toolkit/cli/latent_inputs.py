@@ -55,16 +55,21 @@ class GeneratorSource:
             recorded = (self.expected or {}).get("backend")
             backend = self.backend or (recorded if self.checkpoint is None else None)
             self._generator = resolve_generator(backend, self.checkpoint, OPTIONS.device, self.class_idx)
-            self._check(self._generator.fingerprint(), f"generator {self._generator.name}")
+            self._check(self._generator.fingerprint(), f"generator {self._generator.name} is")
         return self._generator
 
     def check_direction(self, direction: Direction) -> None:
         """Refuse a direction computed on another generator than the one the latents came from."""
         made_on = direction.provenance.get("generator")
         if isinstance(made_on, str):
-            self._check(made_on, f"direction {direction.name or '(unnamed)'} (made on {made_on})")
+            self._check(
+                made_on,
+                f"direction {direction.name or '(unnamed)'} was found on generator",
+                hint="use a direction found on that generator (`large-tk directions find` with the same "
+                "--backend/--checkpoint/--class-idx), or --force",
+            )
 
-    def _check(self, fingerprint: str, what: str) -> None:
+    def _check(self, fingerprint: str, what: str, hint: str | None = None) -> None:
         from large_toolkit.errors import ArtifactMismatchError
         from large_toolkit.regression.inputs import warn_or_refuse
 
@@ -72,10 +77,11 @@ class GeneratorSource:
         if exp is None or fingerprint == exp["fingerprint"]:
             return
         label = f"backend {exp['backend']}, " if exp.get("backend") else ""
+        if isinstance(exp.get("class_idx"), int):
+            label += f"class {exp['class_idx']}, "
         error = ArtifactMismatchError(
-            f"{exp['what']} was made with generator {label}fingerprint {exp['fingerprint']}; {what} is {fingerprint}",
-            hint="pass the --backend/--checkpoint (and --class-idx) that made them "
-            "(or --force where the command offers it)",
+            f"{exp['what']} was made with generator {label}fingerprint {exp['fingerprint']}; {what} {fingerprint}",
+            hint=hint or "pass the --backend/--checkpoint (and --class-idx) that made them (or --force)",
         )
         warn_or_refuse(error, self.force)
 

@@ -32,14 +32,19 @@ SCHEMA_VERSION = 1
 
 
 def generator_meta(generator: Generator) -> dict[str, Any]:
-    """What an artifact records about the generator it was made with."""
-    return {
+    """What an artifact records about the generator it was made with (and, for a class-bound view of a
+    conditional model, its ``class_idx``, so that a mismatch line can name the class to pass)."""
+    meta = {
         "fingerprint": generator.fingerprint(),
         "backend": getattr(generator, "name", "") or None,
         "w_dim": generator.w_dim,
         "num_ws": generator.num_ws,
         "style_dim": generator.style_dim,
     }
+    class_idx = getattr(generator, "class_idx", None)
+    if isinstance(class_idx, int):
+        meta["class_idx"] = class_idx
+    return meta
 
 
 def save_tensors(path: str | os.PathLike[str], tensors: Mapping[str, torch.Tensor], meta: Mapping[str, Any]) -> Path:
@@ -109,9 +114,13 @@ def check_generator(meta: Mapping[str, Any], generator: Generator, what: str, st
                 hint="use directions/latents computed for this checkpoint",
             )
     if strict_fingerprint and saved.get("fingerprint") not in (None, generator.fingerprint()):
+        made_under = saved.get("class_idx")
+        hint = "recompute it for this checkpoint"
+        if isinstance(made_under, int) and made_under != getattr(generator, "class_idx", None):
+            hint = f"it was made under --class-idx {made_under}: pass that, or recompute it for this class"
         raise ArtifactMismatchError(
             f"{what} was made for generator {saved.get('fingerprint')}, this one is {generator.fingerprint()}",
-            hint="recompute it for this checkpoint",
+            hint=hint,
         )
 
 

@@ -440,10 +440,23 @@ def _torch_refusal(exc: BaseException) -> str:
     return "it holds content the weights-only reader does not allow"
 
 
+def _file_inside(folder: Path) -> str:
+    """The hint for a folder given as a checkpoint: the generator a ``large-tk train`` run folder holds
+    (``G_ema.safetensors``), or the folder's only checkpoint-like file, by name."""
+    suffixes = {".safetensors", ".pkl", ".pt", ".pth"}
+    found = sorted(f for f in folder.iterdir() if f.is_file() and f.suffix in suffixes)
+    trained = folder / "G_ema.safetensors"
+    if trained in found:
+        return f"pass {trained} (the generator a `large-tk train` run writes)"
+    if len(found) == 1:
+        return f"pass {found[0]}"
+    return "pass the checkpoint file inside it"
+
+
 def _check_file(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     if p.is_dir():
-        raise CheckpointError(f"checkpoint {p} is a directory", hint="pass the checkpoint file inside it")
+        raise CheckpointError(f"checkpoint {p} is a directory", hint=_file_inside(p))
     if not p.is_file():
         raise CheckpointError(f"checkpoint not found: {p}")
     if p.stat().st_size == 0:

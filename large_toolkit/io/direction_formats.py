@@ -241,7 +241,10 @@ def save_direction_file(
         else:
             fmt = next((n for n, f in formats.items() if suffix in f.write_suffixes and f.can_write(dirs)), None)
         if fmt is None:
-            raise UserInputError(f"cannot tell the format of {p}", hint=f"pass one of {', '.join(write_formats())}")
+            raise UserInputError(
+                f"cannot tell the format of {p}",
+                hint=f"name it .safetensors, or pass --format with one of {', '.join(write_formats())}",
+            )
     if fmt == NATIVE:
         from large_toolkit.io.artifacts import save_directions
 

@@ -136,8 +136,8 @@ def check_fingerprint(model: SavedModel, fingerprint: str | None, what: str, for
     if expected and fingerprint and expected != fingerprint:
         error = ArtifactMismatchError(
             f"the model was fitted for generator {expected}, but {what} come from generator {fingerprint}",
-            hint="invert the images with the generator the model was fitted on (its --backend/--checkpoint), "
-            "or --force",
+            hint="invert the images with the generator the model was fitted on (its --backend/--checkpoint/"
+            "--class-idx), or --force",
         )
         warn_or_refuse(error, force)
 
@@ -192,7 +192,10 @@ def predict_new(
         from large_toolkit.data.folders import read_image_folder
 
         generator = source.get()
-        what = "the images (inverted with this --backend/--checkpoint)"
+        given = source.checkpoint or f"the bundled {source.backend or 'demo'} model"
+        if source.class_idx is not None:
+            given += f" class {source.class_idx}"
+        what = f"the images (inverted with {given})"
         check_fingerprint(saved, generator.fingerprint(), what, force)
         folder = read_image_folder(
             list(images or []), find_labels=False, resolution=generator.resolution, resize=resize

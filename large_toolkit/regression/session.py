@@ -243,6 +243,9 @@ def _from_images(o: InputOptions, source: Any, demo: bool, notes: list[str], inf
         pixels, ids, table = folder.images, folder.ids, folder.labels
         if folder.note:
             notes.append(folder.note)
+        # match the labels now, not after the inversion (minutes): a mistyped id or column fails at once
+        where = str(o.images[0]) if o.images else ""
+        _label_rows(list(ids), o.labels, o.label, table, o.label_column, o.group_column, where)
     lat, info["latents_cached"] = invert_with(
         pixels, generator, o.inverter, o.inverter_checkpoint, o.space, o.batch_size, not o.no_cache
     )

@@ -162,6 +162,7 @@ def train_encoder_cmd(
     ssim_weight: Annotated[float, typer.Option("--ssim-weight", help="Weight of 1-MS-SSIM.")] = 0.0,
     pixel_weight: Annotated[float, typer.Option("--pixel-weight")] = 1.0,
     input_size: Annotated[int, typer.Option("--input-size", help="Encoder input side (images are area-resized).")] = 64,
+    class_idx: opts.ClassIdx = None,
     json_out: Annotated[bool, opts.json_output()] = False,
 ) -> None:
     """Train the small W+ encoder on pairs sampled from the generator itself (no dataset needed).
@@ -171,8 +172,10 @@ def train_encoder_cmd(
     """
     from large_inverters.run import start_encoder_training
     from large_inverters.small_encoder import TrainConfig
-    from large_toolkit.api import make_progress, note, print_json
+    from large_toolkit.api import default_precision, make_progress, note, print_json
 
+    if default_precision() != "fp32":  # said, not silently ignored: encoder training has no autocast path
+        note(f"warning: --precision {default_precision()} does not apply to train-encoder (it trains at fp32)")
     cfg = TrainConfig(
         steps=steps,
         batch_size=batch_size,
@@ -182,7 +185,7 @@ def train_encoder_cmd(
         pixel_weight=pixel_weight,
         input_size=input_size,
     )
-    run = start_encoder_training(out, backend, checkpoint, cfg)
+    run = start_encoder_training(out, backend, checkpoint, cfg, class_idx)
     with make_progress(disable=not run.dist.is_main) as bar:
         summary = run.train(_encoder_progress(bar, steps, run.dist.is_main))
     if summary is None:

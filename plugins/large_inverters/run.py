@@ -228,9 +228,15 @@ class EncoderTraining:
         return {"out": str(self.out), **history["final"], "seconds": round(history["seconds"], 2)}
 
 
-def start_encoder_training(out: Path, backend: str, checkpoint: str | None, cfg: TrainConfig) -> EncoderTraining:
-    """Join the process group (under torchrun) and load the generator on this rank's device."""
-    from large_toolkit.api import init_distributed, load_generator
+def start_encoder_training(
+    out: Path, backend: str, checkpoint: str | None, cfg: TrainConfig, class_idx: int | None = None
+) -> EncoderTraining:
+    """Join the process group (under torchrun) and load the generator on this rank's device.
+
+    ``class_idx`` binds a class-conditional generator to one class (the encoder then records that class's
+    fingerprint, so ``invert --class-idx`` with another class refuses it)."""
+    from large_toolkit.api import bind_class, init_distributed, load_generator
 
     dist = init_distributed(current_device())
-    return EncoderTraining(Path(out), dist, load_generator(backend, checkpoint, str(dist.device)), cfg)
+    generator = bind_class(load_generator(backend, checkpoint, str(dist.device)), class_idx)
+    return EncoderTraining(Path(out), dist, generator, cfg)

@@ -232,3 +232,11 @@ def test_cli_two_runs_compare_same_extractor_whatever_the_seed(monkeypatch, tmp_
     assert text.exit_code == 0
     assert a["extractor_fingerprint"] in text.output and a["real_fingerprint"] in text.output
     assert "n=40" in text.output and "generated n=32" in text.output
+
+
+def test_cli_no_cache_does_not_claim_the_extractor_was_stored(monkeypatch, tmp_path):
+    args = ["--real", "synthetic", "--n", "8", "--n-real", "8", "--rotation-epochs", "1", "--no-cache"]
+    result = _cli(args, monkeypatch, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "(trained now, not kept: --no-cache)" in result.stderr and "and stored" not in result.stderr
+    assert not (tmp_path / "cache").exists()

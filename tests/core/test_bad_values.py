@@ -262,3 +262,55 @@ def test_image_pixel_cap_is_configurable(monkeypatch):
     monkeypatch.setenv("LARGE_TK_MAX_PIXELS", "1000000")
     with pytest.raises(UserInputError, match=r"big.png declares 5000x5000 pixels, more than the limit of 1000000"):
         check_image_size(5000, 5000, "big.png")
+
+
+def test_an_unknown_export_suffix_names_the_format_option(app, capsys, tmp_path):
+    args = ["directions", "export", "sefa", "--backend", "stylegan2", "--out", str(tmp_path / "d.xyz")]
+    _refused(app, capsys, args, "cannot tell the format of", "pass --format with one of", folder=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--data", "synthetic", "--n-synthetic", "0"], "--n-synthetic must be >= 1"),  # was a RuntimeError, exit 1
+        (["--data", "synthetic", "--kimg", "-1"], "--kimg must be > 0"),  # was a run of 0 steps, exit 0
+        (["--data", "synthetic", "--resolution", "9"], "--resolution 9 is not a power of two"),
+        (["--data", "synthetic", "--batch-size", "1"], "--batch-size must be >= 2"),
+    ],
+)
+def test_train_sizes_are_refused_before_the_run_folder(app, capsys, tmp_path, args, needle):
+    _refused(app, capsys, ["train", *args, "-o", str(tmp_path / "run")], needle, folder=tmp_path)
+
+
+def test_a_run_folder_as_checkpoint_names_the_generator_inside(app, capsys, tmp_path):
+    run_folder = tmp_path / "run"
+    run_folder.mkdir()
+    for name in ("G_ema.safetensors", "training-state.safetensors"):
+        (run_folder / name).write_bytes(b"x")
+    args = ["generate", "--checkpoint", str(run_folder), "--seeds", "0", "--out", str(tmp_path / "g.png")]
+    _refused(app, capsys, args, f"pass {run_folder / 'G_ema.safetensors'}", folder=tmp_path)
+
+
+def test_regress_images_with_a_mistyped_label_id_fails_before_the_inversion(app, capsys, tmp_path, monkeypatch):
+    """It used to invert every image first (minutes with --inverter optim), then refuse the label."""
+    from PIL import Image
+
+    import large_toolkit.regression.inputs as inputs
+
+    def no_inversion(*args, **kwargs):
+        raise AssertionError("inverted before the labels were matched")
+
+    monkeypatch.setattr(inputs, "invert_with", no_inversion)
+    images = tmp_path / "imgs"
+    images.mkdir()
+    for name in ("a.png", "b.png"):
+        Image.new("RGB", (32, 32)).save(images / name)
+    args = ["regress", "--images", str(images), "--direction", "sefa:0", "--label", "a.png=1", "--label", "z.png=2"]
+    _refused(app, capsys, [*args, "-o", str(tmp_path / "run")], "not among the images: z.png", folder=tmp_path)
+
+
+def test_directions_edit_refuses_a_name_the_grid_would_not_be(app, capsys, tmp_path):
+    """The annotated grid was written as PNG under any name (``grid.txt`` included)."""
+    args = ["directions", "edit", "--backend", "stylegan2", "--direction", "sefa:0", "--seeds", "0"]
+    _refused(app, capsys, [*args, "--out", str(tmp_path / "grid.txt")], "written as PNG", folder=tmp_path)
+    _refused(app, capsys, [*args, "--out", str(tmp_path / "grid.jpg")], "--raw also writes .jpg", folder=tmp_path)

@@ -113,6 +113,7 @@ def test_latents_from_class_2_are_refused_under_class_3_unless_forced(files):
     result = _cli(files["root"], "sort", "--latents", lat, "--direction", "sefa:0", "--class-idx", "3")
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "was made with generator" in result.stderr
+    assert "backend stylegan2, class 2, fingerprint" in result.stderr  # the latents record their class
     result = _cli(files["root"], "sort", "--latents", lat, "--direction", "sefa:0", "--class-idx", "3", "--force")
     assert result.exit_code == 0 and "used anyway: --force" in result.stderr
 
@@ -157,6 +158,7 @@ def test_a_regressor_fitted_under_class_2_predicts_there_and_refuses_class_3(fil
     refused = _cli(root, "predict", "--model", str(root / "run2"), "--images", str(root / "imgs"), "--class-idx", "3",
                    "--inverter", "optim", "-o", str(root / "p3.csv"))  # fmt: skip
     assert refused.exit_code == 2 and "was fitted for generator" in refused.stderr
+    assert f"the images (inverted with {root / 'cond.safetensors'} class 3)" in refused.stderr
     assert not (root / "p3.csv").exists()
 
 
@@ -185,3 +187,61 @@ def test_an_inversion_recipe_binds_the_class_for_every_worker(files):
     spec = ModelSpec("optim", "stylegan2", str(files["root"] / "cond.safetensors"), class_idx=2)
     rebuilt = pickle.loads(pickle.dumps(spec)).load_generator("cpu")
     assert rebuilt.fingerprint() == bind_class(_conditional(), 2).fingerprint()
+
+
+def test_train_encoder_takes_the_class_and_invert_refuses_another(files):
+    """train-encoder on a conditional model said 'pass a class label' yet had no --class-idx to pass."""
+    root = files["root"]
+    enc = root / "enc1.safetensors"
+    train = ["train-encoder", "--steps", "1", "--batch-size", "2", "--input-size", "8", "--out", str(enc)]
+    result = _cli(root, *train)
+    assert result.exit_code == 2 and "pass --class-idx N with N in 0-3" in result.stderr
+    assert not enc.exists()
+    assert _cli(root, *train, "--class-idx", "1").exit_code == 0
+    invert = ["invert", "--images", str(root / "imgs"), "--inverter-checkpoint", str(enc), "--no-report"]
+    assert _cli(root, *invert, "--class-idx", "1", "-o", str(root / "e1.safetensors")).exit_code == 0
+    refused = _cli(root, *invert, "--class-idx", "2", "-o", str(root / "e2.safetensors"))
+    assert refused.exit_code == 2 and "was made for generator" in refused.stderr
+    assert not (root / "e2.safetensors").exists()
+
+
+def test_the_bundled_encoder_on_another_model_names_the_option_to_pass(files):
+    root = files["root"]
+    result = _cli(root, "invert", "--images", str(root / "imgs"), "--class-idx", "1", "--inverter", "encoder",
+                  "-o", str(root / "x.safetensors"))  # fmt: skip
+    assert result.exit_code == 2
+    assert "--inverter-checkpoint enc.safetensors, or use --inverter optim" in result.stderr
+    assert not (root / "x.safetensors").exists()
+
+
+def test_a_direction_from_another_class_names_the_direction_not_the_generator_options(files):
+    root, lat = files["root"], str(files["latents"])
+    found = root / "sefa_class1.safetensors"
+    assert _cli(root, "directions", "find", "sefa", "--class-idx", "1", "-o", str(found)).exit_code == 0
+    result = CliRunner().invoke(build_app(), ["sort", "--latents", lat, "--direction", f"file:{found}:0"])
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "direction sefa_0 was found on generator" in line and "`large-tk directions find` with the same" in line
+
+
+def test_a_direction_file_from_another_class_names_the_class_it_was_made_under(files):
+    root = files["root"]
+    found = root / "sefa_made_under_1.safetensors"
+    assert _cli(root, "directions", "find", "sefa", "--class-idx", "1", "-o", str(found)).exit_code == 0
+    result = _cli(root, "directions", "show", str(found), "--class-idx", "2")
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "(it was made under --class-idx 1: pass that, or recompute it for this class)" in line
+
+
+def test_convert_keeps_every_class_of_a_conditional_model(files):
+    """convert asked for --class-idx (which it does not have): it saves the whole conditional model."""
+    root = files["root"]
+    out = root / "converted.safetensors"
+    result = CliRunner().invoke(build_app(), ["convert", str(root / "cond.safetensors"), str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["c_dim"] == CLASSES
+    for checkpoint in (root / "cond.safetensors", out):
+        args = ["generate", "--checkpoint", str(checkpoint), "--seeds", "0", "--class-idx", "3"]
+        assert CliRunner().invoke(build_app(), [*args, "-o", str(root / f"{checkpoint.stem}.npy")]).exit_code == 0
+    assert np.array_equal(np.load(root / "cond.npy"), np.load(root / "converted.npy"))

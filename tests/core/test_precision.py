@@ -148,3 +148,31 @@ def test_channels_last_synthesis_matches_nchw(monkeypatch):
     monkeypatch.setattr(network, "use_channels_last", lambda device_type: True)
     out = gen.synthesis(ws)
     assert out.is_contiguous() and torch.allclose(out, ref, atol=1e-4)
+
+
+def test_an_unknown_precision_is_one_line_but_help_still_shows(tmp_path, fp32_after):
+    out = tmp_path / "x.npy"
+    for args, env in ((["--precision", "xyz"], None), ([], {"LARGE_TK_PRECISION": "bogus"})):
+        result = _cli(*args, "generate", "--seeds", "0", "-o", str(out), env=env)
+        assert result.exit_code == 2 and not out.exists()
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "unknown precision" in result.stderr and "use fp32, bf16 or fp16" in result.stderr
+        assert _cli(*args, "generate", "--help", env=env).exit_code == 0
+
+
+def test_training_commands_say_they_run_at_fp32(tmp_path, fp32_after):
+    """--precision used to be ignored by train and train-encoder without a word."""
+    enc = ["train-encoder", "--steps", "1", "--batch-size", "2", "--input-size", "8", "--out", str(tmp_path / "e.st")]
+    tiny = ["--kimg", "0.002", "--batch-size", "2", "--fd-n", "0", "--z-dim", "8", "--w-dim", "8", "--resolution", "8",
+            "--channel-base", "64", "--channel-max", "8", "--n-synthetic", "4"]  # fmt: skip
+    train = ["train", "--data", "synthetic", *tiny, "-o", str(tmp_path / "run")]
+    for command in (enc, train):
+        result = _cli("--device", "cpu", "--precision", "bf16", *command)
+        assert result.exit_code == 0, result.output
+        assert f"warning: --precision bf16 does not apply to {command[0]} (it trains at fp32)" in result.stderr
+
+
+def test_fp16_from_the_environment_does_not_stop_commands_without_a_forward_pass(fp32_after):
+    env = {"LARGE_TK_PRECISION": "fp16"}
+    assert _cli("--device", "cpu", "plugins", "--json", env=env).exit_code == 0
+    assert _cli("--device", "cpu", "models", "list", "--json", env=env).exit_code == 0

@@ -22,6 +22,7 @@ def demo_encoder_for(generator: Any) -> str:
     if (meta.get("generator") or {}).get("fingerprint") != generator.fingerprint():
         raise UserInputError(
             "the encoder inverter needs an encoder trained for this generator (the bundled one fits the demo model)",
-            hint="train one with `large-tk train-encoder ... --out enc.safetensors` and pass it as checkpoint",
+            hint="train one with `large-tk train-encoder ... --out enc.safetensors` and pass --inverter-checkpoint "
+            "enc.safetensors, or use --inverter optim",
         )
     return str(DEMO_ENCODER)

@@ -106,8 +106,10 @@ def train(
     rank 0 shows progress and writes the run folder.
     """
     from large_stylegan2.trainer.run import TrainRequest, start_training
-    from large_toolkit.api import note
+    from large_toolkit.api import default_precision, note
 
+    if default_precision() != "fp32":  # said, not silently ignored: training has no autocast path
+        note(f"warning: --precision {default_precision()} does not apply to train (it trains at fp32)")
     session = start_training(TrainRequest.from_options(locals()), note)
     path = _train_with_progress(session)
     if session.dist.is_main:

@@ -83,6 +83,20 @@ class TrainRequest:
             )
         if self.data != "synthetic" and not Path(self.data).is_dir():
             raise UserInputError(f"--data {self.data!r} is not a folder", hint="pass an image folder or 'synthetic'")
+        self._check_numbers()
+
+    def _check_numbers(self) -> None:
+        """The sizes the trainer would only refuse after loading the data (or crash on: 0 synthetic images)."""
+        if not self.kimg > 0:  # also NaN
+            raise UserInputError(f"--kimg must be > 0, got {self.kimg}", hint="e.g. --kimg 100")
+        if self.resolution < 8 or self.resolution & (self.resolution - 1):
+            raise UserInputError(
+                f"--resolution {self.resolution} is not a power of two >= 8", hint="use 8, 16, 32, ..."
+            )
+        if self.batch_size < 2:
+            raise UserInputError("--batch-size must be >= 2 (minibatch-stddev needs pairs)", hint="use --batch-size 2")
+        if self.data == "synthetic" and self.n_synthetic < 1:
+            raise UserInputError(f"--n-synthetic must be >= 1, got {self.n_synthetic}")
 
     def train_options(self, augment: str, c_dim: int) -> TrainOptions:
         """The trainer's options for a new run (``augment`` already resolved, ``c_dim`` 0 = unconditional)."""
