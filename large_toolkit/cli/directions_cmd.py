@@ -123,6 +123,9 @@ def find_cmd(
 
     if out is not None:
         check_output_path(out)
+        from large_toolkit.io.direction_formats import check_format_suffix
+
+        check_format_suffix(out, fmt)
     generator = _generator(backend, checkpoint, class_idx)
     config = parse_options(option)
     with make_progress(disable=json_out) as progress:
@@ -248,6 +251,7 @@ EXPORT_EPILOG = options.examples(
     "large-tk directions export sefa.safetensors --out sefa.npz",
     "large-tk directions export file:dirs.safetensors:3 --out boundary.npy",
     "large-tk directions export pca.safetensors --out pca.pt --format e4e-ganspace",
+    "large-tk directions export sefa.safetensors --out sefa.npz --json",
 )
 EXPORT_FORMATS = (
     "interfacegan, ganspace-npz, sefa-npz, e4e-interfacegan, e4e-ganspace, rosinality-factor, large-tk "
@@ -262,13 +266,18 @@ def export_cmd(
     backend: Annotated[str | None, options.backend("Generator (for finder specs).")] = None,
     checkpoint: options.GeneratorCheckpoint = None,
     class_idx: options.ClassIdx = None,
+    json_out: options.JsonData = False,
 ) -> None:
     """Convert a direction set (or one direction) to another tool's file format."""
     from large_toolkit.direction_jobs.sets import export_set
+    from large_toolkit.io.direction_formats import check_format_suffix
 
     check_output_path(out)
-    dirs = export_set(dirs_spec, _spec_generator(dirs_spec, backend, checkpoint, class_idx), out, fmt)
-    note(f"wrote {len(dirs)} direction(s) to {out}")
+    check_format_suffix(out, fmt)
+    report = export_set(dirs_spec, _spec_generator(dirs_spec, backend, checkpoint, class_idx), out, fmt)
+    note(f"wrote {report['count']} direction(s) to {out} ({report['format']})")
+    if json_out:
+        print_json(report)
 
 
 def install(app: typer.Typer) -> None:

@@ -55,10 +55,19 @@ def selected_set(spec: str, generator: Generator | None) -> DirectionSet:
     return DirectionSet([one], scores, dirs.score_name, dirs.metadata)
 
 
-def export_set(spec: str, generator: Generator | None, out: str, fmt: str | None = None) -> DirectionSet:
-    """Write the set (or the one direction) a spec names in another tool's format; returns what was written."""
-    from large_toolkit.io.direction_formats import save_direction_file
+def export_set(spec: str, generator: Generator | None, out: str, fmt: str | None = None) -> dict[str, Any]:
+    """Write the set (or the one direction) a spec names in another tool's format.
+
+    Returns what was written (path, format, count and the generator fingerprint the set records, or
+    the one it was found on), the report ``directions export --json`` prints.
+    """
+    from large_toolkit.io.direction_formats import save_direction_file, write_format
 
     dirs = selected_set(spec, generator)
-    save_direction_file(out, dirs, fmt, generator)
-    return dirs
+    written = write_format(out, dirs, fmt)
+    save_direction_file(out, dirs, written, generator)
+    recorded = dirs.metadata.get("generator")
+    fingerprint = recorded.get("fingerprint") if isinstance(recorded, Mapping) else None
+    if fingerprint is None and generator is not None:
+        fingerprint = generator.fingerprint()
+    return {"out": out, "format": written, "count": len(dirs), "generator_fingerprint": fingerprint}

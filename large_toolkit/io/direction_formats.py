@@ -226,29 +226,59 @@ def write_formats() -> list[str]:
     return [NATIVE, *(name for name, f in _formats().items() if f.writable)]
 
 
+def check_format_suffix(path: str | os.PathLike[str], fmt: str | None) -> None:
+    """Refuse an explicitly named ``fmt`` whose files do not carry ``path``'s suffix.
+
+    Why: ``--format sefa-npz -o x.npy`` would write a zip under a ``.npy`` name that no tool (this one
+    included) then reads as intended; a format with several suffixes (``.pt``/``.pth``) accepts any.
+    Checked before any work, so a finder does not run for minutes only to be refused at the write.
+    """
+    if fmt is None:
+        return
+    formats = _formats()
+    if fmt == NATIVE:
+        accepted: tuple[str, ...] = (".safetensors",)
+    elif fmt in formats and formats[fmt].writable:
+        accepted = tuple(dict.fromkeys((*formats[fmt].write_suffixes, *formats[fmt].suffixes)))
+    else:
+        raise UserInputError(f"unknown direction format {fmt!r}", hint=f"use one of {', '.join(write_formats())}")
+    p = Path(path)
+    if accepted and p.suffix.lower() not in accepted:
+        raise UserInputError(
+            f"--format {fmt} writes {' or '.join(accepted)} files, not {p.suffix or 'a name without a suffix'}",
+            hint=f"name the output {p.stem}{accepted[0]}, or leave out --format to pick the format by suffix",
+        )
+
+
+def write_format(path: str | os.PathLike[str], dirs: DirectionSet, fmt: str | None = None) -> str:
+    """The format ``save_direction_file`` writes: ``fmt`` (suffix-checked) or, by suffix, the first
+    registered format that can hold the set."""
+    p = Path(path)
+    if fmt is not None:
+        check_format_suffix(p, fmt)
+        return fmt
+    suffix = p.suffix.lower()
+    if suffix == ".safetensors":
+        return NATIVE
+    found = next((n for n, f in _formats().items() if suffix in f.write_suffixes and f.can_write(dirs)), None)
+    if found is None:
+        raise UserInputError(
+            f"cannot tell the format of {p}",
+            hint=f"name it .safetensors, or pass --format with one of {', '.join(write_formats())}",
+        )
+    return found
+
+
 def save_direction_file(
     path: str | os.PathLike[str], dirs: DirectionSet, fmt: str | None = None, generator: Generator | None = None
 ) -> Path:
-    """Write ``dirs`` in ``fmt`` (default: by suffix, the first registered format that can hold the set)."""
+    """Write ``dirs`` in ``fmt`` (default: by suffix, see :func:`write_format`)."""
     p = Path(path)
     if not len(dirs):
         raise UserInputError("no directions to write")
-    formats = _formats()
-    if fmt is None:
-        suffix = p.suffix.lower()
-        if suffix == ".safetensors":
-            fmt = NATIVE
-        else:
-            fmt = next((n for n, f in formats.items() if suffix in f.write_suffixes and f.can_write(dirs)), None)
-        if fmt is None:
-            raise UserInputError(
-                f"cannot tell the format of {p}",
-                hint=f"name it .safetensors, or pass --format with one of {', '.join(write_formats())}",
-            )
+    fmt = write_format(p, dirs, fmt)
     if fmt == NATIVE:
         from large_toolkit.io.artifacts import save_directions
 
         return save_directions(p, dirs, generator)
-    if fmt not in formats or not formats[fmt].writable:
-        raise UserInputError(f"unknown direction format {fmt!r}", hint=f"use one of {', '.join(write_formats())}")
-    return formats[fmt].write(p, dirs, generator)
+    return _formats()[fmt].write(p, dirs, generator)

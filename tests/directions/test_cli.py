@@ -128,3 +128,25 @@ def test_options_show_the_declared_bounds(toy_backend) -> None:
     res = _run(["directions", "options", "ganspace"])
     assert res.exit_code == 0, res.output
     assert "int >= 2" in res.stdout and "int >= 1" in res.stdout
+
+
+def test_export_json_and_format_suffix(tmp_path, toy_backend) -> None:
+    """``export --json`` reports what was written; an explicit --format refuses another format's suffix."""
+    out = tmp_path / "sefa.safetensors"
+    res = _run(["--device", "cpu", "directions", "find", "sefa", "--backend", "toy", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    res = _run(["directions", "export", str(out), "--out", str(tmp_path / "s.npz"), "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["format"] == "sefa-npz" and report["count"] == 32 and report["out"].endswith("s.npz")
+    assert isinstance(report["generator_fingerprint"], str) and report["generator_fingerprint"]
+    res = _run(["directions", "export", str(out), "--out", str(tmp_path / "x.npy"), "--format", "sefa-npz"])
+    assert res.exit_code == 2 and not (tmp_path / "x.npy").exists()
+    assert "--format sefa-npz writes .npz files, not .npy" in res.stderr and "x.npz" in res.stderr
+    assert res.stdout == ""
+    res = _run(["directions", "export", str(out), "--out", str(tmp_path / "f.pth"), "--format", "rosinality-factor"])
+    assert res.exit_code == 0, res.output  # a format with several suffixes accepts any of them
+    bad = tmp_path / "y.npy"
+    find = ["--device", "cpu", "directions", "find", "sefa", "--backend", "toy"]
+    res = _run([*find, "-o", str(bad), "--format", "large-tk"])
+    assert res.exit_code == 2 and not bad.exists() and "name the output y.safetensors" in res.stderr

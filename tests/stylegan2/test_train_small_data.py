@@ -287,3 +287,24 @@ def test_label_table_errors_are_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: --labels")
     assert "--label-column" in result.stderr and not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_train_json_report_on_stdout_only(tmp_path):
+    """``train --json``: one JSON object on stdout (run, G_ema, kimg, last snapshot's FD and p, labels)."""
+    data = tmp_path / "synth"
+    made = _large_tk(["data", "synth", "--out", str(data), "--n", "32", "--resolution", "16", "--seed", "0"], tmp_path)
+    assert made.returncode == 0, made.stderr
+    run = tmp_path / "run"
+    args = ["train", "--data", str(data), *TINY, "--kimg", "0.04", "--batch-size", "4", "--fd-n", "16"]
+    labels = ["--labels", str(data / "labels.csv"), "--label-column", "light_azimuth", "--label-bins", "2"]
+    result = _large_tk([*args, *labels, "--threads", "1", "-o", str(run), "--json"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)  # the whole of stdout: progress and notes stay on stderr
+    assert report["run"] == str(run) and Path(report["generator"]) == run / "G_ema.safetensors"
+    assert report["kimg"] == 0.04 and report["seconds"] > 0
+    last = read_metrics(run)[-1]
+    assert report["last_snapshot"] == {"kimg": last["kimg"], "fd": last["fd"], "augment_p": last["augment_p"]}
+    assert math.isfinite(report["last_snapshot"]["fd"])
+    assert report["labels"]["n_images"] == 32 and len(report["labels"]["classes"]) == 2
+    assert "trained to 0.04 kimg" in result.stderr

@@ -18,6 +18,7 @@ EPILOG = (
     "  large-tk train --data glyphs/ --mirror --augment ada --kimg 500 -o runs/glyphs --threads 2\n\n"
     "  large-tk train --data faces/ --labels faces/labels.csv --label-column age --label-bins 4 -o runs/faces\n\n"
     "  large-tk train --data synthetic --kimg 400 -o runs/demo --resume\n\n"
+    "  large-tk train --data synthetic --kimg 200 -o runs/demo --json > run.json\n\n"
     "The run folder holds G_ema.safetensors (usable at once by every command: --checkpoint RUN/G_ema.safetensors), "
     "log.txt, log.json, metrics.jsonl + metrics.png (FD vs the training set, losses, augment p per snapshot) "
     "and a sample grid per snapshot.  Folders under 5000 images get --augment ada unless told otherwise."
@@ -96,6 +97,7 @@ def train(
     snapshot_kimg: SnapshotKimg = 10.0,
     seed: Seed = 0,
     resume: Resume = False,
+    json_out: options.JsonData = False,
 ) -> None:
     """Train a StyleGAN2 from scratch: ADA for small data, optional class labels (some may be missing).
 
@@ -105,15 +107,21 @@ def train(
     Under ``torchrun --nproc_per_node N`` the ranks split --batch-size and average gradients; only
     rank 0 shows progress and writes the run folder.
     """
-    from large_stylegan2.trainer.run import TrainRequest, start_training
-    from large_toolkit.api import default_precision, note
+    import time
 
+    from large_stylegan2.trainer.run import TrainRequest, run_report, start_training
+    from large_toolkit.api import default_precision, note, print_json
+
+    t0 = time.monotonic()
     if default_precision() != "fp32":  # said, not silently ignored: training has no autocast path
         note(f"warning: --precision {default_precision()} does not apply to train (it trains at fp32)")
-    session = start_training(TrainRequest.from_options(locals()), note)
+    request = TrainRequest.from_options(locals())
+    session = start_training(request, note)
     path = _train_with_progress(session)
     if session.dist.is_main:
         note(f"trained to {session.trainer.nimg / 1000:g} kimg on {session.dist.device}; generator: {path}")
+        if json_out:
+            print_json(run_report(session, request, path, time.monotonic() - t0))
 
 
 def _train_with_progress(session: TrainingSession) -> Path:

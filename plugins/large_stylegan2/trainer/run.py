@@ -144,6 +144,31 @@ class TrainingSession:
         return path
 
 
+def run_report(session: TrainingSession, request: TrainRequest, generator: Path, seconds: float) -> dict[str, Any]:
+    """What ``large-tk train --json`` prints: the run folder, its G_ema, how far it trained, the last
+    snapshot's FD and augment p (``metrics.jsonl``; None before the first snapshot or with ``--fd-n 0``),
+    the ``labels.json`` summary when ``--labels`` was given, and the command's seconds."""
+    import json
+
+    from large_stylegan2.trainer.metrics import read_metrics
+
+    records = read_metrics(request.out)
+    last = records[-1] if records else {}
+    labels_file = request.out / "labels.json"
+    labels = json.loads(labels_file.read_text()) if request.labels is not None and labels_file.is_file() else None
+    return {
+        "run": str(request.out),
+        "generator": str(generator),
+        "kimg": session.trainer.nimg / 1000,
+        "device": str(session.dist.device),
+        "images": session.n_images,
+        "augment": session.trainer.opts.augment,
+        "last_snapshot": {"kimg": last.get("kimg"), "fd": last.get("fd"), "augment_p": last.get("augment_p")},
+        "labels": labels,
+        "seconds": round(seconds, 3),
+    }
+
+
 def start_training(request: TrainRequest, note: Note) -> TrainingSession:
     """Check the request, create the run folder and its log, read the data and build (or resume) the trainer.
 
