@@ -320,6 +320,28 @@ def match_ids(image_ids: Sequence[str], label_ids: Sequence[str], source: str) -
     return np.asarray([index[id_key(i)] for i in label_ids], dtype=np.int64)
 
 
+def _size_mismatch(paths: Sequence[Path], sizes: list[tuple[int, int]]) -> UserInputError:
+    """The error for images of several sizes, naming the two commonest with an example file each.
+
+    ``sizes`` holds the sizes read so far; the rest are read here (an error path, so the cost is
+    one pass the run would have made anyway) so the counts describe the whole folder.
+    """
+    sizes = sizes + [(img.shape[1], img.shape[0]) for img in map(read_image, paths[len(sizes) :])]
+    groups: dict[tuple[int, int], list[str]] = {}
+    for path, size in zip(paths, sizes, strict=True):
+        groups.setdefault(size, []).append(path.name)
+    ranked = sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    shown = ", ".join(
+        f"{len(names)} {'is' if len(names) == 1 else 'are'} {w}x{h} (e.g. {names[0]})" for (w, h), names in ranked[:2]
+    )
+    more = f", and {len(ranked) - 2} other size(s)" if len(ranked) > 2 else ""
+    (w, h), _ = ranked[0]
+    return UserInputError(
+        f"the images have {len(ranked)} different sizes: {shown}{more}",
+        hint=f"all images must have the same size: resize them, e.g. all to {w}x{h}",
+    )
+
+
 def read_image_folder(
     folder: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     labels: str | os.PathLike[str] | None = None,
@@ -349,11 +371,7 @@ def read_image_folder(
         if images is None:
             images = np.empty((len(paths), *img.shape), dtype=np.uint8)
         elif img.shape != images.shape[1:]:
-            raise UserInputError(
-                f"image {p.name} is {img.shape[1]}x{img.shape[0]}, but {paths[0].name} is "
-                f"{images.shape[2]}x{images.shape[1]}",
-                hint="all images must have the same size",
-            )
+            raise _size_mismatch(paths, sizes)
         images[i] = img
         if progress:
             progress(1)
