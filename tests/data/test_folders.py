@@ -77,6 +77,7 @@ def test_label_table_errors(tmp_path: Path, text: str, message: str) -> None:
         read_labels_csv(_labels(tmp_path, text))
     assert message in info.value.one_line()
     assert "\n" not in info.value.one_line()
+    assert info.value.hint  # every label-table error names its fix too
 
 
 def test_labels_naming_a_missing_image(dataset) -> None:
