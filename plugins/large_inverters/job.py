@@ -151,8 +151,8 @@ def _read_chunks(parts: Path) -> dict[str, tuple[Path, int]]:
 
 _KEY_WORDS = {
     "inverter": "inverter",
-    "inverter_fingerprint": "inverter settings or checkpoint (--steps, --lr, --inverter-option, ...)",
-    "generator": "generator (--checkpoint, --backend, --class-idx)",
+    "inverter_fingerprint": "inverter settings/checkpoint: --steps, --lr, --inverter-option ...",
+    "generator": "generator: --backend, --checkpoint, --class-idx",
     "space": "--space",
     "resize": "--resize",
     "shard": "--shard",
