@@ -162,7 +162,7 @@ _KEY_WORDS = {
 
 def changed_settings(saved: dict[str, Any], key: dict[str, Any]) -> str:
     """The settings that differ between two job keys, in the words of the command's options."""
-    return ", ".join(_KEY_WORDS.get(k, k) for k in sorted(key) if saved.get(k) != key[k])
+    return "; ".join(_KEY_WORDS.get(k, k) for k in sorted(key) if saved.get(k) != key[k])
 
 
 def _prepare(job: InvertJob, restart: bool) -> None:
