@@ -312,7 +312,15 @@ def layer_linearity(per_layer: np.ndarray, labels: np.ndarray) -> dict[str, np.n
     if d.ndim != 2 or d.shape[0] != y.size:
         raise UserInputError(f"{d.shape[0] if d.ndim == 2 else '?'} distance rows for {y.size} labels")
     if y.size < 3:
-        raise UserInputError(f"per-layer R² needs at least 3 labels, got {y.size}")
+        raise UserInputError(
+            f"per-layer R² needs at least 3 labels, got {y.size}",
+            hint="label more of the inverted images (--labels CSV rows whose ids are in --latents)",
+        )
+    if np.ptp(y) == 0:
+        raise UserInputError(
+            f"all {y.size} labels are {y[0]:g}, so per-layer R² is undefined",
+            hint="label images with different values, or pick another --label-column",
+        )
     dc = d - d.mean(0)
     yc = y - y.mean()
     sxx = (dc * dc).sum(0)

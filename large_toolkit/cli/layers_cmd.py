@@ -65,7 +65,11 @@ def layers_cmd(
     from large_toolkit.types import LatentSpace
 
     if (latents is None) != (labels is None):
-        raise UserInputError("the per-layer R² study needs both --latents and --labels")
+        given, missing = ("--latents", "--labels") if labels is None else ("--labels", "--latents")
+        raise UserInputError(
+            f"the per-layer R² study needs both --latents and --labels; {given} was given alone",
+            hint=f"add {missing}, or drop {given} for the gradient study only",
+        )
     if skip_importance and latents is None:
         raise UserInputError("--skip-importance leaves nothing to do", hint="add --latents and --labels")
     LatentSpace.parse(space)

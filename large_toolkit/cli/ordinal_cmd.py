@@ -29,8 +29,14 @@ Classes = Annotated[int, typer.Option(help="Number of ordered classes K.", min=2
 Priors = Annotated[str | None, typer.Option(help="Class priors for the unsupervised cut, e.g. 1,2,1.")]
 Descending = Annotated[bool, typer.Option(help="Unsupervised: class 0 = largest distance.")]
 Method = Annotated[str, typer.Option(help="Few-shot cut points: midpoint, linear or logistic.")]
-Labels = Annotated[Path | None, typer.Option(help="CSV of labels: evaluate (and fit on all).")]
-LabelPairs = Annotated[list[str] | None, typer.Option("--label", help="IMAGE_ID=CLASS (repeatable).")]
+Labels = Annotated[
+    Path | None,
+    typer.Option(
+        help="CSV of labels: evaluate (and fit on all). Classes 0..K-1, or continuous values, "
+        "which are binned into K equal-count classes."
+    ),
+]
+LabelPairs = Annotated[list[str] | None, typer.Option("--label", help="IMAGE_ID=CLASS, CLASS in 0..K-1 (repeatable).")]
 NLabels = Annotated[str, typer.Option(help="Few-shot label counts to evaluate.")]
 Repeats = Annotated[int, typer.Option(help="Random draws per label count.", min=1)]
 Out = Annotated[Path | None, opts.out("Folder for classes.csv, ordinal.json and the model (for predict).")]
@@ -65,7 +71,14 @@ def ordinal_cmd(
     settings = oj.OrdinalSettings(classes, priors, descending, method, tuple(oj.parse_counts(n_labels)), repeats, seed)
     source, spec = opts.finder_features(**common)
     job = open_latents(latents, source, spec, labels, label_column, label)
-    run = oj.run_ordinal(job, direction, settings, evaluate=labels is not None)
+    run = oj.run_ordinal(job, direction, settings, evaluate=labels is not None, class_pairs=bool(label))
+    binned = run.result.get("labels", {})
+    if binned.get("binned"):
+        edges = ", ".join(f"{e:.4g}" for e in binned["edges"])
+        note(
+            f"the {binned['n']} labels are not class indices 0-{classes - 1}: binned into {classes} "
+            f"equal-count classes at {edges}"
+        )
     paths = oj.write_ordinal(run, job, out, latent_fingerprint(latents)) if out is not None else []
     run.result["outputs"] = [str(p) for p in paths]
     if json_out:

@@ -117,7 +117,7 @@ def check_output_folder(out: str | os.PathLike[str], overwrite: bool) -> Path:
     """
     path = Path(out)
     if path.exists() and not path.is_dir():
-        raise UserInputError(f"output {path} exists and is not a folder")
+        raise UserInputError(f"output {path} exists and is not a folder", hint="choose a new or empty folder")
     if not path.is_dir() or not any(path.iterdir()):
         return path
     if not overwrite:
@@ -222,7 +222,10 @@ def _parse_value(text: str, where: str, column: str) -> float:
     try:
         value = float(cell)
     except ValueError:
-        raise UserInputError(f"{where}, column {column!r}: {cell!r} is not a number") from None
+        raise UserInputError(
+            f"{where}, column {column!r}: {cell!r} is not a number",
+            hint="label cells must be numbers: fix the cell, or drop that column",
+        ) from None
     if not math.isfinite(value):
         raise UserInputError(
             f"{where}, column {column!r}: {cell!r} is not a finite number",
@@ -261,10 +264,10 @@ def read_labels_csv(path: str | os.PathLike[str], ignore: Sequence[str] = ()) ->
         # layout the released train_regression_model.py reads): the rows' first field is the id
         header = ["id", *header]
     if "" in header:
-        raise UserInputError(f"{p}: header column {header.index('') + 1} has no name")
+        raise UserInputError(f"{p}: header column {header.index('') + 1} has no name", hint="name every column")
     dupes = sorted({c for c in header if header.count(c) > 1})
     if dupes:
-        raise UserInputError(f"{p}: header repeats column {dupes[0]!r}")
+        raise UserInputError(f"{p}: header repeats column {dupes[0]!r}", hint="rename or drop one of them")
     key = header.index(IMAGE_COLUMN) if IMAGE_COLUMN in header else 0
     skip = {key} | {i for i, c in enumerate(header) if c in ignore}
     columns = [c for i, c in enumerate(header) if i not in skip]
@@ -276,18 +279,27 @@ def read_labels_csv(path: str | os.PathLike[str], ignore: Sequence[str] = ()) ->
     for lineno, row in enumerate(rows[1:], start=2):
         where = f"{p.name} line {lineno}"
         if len(row) != len(header):
-            raise UserInputError(f"{where}: {len(row)} fields, header has {len(header)}")
+            raise UserInputError(
+                f"{where}: {len(row)} fields, header has {len(header)}",
+                hint="every row needs one field per header column (quote fields that contain the separator)",
+            )
         image_id = row[key].strip()
         if not image_id:
-            raise UserInputError(f"{where}: empty {header[key]!r} value")
+            raise UserInputError(
+                f"{where}: empty {header[key]!r} value", hint="every row starts with its image file name"
+            )
         if id_key(image_id) in first_line:
             first = first_line[id_key(image_id)]
-            raise UserInputError(f"{where}: duplicate image id {image_id!r} (first on line {first})")
+            raise UserInputError(
+                f"{where}: duplicate image id {image_id!r} (first on line {first})", hint="keep one row per image"
+            )
         first_line[id_key(image_id)] = lineno
         ids.append(image_id)
         values.append([_parse_value(c, where, header[i]) for i, c in enumerate(row) if i not in skip])
     if not ids:
-        raise UserInputError(f"{p} has a header but no label rows")
+        raise UserInputError(
+            f"{p} has a header but no label rows", hint="add one row per labelled image: <image>,<value>,..."
+        )
     return LabelTable(ids=ids, columns=columns, values=np.asarray(values, dtype=np.float64))
 
 
@@ -320,6 +332,28 @@ def match_ids(image_ids: Sequence[str], label_ids: Sequence[str], source: str) -
     return np.asarray([index[id_key(i)] for i in label_ids], dtype=np.int64)
 
 
+def _size_mismatch(paths: Sequence[Path], sizes: list[tuple[int, int]]) -> UserInputError:
+    """The error for images of several sizes, naming the two commonest with an example file each.
+
+    ``sizes`` holds the sizes read so far; the rest are read here (an error path, so the cost is
+    one pass the run would have made anyway) so the counts describe the whole folder.
+    """
+    sizes = sizes + [(img.shape[1], img.shape[0]) for img in map(read_image, paths[len(sizes) :])]
+    groups: dict[tuple[int, int], list[str]] = {}
+    for path, size in zip(paths, sizes, strict=True):
+        groups.setdefault(size, []).append(path.name)
+    ranked = sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    shown = ", ".join(
+        f"{len(names)} {'is' if len(names) == 1 else 'are'} {w}x{h} (e.g. {names[0]})" for (w, h), names in ranked[:2]
+    )
+    more = f", and {len(ranked) - 2} other size(s)" if len(ranked) > 2 else ""
+    (w, h), _ = ranked[0]
+    return UserInputError(
+        f"the images have {len(ranked)} different sizes: {shown}{more}",
+        hint=f"all images must have the same size: resize them, e.g. all to {w}x{h}",
+    )
+
+
 def read_image_folder(
     folder: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     labels: str | os.PathLike[str] | None = None,
@@ -349,11 +383,7 @@ def read_image_folder(
         if images is None:
             images = np.empty((len(paths), *img.shape), dtype=np.uint8)
         elif img.shape != images.shape[1:]:
-            raise UserInputError(
-                f"image {p.name} is {img.shape[1]}x{img.shape[0]}, but {paths[0].name} is "
-                f"{images.shape[2]}x{images.shape[1]}",
-                hint="all images must have the same size",
-            )
+            raise _size_mismatch(paths, sizes)
         images[i] = img
         if progress:
             progress(1)

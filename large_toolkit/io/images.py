@@ -55,7 +55,7 @@ def max_image_pixels() -> int:
             f"{PIXEL_CAP_ENV}={text!r} is not a number", hint="give a pixel count, e.g. 50000000"
         ) from None
     if value < 1:
-        raise UserInputError(f"{PIXEL_CAP_ENV} must be positive, got {text}")
+        raise UserInputError(f"{PIXEL_CAP_ENV} must be positive, got {text}", hint="give a pixel count, e.g. 50000000")
     return value
 
 
@@ -84,7 +84,9 @@ def list_images(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
         elif glob.has_magic(str(item)):
             matches = sorted(Path(m) for m in glob.glob(str(item)) if _is_image(Path(m)))
             if not matches:
-                raise UserInputError(f"no images match {item}")
+                raise UserInputError(
+                    f"no images match {item}", hint=f"check the pattern; image files end in {', '.join(IMAGE_SUFFIXES)}"
+                )
             found.extend(matches)
         else:
             raise UserInputError(f"image path not found: {p}")
@@ -94,7 +96,10 @@ def list_images(inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
     names = [p.name for p in found]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise UserInputError(f"image file names must be unique (they become ids); repeated: {', '.join(dupes[:5])}")
+        raise UserInputError(
+            f"image file names must be unique (they become ids); repeated: {', '.join(dupes[:5])}",
+            hint="rename the repeated files, or pass the folders one at a time",
+        )
     return found
 
 

@@ -58,8 +58,16 @@ class OrdinalSettings:
     seed: int = 2
 
 
-def run_ordinal(job: LatentJob, direction: str, s: OrdinalSettings, evaluate: bool) -> OrdinalRun:
-    """Classes along ``direction``; ``evaluate`` (a label table) adds accuracy/MAE unsupervised and few-shot."""
+def run_ordinal(
+    job: LatentJob, direction: str, s: OrdinalSettings, evaluate: bool, class_pairs: bool = False
+) -> OrdinalRun:
+    """Classes along ``direction``; ``evaluate`` (a label table) adds accuracy/MAE unsupervised and few-shot.
+
+    A label table may hold class indices 0..K-1 or continuous values, which are binned into K
+    equal-count classes (``result["labels"]["edges"]`` says where).  ``class_pairs`` labels
+    (``--label ID=CLASS``) name classes directly, so a value outside 0..K-1 is a mistake, refused
+    rather than binned: two pairs ``a=7 b=3`` would otherwise silently become classes 1 and 0.
+    """
     od.parse_priors(s.priors, s.classes)  # validate before any work
     dv = job.direction(direction)
     d = job.distances(dv)
@@ -74,8 +82,23 @@ def run_ordinal(job: LatentJob, direction: str, s: OrdinalSettings, evaluate: bo
     if job.labels is not None:
         rows, values = job.labels
         binned = not od.looks_like_classes(values, s.classes)
-        truth = od.bin_labels(values, s.classes)[0] if binned else values.astype(np.int64)
+        if binned and class_pairs:
+            bad = next(v for v in values if not (v == round(v) and 0 <= v <= s.classes - 1))
+            fix = (
+                f"pass --classes {int(values.max()) + 1} or relabel"
+                if bad == round(bad) and bad > 0
+                else "relabel; continuous values go in a --labels FILE, which bins them"
+            )
+            raise UserInputError(
+                f"--label class {bad:g} is not a class index 0-{s.classes - 1} (--classes {s.classes})",
+                hint=f"labels must be class indices 0-{s.classes - 1}; {fix}",
+            )
         result["labels"] = {"n": int(rows.size), "binned": binned}
+        if binned:
+            truth, edges = od.bin_labels(values, s.classes)
+            result["labels"]["edges"] = edges.tolist()
+        else:
+            truth = values.astype(np.int64)
         model = od.fit_thresholds(d[rows], truth, s.classes, s.method)
         result["fewshot"] = model.to_dict()
         if evaluate:

@@ -73,7 +73,10 @@ InverterOption = Annotated[
         "(optim) or restyle_steps=5 (e4e/psp).",
     ),
 ]
-Restart = Annotated[bool, _opt("--restart", help="Discard a partial run instead of resuming.")]
+Restart = Annotated[
+    bool,
+    _opt("--restart", help="Redo from scratch: discard a partial run, or replace a finished --out made otherwise."),
+]
 NoReport = Annotated[bool, _opt("--no-report", help="Skip the MSE/SSIM report and preview.")]
 InvertJson = Annotated[bool, opts.json_output("Machine-readable summary on stdout.")]
 Engine = Annotated[str, _opt("--engine", help="local (this process) or ray (a Ray Data pipeline).")]
@@ -140,6 +143,9 @@ def _invert_line(summary: dict[str, Any]) -> str:
     quality = (
         f", mean MSE {summary['mean_mse']:.4g}, mean SSIM {summary['mean_ssim']:.4f}" if "mean_mse" in summary else ""
     )
+    if summary.get("already_complete"):
+        done = f"{summary['out']} is already complete with these settings ({summary['images']} images)"
+        return f"{done}; --restart redoes it"
     return (
         f"wrote {summary['out']}: {summary['images']} images ({summary['computed']} inverted now, "
         f"{summary['resumed_skipped']} already done){quality}"

@@ -149,6 +149,22 @@ def _read_chunks(parts: Path) -> dict[str, tuple[Path, int]]:
     return done
 
 
+_KEY_WORDS = {
+    "inverter": "inverter",
+    "inverter_fingerprint": "inverter settings/checkpoint: --steps, --lr, --inverter-option ...",
+    "generator": "generator: --backend, --checkpoint, --class-idx",
+    "space": "--space",
+    "resize": "--resize",
+    "shard": "--shard",
+    "ids": "image list",
+}
+
+
+def changed_settings(saved: dict[str, Any], key: dict[str, Any]) -> str:
+    """The settings that differ between two job keys, in the words of the command's options."""
+    return "; ".join(_KEY_WORDS.get(k, k) for k in sorted(key) if saved.get(k) != key[k])
+
+
 def _prepare(job: InvertJob, restart: bool) -> None:
     parts = job.parts_dir
     if restart and parts.exists():
@@ -162,9 +178,8 @@ def _prepare(job: InvertJob, restart: bool) -> None:
             saved = key  # nothing was finished under the old settings, so nothing can be mixed
             write_text_atomic(manifest, json.dumps(key, indent=2, sort_keys=True))
         if saved != key:
-            changed = sorted(k for k in key if saved.get(k) != key[k])
             raise UserInputError(
-                f"{parts} holds a partial run with different settings ({', '.join(changed)})",
+                f"{parts} holds a partial run with different settings ({changed_settings(saved, key)})",
                 hint="re-run with the original settings to resume, or pass --restart to discard it",
             )
     else:
@@ -193,7 +208,8 @@ def _run_locked(job: InvertJob, restart: bool, engine: ChunkEngine | None) -> di
     # clean-up: fall through and re-merge from the chunks, which also writes the missing report.
     if not restart and job.out.is_file() and not job.parts_dir.exists():
         _, meta = load_tensors(job.out, "large-tk/latents")
-        if meta.get("job_key") == job.key():
+        saved = meta.get("job_key")
+        if saved == job.key():
             return {
                 "out": str(job.out),
                 "images": len(job.ids),
@@ -201,6 +217,12 @@ def _run_locked(job: InvertJob, restart: bool, engine: ChunkEngine | None) -> di
                 "resumed_skipped": len(job.ids),
                 "already_complete": True,
             }
+        if isinstance(saved, dict):  # a finished inversion made otherwise: overwriting it must be asked for
+            raise UserInputError(
+                f"{job.out} is a finished inversion made with different settings "
+                f"({changed_settings(saved, job.key())})",
+                hint="pass --restart to redo it with these settings, or choose another --out",
+            )
     resize_note = check_images(job.paths, job.generator.resolution, job.resize)
     if resize_note is not None and job.note is not None:
         job.note(resize_note)

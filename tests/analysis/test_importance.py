@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from large_toolkit.analysis.importance import gradient_importance, layer_linearity, save_importance
+from large_toolkit.errors import UserInputError
 from large_toolkit.testing import ToyGenerator
 from large_toolkit.types import Direction, LatentSpace
 
@@ -76,3 +77,13 @@ def test_layer_linearity_matches_pearson():
     for j in range(3):
         assert lin["r2"][j] == pytest.approx(np.corrcoef(per[:, j], y)[0, 1] ** 2)
     assert lin["r2"][0] > 0.98 > lin["r2"][1] > lin["r2"][2]
+
+
+def test_layer_linearity_errors_name_the_fix():
+    per = np.ones((4, 3))
+    with pytest.raises(UserInputError, match="at least 3 labels") as e:
+        layer_linearity(per[:2], np.arange(2.0))
+    assert "label more" in str(e.value.hint)
+    with pytest.raises(UserInputError, match="all 4 labels are 2, so per-layer R² is undefined") as e:
+        layer_linearity(per, np.full(4, 2.0))
+    assert "different values" in str(e.value.hint)

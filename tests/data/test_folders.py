@@ -77,6 +77,7 @@ def test_label_table_errors(tmp_path: Path, text: str, message: str) -> None:
         read_labels_csv(_labels(tmp_path, text))
     assert message in info.value.one_line()
     assert "\n" not in info.value.one_line()
+    assert info.value.hint  # every label-table error names its fix too
 
 
 def test_labels_naming_a_missing_image(dataset) -> None:
@@ -96,8 +97,16 @@ def test_grey_and_rgba_are_read_as_rgb_and_sizes_must_agree(dataset) -> None:
     assert back.images.shape == (14, 32, 32, 3)
     assert (back.images[-2] == 7).all() and (back.images[-1] == 255).all()
     write_image(out / "zzzz.png", np.zeros((16, 32, 3), np.uint8))
-    with pytest.raises(UserInputError, match=r"is 32x16, but 000000\.png is 32x32"):
+    with pytest.raises(UserInputError) as e:  # the two commonest sizes, an example of each, and the fix
         read_image_folder(out)
+    assert str(e.value) == (
+        "the images have 2 different sizes: 14 are 32x32 (e.g. 000000.png), 1 is 32x16 (e.g. zzzz.png) "
+        "(all images must have the same size: resize them, e.g. all to 32x32)"
+    )
+    write_image(out / "zzzzz.png", np.zeros((8, 8, 3), np.uint8))
+    with pytest.raises(UserInputError, match=r"3 different sizes: .*, and 1 other size\(s\) \("):
+        read_image_folder(out)
+    (out / "zzzzz.png").unlink()
     fitted = read_image_folder(out, resolution=32)  # at a resolution: center-cropped, with one note
     assert fitted.images.shape == (15, 32, 32, 3)
     assert fitted.note is not None and "1 of 15 image(s) (32x16) center-cropped" in fitted.note

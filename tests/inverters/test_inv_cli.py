@@ -166,3 +166,22 @@ def test_train_encoder_command(tmp_path, toy_cli):
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert json.loads(out)["out"] == "enc.safetensors" and (tmp_path / "enc.safetensors").is_file()
+
+
+def test_finished_output_with_other_settings_is_refused_not_overwritten(tmp_path, write_toy_images):
+    # Before: a re-run with other settings silently re-inverted and replaced a finished --out.
+    paths = write_toy_images(tmp_path / "imgs", 3)
+    run_job(_job(tmp_path, paths, steps=2, report=False))
+    before = (tmp_path / "o.safetensors").read_bytes()
+    assert run_job(_job(tmp_path, paths, steps=2, report=False)).get("already_complete") is True
+    with pytest.raises(
+        UserInputError, match=r"finished inversion made with different settings \(inverter settings"
+    ) as e:
+        run_job(_job(tmp_path, paths, steps=3, report=False))
+    assert "--restart" in str(e.value.hint) and "another --out" in str(e.value.hint)
+    with pytest.raises(UserInputError, match=r"different settings \(--space\)"):
+        run_job(_job(tmp_path, paths, steps=2, space="wplus", report=False))
+    assert (tmp_path / "o.safetensors").read_bytes() == before
+    redone = run_job(_job(tmp_path, paths, steps=3, report=False), restart=True)
+    assert redone["computed"] == 3
+    assert run_job(_job(tmp_path, paths, steps=3, report=False)).get("already_complete") is True

@@ -87,7 +87,8 @@ def test_ordinal_evaluates_fewshot(inputs):
     )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert data["labels"]["binned"] is True
+    assert data["labels"]["binned"] is True and len(data["labels"]["edges"]) == 2
+    assert "not class indices 0-2: binned into 3 equal-count classes at" in res.stderr  # said, not silent
     assert data["evaluation"]["unsupervised"]["accuracy"] > 0.97  # labels are exactly monotone in d
     assert data["evaluation"]["fewshot"][1]["accuracy_mean"] > 0.8
     assert len((tmp / "o" / "classes.csv").read_text().splitlines()) == 121
@@ -145,7 +146,7 @@ def test_layers_writes_weights_readable_by_regress(inputs, tmp_path, monkeypatch
             ["suggest-labels", "--direction", "DIRS:1", "--latents", "LAT", "--label", "nope=1", "--label", "x=2"],
             "that are not among the images",
         ),
-        (["layers", "--direction", "DIRS:1", "--latents", "LAT"], "both"),
+        (["layers", "--direction", "DIRS:1", "--latents", "LAT"], "--latents was given alone (add --labels"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(inputs, args, msg):
@@ -155,3 +156,19 @@ def test_bad_input_is_one_line_exit_2(inputs, args, msg):
     assert res.exit_code == 2, res.output
     assert msg in res.output and len(res.output.strip().splitlines()) <= 2
     assert not (tmp / "o2").exists()
+
+
+@pytest.mark.parametrize(
+    "value, msg",
+    [
+        ("7", "class 7 is not a class index 0-1 (--classes 2) (labels must be class indices 0-1; pass --classes 8"),
+        ("0.5", "class 0.5 is not a class index 0-1 (--classes 2) (labels must be class indices 0-1; relabel;"),
+    ],
+)
+def test_ordinal_label_pairs_outside_the_classes_are_refused(inputs, value, msg):
+    # Before: --label pairs outside 0..K-1 were silently binned into quantile classes.
+    tmp, ids, _y = inputs
+    res = _run("ordinal", *_source(tmp), "--classes", "2", "--label", f"{ids[0]}=0", "--label", f"{ids[1]}={value}")
+    assert res.exit_code == 2, res.output
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and msg in lines[0], lines
