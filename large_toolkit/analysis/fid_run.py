@@ -85,8 +85,7 @@ def run_fid(settings: FidSettings, device: str | None = None, show_progress: boo
     """Measure ``settings`` on ``device`` (default: the best available); returns the JSON-ready result."""
     from large_toolkit.analysis.fid_extractors import images_hash
     from large_toolkit.analysis.frechet import frechet_distance
-    from large_toolkit.conditional import bind_class
-    from large_toolkit.plugins import load_generator
+    from large_toolkit.generators import resolve_generator
     from large_toolkit.runner import resolve_device
 
     settings.check()
@@ -94,7 +93,7 @@ def run_fid(settings: FidSettings, device: str | None = None, show_progress: boo
     clock = _Clock()
     with clock.step("load_seconds"):
         feat = _inception(settings.inception_weights, dev) if settings.extractor == "inception" else None
-        gen = bind_class(load_generator(settings.backend, settings.checkpoint, str(dev)), settings.class_idx)
+        gen = resolve_generator(settings.backend, settings.checkpoint, str(dev), settings.class_idx)
         images, real_name = load_real(settings.real, settings.n_real, settings.real_seed, gen.resolution)
         real_fingerprint = images_hash(images)
     with _cache(settings.use_cache) as cache, _stages(show_progress) as stage:
